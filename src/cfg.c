@@ -1,0 +1,4 @@
+/* cfg: being written. */
+#include "config.h"
+
+#include "cfg.h"

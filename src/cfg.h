@@ -1,0 +1,105 @@
+/* seglogd's configuration: defaults, the INI file (parsed with libinih),
+ * and value parsers for sizes, durations and modes.  Pure: reads a file or
+ * a string, never starts anything.  Every key is documented in
+ * conf/seglogd.conf and seglogd.conf(5).
+ *
+ *	[storage]
+ *	dir = LOCALSTATEDIR/log/seglog     absolute path
+ *	durability = fsync                 fsync | write
+ *	segment_size = 64M                 size, >= 4K
+ *	segment_age = 1d                   duration, 0 = never
+ *	max_segments = 0                   count of sealed segments kept, 0 = no limit
+ *	max_bytes = 0                      size of sealed segments kept, 0 = no limit
+ *	max_age = 0                        duration, 0 = no limit
+ *	keep_free = 0                      size or percentage ("15%") of the file system
+ *	memory_limit = 16M                 bytes accepted but not yet committed
+ *	batch_max = 1M                     bytes in one commit (write + fdatasync)
+ *	dir_mode = 0750                    octal
+ *	file_mode = 0640                   octal
+ *
+ *	[server]
+ *	socket = RUNSTATEDIR/seglog/seglog.sock   absolute path
+ *	socket_mode = 0666
+ *	socket_group =                     group name or empty
+ *	syslog_dgram =                     absolute path or empty (off)
+ *	syslog_stream =                    absolute path or empty (off)
+ *	max_clients = 1024
+ *	max_record = 64K                   size, 1 .. 1M (message bytes)
+ *	client_buffer = 256K               read buffer per connection, > max_record
+ *	ack_queue_max = 1M                 unsent bytes to one client before it is dropped
+ *	hello_timeout = 10s                a native client must say HELLO within this
+ *	rate_limit_burst = 0               records per uid per interval, 0 = off
+ *	rate_limit_interval = 1s
+ *	shutdown_timeout = 10s             drain limit on SIGTERM
+ *	log_level = info                   emerg .. debug
+ *
+ * Sizes: a decimal number with an optional suffix K, M, G, T (powers of
+ * 1024, also KiB/MiB/...; "B" allowed).  Durations: a number with a suffix
+ * us, ms, s, m/min, h, d, w; a bare number is seconds; "0" is zero. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum cfg_durability {
+	CFG_DURABILITY_FSYNC,
+	CFG_DURABILITY_WRITE,
+};
+
+struct cfg {
+	/* [storage] */
+	char *dir;
+	enum cfg_durability durability;
+	uint64_t segment_size;
+	uint64_t segment_age_us;
+	uint64_t max_segments;
+	uint64_t max_bytes;
+	uint64_t max_age_us;
+	uint64_t keep_free_bytes;   /* when given as a size */
+	unsigned keep_free_percent; /* when given as N%, 0..99 */
+	uint64_t memory_limit;
+	uint64_t batch_max;
+	mode_t dir_mode;
+	mode_t file_mode;
+	/* [server] */
+	char *socket;
+	mode_t socket_mode;
+	char *socket_group; /* NULL if unset */
+	char *syslog_dgram; /* NULL if off */
+	char *syslog_stream;
+	uint32_t max_clients;
+	uint32_t max_record;
+	uint64_t client_buffer;
+	uint64_t ack_queue_max;
+	uint64_t hello_timeout_us;
+	uint32_t rate_limit_burst;
+	uint64_t rate_limit_interval_us;
+	uint64_t shutdown_timeout_us;
+	int log_level; /* LOG_EMERG .. LOG_DEBUG */
+};
+
+#define CFG_DEFAULT_PATH SYSCONFDIR "/seglog/seglogd.conf"
+
+/* Fills in every default; strings are malloc'ed.  Returns -ENOMEM. */
+int cfg_init(struct cfg *c);
+/* Frees the strings; NULL-safe; the struct may be cfg_init'ed again. */
+void cfg_done(struct cfg *c);
+
+/* Applies the file on top of what c holds.  On error returns -EINVAL (or
+ * -errno if the file cannot be read) and sets *ret_error to a malloc'ed
+ * message "FILE:LINE: key: what is wrong" (or "FILE: <strerror>"). */
+int cfg_load_file(struct cfg *c, const char *path, char **ret_error);
+/* The same for text in memory; name stands for the file name in messages. */
+int cfg_load_string(struct cfg *c, const char *name, const char *text, char **ret_error);
+/* Sets one key as from the file ("storage", "dir", "/x"); used for command
+ * line overrides.  Same errors, with name:0 as the location. */
+int cfg_set(struct cfg *c, const char *name, const char *section, const char *key,
+	    const char *value, char **ret_error);
+/* Cross-key checks (client_buffer > max_record, ...), after all sources. */
+int cfg_validate(const struct cfg *c, char **ret_error);
+
+int cfg_parse_size(const char *s, uint64_t *ret);
+int cfg_parse_duration(const char *s, uint64_t *ret_us);
+int cfg_parse_mode(const char *s, mode_t *ret);
+int cfg_parse_log_level(const char *s, int *ret);

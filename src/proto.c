@@ -1,0 +1,4 @@
+/* proto: being written. */
+#include "config.h"
+
+#include "proto.h"

@@ -1,0 +1,129 @@
+/* The native protocol (docs/protocol.md): pure encoders and decoders, no I/O.
+ *
+ * A stream of frames in both directions.  Every frame:
+ *
+ *	u32le  len     bytes that follow this field (>= 1)
+ *	u8     type
+ *	u8[len - 1]    body
+ *
+ * Client to daemon: HELLO first, then any number of RECORD and STATUS_REQ,
+ * pipelined.  Records are numbered 1, 2, ... in the order sent.
+ * Daemon to client: HELLO_OK, then ACK (cumulative), ERROR and STATUS.
+ * All integers little-endian. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	PROTO_VERSION = 1,
+	PROTO_MAGIC = 0x4c474553, /* "SEGL" little-endian */
+	PROTO_FRAME_HEADER = 5,   /* u32 len + u8 type */
+	PROTO_FRAME_HARD_MAX = 16 << 20, /* longer: garbage, not a frame */
+	PROTO_RECORD_FIXED = 4,	  /* facility, severity, flags, tag_len */
+	PROTO_ACK_LEN = PROTO_FRAME_HEADER + 16,
+	PROTO_HELLO_LEN = PROTO_FRAME_HEADER + 12,
+	PROTO_HELLO_OK_LEN = PROTO_FRAME_HEADER + 20,
+};
+
+enum proto_type {
+	PROTO_HELLO = 0x01,	 /* u32 magic, u16 min_version, u16 max_version, u32 flags */
+	PROTO_RECORD = 0x02,	 /* see struct proto_record */
+	PROTO_STATUS_REQ = 0x03, /* empty */
+	PROTO_HELLO_OK = 0x81,	 /* u16 version, u8 durability, u8 0, u32 max_record,
+				    u32 max_tag, u64 next_seq */
+	PROTO_ACK = 0x82,	 /* u64 recno, u64 seq */
+	PROTO_ERROR = 0x83,	 /* u64 recno, u16 code, text */
+	PROTO_STATUS = 0x84,	 /* "key value\n" lines */
+};
+
+/* RECORD flags */
+enum {
+	PROTO_REC_CTIME = 1 << 0, /* u64 claimed time (µs) follows the fixed part */
+	PROTO_REC_CPID = 1 << 1,  /* u32 claimed pid follows (after ctime) */
+};
+
+enum proto_error_code {
+	PROTO_ERR_MALFORMED = 1,   /* framing broken: the connection closes */
+	PROTO_ERR_TOO_LARGE = 2,   /* record larger than max_record */
+	PROTO_ERR_RATE_LIMITED = 3,
+	PROTO_ERR_INVALID = 4,	   /* record body does not parse */
+	PROTO_ERR_VERSION = 5,	   /* no common version: the connection closes */
+	PROTO_ERR_TOO_MANY_CLIENTS = 6,
+	PROTO_ERR_SHUTDOWN = 7,
+	PROTO_ERR_SLOW_READER = 8, /* acks not read: the connection closes */
+	PROTO_ERR_STORAGE = 9,	   /* the daemon cannot write (disk full, I/O error) */
+};
+
+enum proto_durability {
+	PROTO_DURABILITY_FSYNC = 0,
+	PROTO_DURABILITY_WRITE = 1,
+};
+
+struct proto_hello {
+	uint16_t min_version;
+	uint16_t max_version;
+	uint32_t flags;
+};
+
+struct proto_hello_ok {
+	uint16_t version;
+	uint8_t durability;
+	uint32_t max_record;
+	uint32_t max_tag;
+	uint64_t next_seq;
+};
+
+struct proto_record {
+	uint8_t facility;
+	uint8_t severity;
+	uint8_t flags;
+	uint64_t claimed_time_us; /* valid with PROTO_REC_CTIME */
+	uint32_t claimed_pid;	  /* valid with PROTO_REC_CPID */
+	const char *tag;
+	size_t tag_len;
+	const char *msg;
+	size_t msg_len;
+};
+
+struct proto_ack {
+	uint64_t recno;
+	uint64_t seq;
+};
+
+struct proto_error {
+	uint64_t recno;
+	uint16_t code;
+	const char *text;
+	size_t text_len;
+};
+
+/* Reads a frame header from buf.  Returns 0 if fewer than
+ * PROTO_FRAME_HEADER bytes are there, PROTO_FRAME_HEADER on success, or
+ * -EBADMSG if the length is 0 or above PROTO_FRAME_HARD_MAX.  The body of
+ * body_len bytes follows the header. */
+int proto_frame_header(const uint8_t *buf, size_t len, uint8_t *ret_type, uint32_t *ret_body_len);
+
+/* Body parsers: -EBADMSG on a malformed body. */
+int proto_parse_hello(const uint8_t *body, size_t len, struct proto_hello *ret);
+int proto_parse_hello_ok(const uint8_t *body, size_t len, struct proto_hello_ok *ret);
+int proto_parse_record(const uint8_t *body, size_t len, struct proto_record *ret);
+int proto_parse_ack(const uint8_t *body, size_t len, struct proto_ack *ret);
+int proto_parse_error(const uint8_t *body, size_t len, struct proto_error *ret);
+
+/* Encoders write a whole frame into buf and return its length.  The
+ * caller provides enough room: the fixed sizes above, or
+ * proto_record_size() / PROTO_FRAME_HEADER + 10 + text_len. */
+size_t proto_put_hello(uint8_t *buf, const struct proto_hello *h);
+size_t proto_put_hello_ok(uint8_t *buf, const struct proto_hello_ok *h);
+size_t proto_record_size(const struct proto_record *r);
+size_t proto_put_record(uint8_t *buf, const struct proto_record *r);
+size_t proto_put_status_req(uint8_t *buf);
+size_t proto_put_ack(uint8_t *buf, const struct proto_ack *a);
+size_t proto_put_error(uint8_t *buf, uint64_t recno, uint16_t code, const char *text,
+		       size_t text_len);
+/* Frame header for a STATUS body of body_len bytes (the body follows). */
+size_t proto_put_status_header(uint8_t *buf, uint32_t body_len);
+
+const char *proto_error_name(uint16_t code);

@@ -1,0 +1,4 @@
+/* record: being written. */
+#include "config.h"
+
+#include "record.h"

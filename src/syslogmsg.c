@@ -1,0 +1,4 @@
+/* syslogmsg: being written. */
+#include "config.h"
+
+#include "syslogmsg.h"
