@@ -1,16 +1,412 @@
-/* seglogd: the ingest daemon.  main() only wires the modules together. */
+/* seglogd: the ingest daemon.  main() only wires the modules together:
+ * configuration → store (recovery) → engine → server → event loop. */
 #include "config.h"
 
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "engine.h"
+#include "log.h"
+#include "notify.h"
+#include "ring.h"
+#include "server.h"
+#include "store.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct event_base *, event_base_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
+
+enum {
+	EXIT_CONFIG = 2,
+};
+
+struct override {
+	const char *section, *key, *value;
+};
+
+struct daemon {
+	struct event_base *base;
+	struct cfg cfg;
+	const char *cfg_path;
+	bool cfg_explicit;
+	struct override overrides[8];
+	size_t n_overrides;
+	struct ring *ring;
+	struct store *store;
+	struct engine *engine;
+	struct server *server;
+	struct event *stop_timer, *watchdog_ev, *status_ev;
+	uint64_t status_records, status_us;
+	int exit_status;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "Usage: seglogd [OPTIONS]\n\n"
+		   "The seglog ingest daemon (runs in the foreground).\n\n"
+		   "  -c, --config FILE        configuration file (default " CFG_DEFAULT_PATH ")\n"
+		   "      --dir DIR            data directory\n"
+		   "      --socket PATH        native protocol socket\n"
+		   "      --syslog-dgram PATH  syslog datagram socket\n"
+		   "      --syslog-stream PATH syslog stream socket\n"
+		   "      --durability MODE    fsync (default) or write\n"
+		   "      --check-config       validate the configuration and exit\n"
+		   "      --version            print the version and exit\n"
+		   "  -h, --help               this text\n\n"
+		   "Signals: TERM/INT drain and exit, HUP reloads, USR1 rotates.\n"
+		   "See seglogd(8) and seglogd.conf(5).\n");
+}
+
+/* Defaults, then the file, then the command line; exits 2 on any error
+ * with the message naming file:line and key. */
+static int
+daemon_load_config(struct daemon *d, struct cfg *c)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	r = cfg_init(c);
+	if (r < 0)
+		return r;
+	if (d->cfg_explicit || access(d->cfg_path, F_OK) == 0)
+		r = cfg_load_file(c, d->cfg_path, &err);
+	for (size_t i = 0; r >= 0 && i < d->n_overrides; i++) {
+		struct override *o = &d->overrides[i];
+		r = cfg_set(c, "command line", o->section, o->key, o->value, &err);
+	}
+	if (r >= 0)
+		r = cfg_validate(c, &err);
+	if (r < 0) {
+		log_error("%s", err ? err : "configuration error");
+		cfg_done(c);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct store_config
+daemon_store_config(const struct cfg *c)
+{
+	return (struct store_config){
+		.dir = c->dir,
+		.dir_mode = c->dir_mode,
+		.file_mode = c->file_mode,
+		.max_record = c->max_record,
+		.retention = {
+			.max_segments = c->max_segments,
+			.max_bytes = c->max_bytes,
+			.max_age_us = c->max_age_us,
+			.keep_free_bytes = c->keep_free_bytes,
+			.keep_free_percent = c->keep_free_percent,
+		},
+	};
+}
+
+static struct engine_config
+daemon_engine_config(const struct cfg *c)
+{
+	return (struct engine_config){
+		.durability = c->durability,
+		.segment_size = c->segment_size,
+		.segment_age_us = c->segment_age_us,
+		.memory_limit = c->memory_limit,
+		.batch_max = c->batch_max,
+		.max_record = c->max_record,
+	};
+}
+
+static void
+daemon_drained(struct server *srv)
+{
+	/* a moment for the final frames to leave */
+	event_base_loopexit(srv->base, &(struct timeval){ 0, 50000 });
+}
+
+static void
+daemon_stop_timeoutcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	log_error("Shutdown did not finish within shutdown_timeout (%llu ms): %llu bytes were "
+		  "still uncommitted; exiting anyway",
+		  (unsigned long long)d->cfg.shutdown_timeout_us / 1000,
+		  (unsigned long long)engine_stats(d->engine)->pending_bytes);
+	d->exit_status = 1;
+	event_base_loopbreak(d->base);
+}
+
+static void
+daemon_termcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { (time_t)(d->cfg.shutdown_timeout_us / 1000000),
+			      (suseconds_t)(d->cfg.shutdown_timeout_us % 1000000) };
+
+	if (d->server->draining)
+		return;
+	log_info("Received %s: draining (committing and acknowledging what was received)",
+		 strsignal((int)sig));
+	notify("STOPPING=1");
+	event_add(d->stop_timer, &tv);
+	server_drain(d->server);
+}
+
+/* SIGHUP: re-read the file; apply what can change at run time, say what
+ * needs a restart, keep the old configuration on any error. */
+static void
+daemon_hupcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct cfg n;
+
+	notify("RELOADING=1");
+	if (daemon_load_config(d, &n) < 0) {
+		log_error("Reload failed; keeping the running configuration");
+		notify("READY=1");
+		return;
+	}
+#define KEEP_STR(field, name)                                                               \
+	if ((n.field || d->cfg.field) &&                                                    \
+	    (!n.field || !d->cfg.field || strcmp(n.field, d->cfg.field) != 0))              \
+		log_warning("%s changed; it takes effect after a restart", name);           \
+	free(n.field);                                                                      \
+	n.field = d->cfg.field;                                                             \
+	d->cfg.field = NULL;
+	KEEP_STR(dir, "dir");
+	KEEP_STR(socket, "socket");
+	KEEP_STR(socket_group, "socket_group");
+	KEEP_STR(syslog_dgram, "syslog_dgram");
+	KEEP_STR(syslog_stream, "syslog_stream");
+#undef KEEP_STR
+	if (n.client_buffer != d->cfg.client_buffer || n.socket_mode != d->cfg.socket_mode ||
+	    n.dir_mode != d->cfg.dir_mode || n.file_mode != d->cfg.file_mode ||
+	    n.max_record != d->cfg.max_record)
+		log_warning("client_buffer, max_record, socket_mode, dir_mode and file_mode take "
+			    "effect after a restart");
+	n.client_buffer = d->cfg.client_buffer;
+	n.max_record = d->cfg.max_record;
+	n.socket_mode = d->cfg.socket_mode;
+	n.dir_mode = d->cfg.dir_mode;
+	n.file_mode = d->cfg.file_mode;
+	cfg_done(&d->cfg);
+	d->cfg = n;
+	log_set_max_level(d->cfg.log_level);
+	d->store->cfg.retention = daemon_store_config(&d->cfg).retention;
+	struct engine_config ec = daemon_engine_config(&d->cfg);
+	engine_reconfigure(d->engine, &ec);
+	server_reconfigure(d->server);
+	log_info("Configuration reloaded");
+	notify("READY=1");
+}
+
+static void
+daemon_usr1cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	log_info("Received SIGUSR1: sealing current");
+	engine_rotate(d->engine);
+}
+
+static void
+daemon_watchdogcb(evutil_socket_t fd, short what, void *arg)
+{
+	notify("WATCHDOG=1");
+}
+
+static void
+daemon_statuscb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	const struct engine_stats *es = engine_stats(d->engine);
+	uint64_t now = store_now_us();
+	double secs = (double)(now - d->status_us) / 1e6;
+	double rate = secs > 0 ? (double)(es->records - d->status_records) / secs : 0;
+
+	d->status_us = now;
+	d->status_records = es->records;
+	if (engine_error(d->engine))
+		notify_printf("STATUS=Cannot write to %s: %s; holding acknowledgements, retrying",
+			      d->store->path, strerror(-engine_error(d->engine)));
+	else
+		notify_printf("STATUS=%.0f records/s, seq %llu, segment %llu, %u clients", rate,
+			      (unsigned long long)engine_durable_seq(d->engine),
+			      (unsigned long long)d->store->cur_hdr.first_seq, d->server->n_conns);
+}
+
+static int
+daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
+{
+	enum { OPT_DIR = 256, OPT_SOCKET, OPT_DGRAM, OPT_STREAM, OPT_DURABILITY, OPT_CHECK,
+	       OPT_VERSION };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, OPT_DIR },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "syslog-dgram", required_argument, NULL, OPT_DGRAM },
+		{ "syslog-stream", required_argument, NULL, OPT_STREAM },
+		{ "durability", required_argument, NULL, OPT_DURABILITY },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int o;
+
+	d->cfg_path = CFG_DEFAULT_PATH;
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) >= 0) {
+		struct override *ov = &d->overrides[d->n_overrides];
+		switch (o) {
+		case 'c':
+			d->cfg_path = optarg;
+			d->cfg_explicit = true;
+			continue;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("seglogd %s\n", PACKAGE_VERSION);
+			exit(0);
+		case OPT_CHECK:
+			*ret_check = true;
+			continue;
+		case OPT_DIR:
+			*ov = (struct override){ "storage", "dir", optarg };
+			break;
+		case OPT_SOCKET:
+			*ov = (struct override){ "server", "socket", optarg };
+			break;
+		case OPT_DGRAM:
+			*ov = (struct override){ "server", "syslog_dgram", optarg };
+			break;
+		case OPT_STREAM:
+			*ov = (struct override){ "server", "syslog_stream", optarg };
+			break;
+		case OPT_DURABILITY:
+			*ov = (struct override){ "storage", "durability", optarg };
+			break;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		d->n_overrides++;
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument \"%s\"; seglogd takes options only (see --help)",
+			  argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+daemon_run(struct daemon *d)
+{
+	_cleanup_(event_freep) struct event *term = NULL, *intr = NULL, *hup = NULL, *usr1 = NULL;
+	struct store_config sc = daemon_store_config(&d->cfg);
+	struct engine_config ec = daemon_engine_config(&d->cfg);
+	struct engine_callbacks cb = { server_committed, server_pressure, server_storage_error };
+	uint64_t wd;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	d->base = event_base_new();
+	if (!d->base)
+		return log_error_errno(ENOMEM, "Failed to create the event loop");
+	r = ring_new(256, d->base, &d->ring);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up io_uring: %m (seglogd needs Linux >= "
+				       "5.15 with io_uring enabled; check "
+				       "/proc/sys/kernel/io_uring_disabled and seccomp filters)");
+	r = store_open(&sc, ring_fsops(d->ring), &d->store);
+	if (r < 0)
+		return r;
+	r = server_new(d->base, &d->cfg, &d->server);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the server: %m");
+	r = engine_new(d->base, d->ring, d->store, &ec, &cb, d->server, &d->engine);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the commit engine: %m");
+	server_attach_engine(d->server, d->engine, d->store);
+	d->server->drained = daemon_drained;
+	r = server_listen(d->server);
+	if (r < 0)
+		return r;
+
+	term = evsignal_new(d->base, SIGTERM, daemon_termcb, d);
+	intr = evsignal_new(d->base, SIGINT, daemon_termcb, d);
+	hup = evsignal_new(d->base, SIGHUP, daemon_hupcb, d);
+	usr1 = evsignal_new(d->base, SIGUSR1, daemon_usr1cb, d);
+	d->stop_timer = evtimer_new(d->base, daemon_stop_timeoutcb, d);
+	d->status_ev = event_new(d->base, -1, EV_PERSIST, daemon_statuscb, d);
+	if (!term || !intr || !hup || !usr1 || !d->stop_timer || !d->status_ev ||
+	    event_add(term, NULL) || event_add(intr, NULL) || event_add(hup, NULL) ||
+	    event_add(usr1, NULL) || event_add(d->status_ev, &(struct timeval){ 10, 0 }))
+		return log_error_errno(ENOMEM, "Failed to set up signal handling");
+	wd = notify_watchdog_usec();
+	if (wd) {
+		struct timeval tv = { (time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000) };
+		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, daemon_watchdogcb, d);
+		if (!d->watchdog_ev || event_add(d->watchdog_ev, &tv))
+			return -ENOMEM;
+	}
+	d->status_us = store_now_us();
+	log_info("seglogd %s ready: data %s, next seq %llu, durability %s", PACKAGE_VERSION,
+		 d->store->path, (unsigned long long)d->store->next_seq,
+		 d->cfg.durability == CFG_DURABILITY_FSYNC ? "fsync" : "write");
+	notify("READY=1");
+	daemon_statuscb(-1, 0, d);
+	event_base_dispatch(d->base);
+	return d->exit_status ? -EIO : 0;
+}
+
+static void
+daemon_done(struct daemon *d)
+{
+	if (d->watchdog_ev)
+		event_free(d->watchdog_ev);
+	if (d->status_ev)
+		event_free(d->status_ev);
+	if (d->stop_timer)
+		event_free(d->stop_timer);
+	d->server = server_free(d->server);
+	d->engine = engine_free(d->engine);
+	d->store = store_free(d->store);
+	d->ring = ring_free(d->ring);
+	if (d->base)
+		event_base_free(d->base);
+	cfg_done(&d->cfg);
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("seglogd %s\n", PACKAGE_VERSION);
+	struct daemon d = { 0 };
+	bool check = false;
+	int r;
+
+	log_set_prefix(true);
+	if (daemon_parse_args(&d, argc, argv, &check) < 0)
+		return EXIT_CONFIG;
+	if (daemon_load_config(&d, &d.cfg) < 0)
+		return EXIT_CONFIG;
+	log_set_max_level(d.cfg.log_level);
+	if (check) {
+		printf("%s: configuration OK\n", d.cfg_explicit || access(d.cfg_path, F_OK) == 0
+							   ? d.cfg_path : "defaults");
+		cfg_done(&d.cfg);
 		return 0;
 	}
-	fprintf(stderr, "<3>seglogd: not implemented yet\n");
-	return 1;
+	r = daemon_run(&d);
+	if (r < 0 && !d.exit_status)
+		notify_printf("ERRNO=%d", -r);
+	daemon_done(&d);
+	if (d.exit_status)
+		return d.exit_status;
+	return r < 0 ? 1 : 0;
 }

@@ -1,0 +1,196 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "segdir.h"
+
+void
+segdir_name(uint64_t first_seq, char *buf)
+{
+	snprintf(buf, SEGDIR_NAME_LEN + 1, "%020llu.log", (unsigned long long)first_seq);
+}
+
+bool
+segdir_parse_name(const char *name, uint64_t *ret_seq)
+{
+	uint64_t v = 0;
+
+	if (strlen(name) != SEGDIR_NAME_LEN || strcmp(name + 20, ".log") != 0)
+		return false;
+	for (int i = 0; i < 20; i++) {
+		unsigned d = (unsigned char)name[i] - '0';
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	if (v == 0)
+		return false;
+	*ret_seq = v;
+	return true;
+}
+
+static int
+segdir_entry_cmp(const void *a, const void *b)
+{
+	const struct segdir_entry *x = a, *y = b;
+	return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
+}
+
+int
+segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ struct segdir_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		struct stat st;
+		uint64_t seq;
+
+		if (!segdir_parse_name(de->d_name, &seq))
+			continue;
+		if (fstatat(dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct segdir_entry *nv = realloc(v, ncap * sizeof(*v));
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+			cap = ncap;
+		}
+		v[n++] = (struct segdir_entry){
+			.first_seq = seq,
+			.size = (uint64_t)st.st_size,
+			.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u +
+				    (uint64_t)st.st_mtim.tv_nsec / 1000u,
+		};
+	}
+	if (errno)
+		return -errno;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), segdir_entry_cmp);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+int
+segdir_lock(int dir_fd, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char pid[32];
+	int n;
+
+	fd = openat(dir_fd, SEGDIR_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Oldest first: a segment goes while any rule still wants one gone.
+ * Removing a segment frees its size (for keep_free and max_bytes). */
+size_t
+segdir_retention_pick(const struct segdir_entry *e, size_t n, const struct segdir_retention *r,
+		      uint64_t now_us, uint64_t fs_avail, uint64_t fs_size,
+		      enum segdir_reason *ret_reason)
+{
+	uint64_t total = 0, keep_free = r->keep_free_bytes;
+	size_t k = 0;
+
+	if (r->keep_free_percent)
+		keep_free = fs_size / 100 * r->keep_free_percent;
+	for (size_t i = 0; i < n; i++)
+		total += e[i].size;
+	*ret_reason = SEGDIR_KEEP;
+	for (; k < n; k++) {
+		enum segdir_reason why = SEGDIR_KEEP;
+		if (r->max_segments && n - k > r->max_segments)
+			why = SEGDIR_MAX_SEGMENTS;
+		else if (r->max_bytes && total > r->max_bytes)
+			why = SEGDIR_MAX_BYTES;
+		else if (r->max_age_us && now_us > e[k].mtime_us &&
+			 now_us - e[k].mtime_us > r->max_age_us)
+			why = SEGDIR_MAX_AGE;
+		else if (keep_free && fs_avail < keep_free)
+			why = SEGDIR_KEEP_FREE;
+		if (why == SEGDIR_KEEP)
+			break;
+		if (k == 0)
+			*ret_reason = why;
+		total -= e[k].size;
+		fs_avail += e[k].size;
+	}
+	return k;
+}
+
+const char *
+segdir_reason_name(enum segdir_reason reason)
+{
+	static const char *const names[] = {
+		[SEGDIR_KEEP] = "kept",
+		[SEGDIR_MAX_SEGMENTS] = "max_segments",
+		[SEGDIR_MAX_BYTES] = "max_bytes",
+		[SEGDIR_MAX_AGE] = "max_age",
+		[SEGDIR_KEEP_FREE] = "keep_free",
+	};
+	return reason < ELEMENTSOF(names) ? names[reason] : "unknown";
+}
+
+void
+segdir_id_to_hex(const uint8_t id[RECORD_DIR_ID_LEN], char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 0; i < RECORD_DIR_ID_LEN; i++) {
+		buf[2 * i] = hex[id[i] >> 4];
+		buf[2 * i + 1] = hex[id[i] & 15];
+	}
+	buf[2 * RECORD_DIR_ID_LEN] = 0;
+}
+
+int
+segdir_id_from_hex(const char *s, size_t len, uint8_t id[RECORD_DIR_ID_LEN])
+{
+	if (len != 2 * RECORD_DIR_ID_LEN)
+		return -EINVAL;
+	for (int i = 0; i < 2 * RECORD_DIR_ID_LEN; i++) {
+		int c = s[i], v;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return -EINVAL;
+		if (i % 2 == 0)
+			id[i / 2] = (uint8_t)(v << 4);
+		else
+			id[i / 2] |= (uint8_t)v;
+	}
+	return 0;
+}

@@ -1,0 +1,67 @@
+/* The data directory's names and rules (docs/format.md): sealed segment
+ * names, listing, the writer's lock, the directory id, and which sealed
+ * segments retention removes.  Small I/O helpers plus pure policy. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+#define SEGDIR_CURRENT "current"
+#define SEGDIR_LOCK "lock"
+#define SEGDIR_DIR_ID "dir-id"
+#define SEGDIR_QUARANTINE "quarantine"
+
+enum {
+	SEGDIR_NAME_LEN = 24, /* 20 digits + ".log" */
+};
+
+struct segdir_entry {
+	uint64_t first_seq;
+	uint64_t size;
+	uint64_t mtime_us;
+};
+
+struct segdir_retention {
+	uint64_t max_segments; /* 0 = no limit */
+	uint64_t max_bytes;
+	uint64_t max_age_us;
+	uint64_t keep_free_bytes;
+	unsigned keep_free_percent;
+};
+
+/* Why a segment was chosen for removal (for the log line). */
+enum segdir_reason {
+	SEGDIR_KEEP,
+	SEGDIR_MAX_SEGMENTS,
+	SEGDIR_MAX_BYTES,
+	SEGDIR_MAX_AGE,
+	SEGDIR_KEEP_FREE,
+};
+
+/* Writes "%020llu.log" and a NUL into buf (>= SEGDIR_NAME_LEN + 1 bytes). */
+void segdir_name(uint64_t first_seq, char *buf);
+/* True for exactly 20 digits + ".log"; sets *ret_seq. */
+bool segdir_parse_name(const char *name, uint64_t *ret_seq);
+
+/* Lists the sealed segments in dir_fd, sorted by first seq (a malloc'ed
+ * array).  Entries that are not regular files are skipped. */
+int segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n);
+
+/* Takes the writer's lock (flock on DIR/lock).  -EBUSY if another process
+ * holds it; the lock file records the holder's pid. */
+int segdir_lock(int dir_fd, int *ret_fd);
+
+/* Pure policy: how many of the oldest sealed segments (sorted ascending,
+ * n of them) to remove now, and why the first of them goes.  fs_avail and
+ * fs_size describe the file system (bytes) for keep_free. */
+size_t segdir_retention_pick(const struct segdir_entry *e, size_t n,
+			     const struct segdir_retention *r, uint64_t now_us, uint64_t fs_avail,
+			     uint64_t fs_size, enum segdir_reason *ret_reason);
+const char *segdir_reason_name(enum segdir_reason reason);
+
+/* Hex form of a directory id (32 digits + NUL) and back. */
+void segdir_id_to_hex(const uint8_t id[RECORD_DIR_ID_LEN], char *buf);
+int segdir_id_from_hex(const char *s, size_t len, uint8_t id[RECORD_DIR_ID_LEN]);

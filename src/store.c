@@ -1,0 +1,519 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "log.h"
+#include "recover.h"
+#include "store.h"
+
+uint64_t
+store_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+size_t
+store_max_line(uint32_t max_record)
+{
+	return record_line_max(RECORD_TAG_MAX, max_record);
+}
+
+/* Bytes from the end of current that a crash may have torn: one commit
+ * (STORE_WRITE_MAX plus the line that overflowed it). */
+static uint64_t
+store_unsynced_max(const struct store *s)
+{
+	return STORE_WRITE_MAX + store_max_line(s->cfg.max_record);
+}
+
+struct store *
+store_free(struct store *s)
+{
+	if (!s)
+		return NULL;
+	safe_close(s->cur_fd);
+	safe_close(s->dir_fd);
+	safe_close(s->lock_fd); /* releases the flock */
+	free(s->sealed);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+/* Opens the data directory, creating it if missing, and refuses one that
+ * others may write to: anyone who can write there can forge records. */
+static int
+store_open_dir(struct store *s)
+{
+	struct stat st;
+
+	if (mkdir(s->path, s->cfg.dir_mode) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "Failed to create data directory %s: %m", s->path);
+	s->dir_fd = open(s->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s->dir_fd < 0)
+		return log_error_errno(errno, "Failed to open data directory %s: %m", s->path);
+	if (fstat(s->dir_fd, &st) < 0)
+		return log_error_errno(errno, "Failed to stat %s: %m", s->path);
+	if (st.st_mode & S_IWOTH)
+		return log_error_errno(EPERM,
+				       "Data directory %s is writable by others (mode %04o); "
+				       "refusing to start. Fix it with: chmod o-w %s",
+				       s->path, st.st_mode & 07777, s->path);
+	return 0;
+}
+
+/* Reads DIR/dir-id, or creates it (atomically) on first start. */
+static int
+store_load_dir_id(struct store *s)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char buf[2 * RECORD_DIR_ID_LEN + 2];
+	ssize_t n;
+	int r;
+
+	fd = openat(s->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return log_error_errno(errno, "Failed to read %s/" SEGDIR_DIR_ID ": %m",
+					       s->path);
+		while (n > 0 && buf[n - 1] == '\n')
+			n--;
+		if (segdir_id_from_hex(buf, (size_t)n, s->dir_id) < 0)
+			return log_error_errno(EBADMSG,
+					       "%s/" SEGDIR_DIR_ID " is damaged (expected 32 hex "
+					       "digits); restore it from a segment header",
+					       s->path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return log_error_errno(errno, "Failed to open %s/" SEGDIR_DIR_ID ": %m", s->path);
+	if (getrandom(s->dir_id, sizeof(s->dir_id), 0) != sizeof(s->dir_id))
+		return log_error_errno(errno, "getrandom failed: %m");
+	segdir_id_to_hex(s->dir_id, buf);
+	buf[2 * RECORD_DIR_ID_LEN] = '\n';
+	r = atomic_file_write_all(s->ops, s->dir_fd, SEGDIR_DIR_ID, s->cfg.file_mode & 0444, buf,
+				  2 * RECORD_DIR_ID_LEN + 1);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s/" SEGDIR_DIR_ID ": %m", s->path);
+	log_info("Initialised data directory %s (id %.32s)", s->path, buf);
+	return 0;
+}
+
+/* Stale temporaries from the atomic-file guard are what a crash leaves
+ * behind while creating a segment or state file; they never hold
+ * acknowledged data. */
+static int
+store_remove_temporaries(struct store *s)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		safe_close(fd);
+		return log_error_errno(errno, "Failed to list %s: %m", s->path);
+	}
+	while ((de = readdir(d))) {
+		if (!atomic_file_is_temporary(de->d_name))
+			continue;
+		int r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, de->d_name, 0);
+		if (r < 0)
+			return log_error_errno(r, "Failed to remove stale %s/%s: %m", s->path,
+					       de->d_name);
+		log_notice("Removed stale temporary file %s/%s", s->path, de->d_name);
+	}
+	return 0;
+}
+
+/* Reads up to len bytes ending at file offset end into a new buffer. */
+static int
+store_read_range(int fd, uint64_t start, uint64_t end, char **ret)
+{
+	_cleanup_free_ char *buf = malloc(end - start + 1);
+	uint64_t got = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (start + got < end) {
+		ssize_t n = pread(fd, buf + got, end - start - got, (off_t)(start + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		got += (uint64_t)n;
+	}
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Reads and checks the header line of an open segment. */
+static int
+store_read_header(struct store *s, int fd, const char *name, uint64_t size,
+		  struct segment_header *ret, uint64_t *ret_len)
+{
+	char buf[RECORD_HEADER_MAX];
+	const char *reason = NULL;
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	const char *nl;
+	char hex[2 * RECORD_DIR_ID_LEN + 1];
+
+	if (n < 0)
+		return log_error_errno(errno, "Failed to read %s/%s: %m", s->path, name);
+	nl = memchr(buf, '\n', (size_t)n);
+	if (!nl || record_header_decode(buf, (size_t)(nl - buf) + 1, ret, &reason) < 0)
+		return log_error_errno(EBADMSG,
+				       "%s/%s: the header line is damaged (%s); refusing to "
+				       "start. Move the file out of the directory after "
+				       "checking it with 'seglog verify'",
+				       s->path, name, reason ? reason : "no complete first line");
+	if (memcmp(ret->dir_id, s->dir_id, RECORD_DIR_ID_LEN) != 0) {
+		segdir_id_to_hex(ret->dir_id, hex);
+		return log_error_errno(EXDEV,
+				       "%s/%s was created in another data directory (id %s); "
+				       "refusing to start. Move it out of %s",
+				       s->path, name, hex, s->path);
+	}
+	*ret_len = (uint64_t)(nl - buf) + 1;
+	return 0;
+}
+
+/* Scans the tail of an open segment (recover.c), widening the window
+ * until it holds a complete valid line or reaches the header. */
+static int
+store_scan_tail(struct store *s, int fd, uint64_t hdr_len, uint64_t size, uint64_t unsynced,
+		struct recover_result *ret)
+{
+	uint64_t window = unsynced + 2 * store_max_line(s->cfg.max_record);
+
+	for (;;) {
+		_cleanup_free_ char *buf = NULL;
+		uint64_t start = size - hdr_len > window ? size - window : hdr_len;
+		int r = store_read_range(fd, start, size, &buf);
+		if (r < 0)
+			return r;
+		recover_scan(buf, size - start, start, start == hdr_len, unsynced, ret);
+		if (ret->have_last || start == hdr_len)
+			return 0;
+		window *= 4;
+	}
+}
+
+/* Last seq of the newest sealed segment (0 if there is none). */
+static int
+store_sealed_last_seq(struct store *s, uint64_t *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct segment_header h;
+	struct recover_result res;
+	char name[SEGDIR_NAME_LEN + 1];
+	uint64_t hdr_len;
+	struct segdir_entry *e;
+	int r;
+
+	*ret = 0;
+	if (s->n_sealed == 0)
+		return 0;
+	e = &s->sealed[s->n_sealed - 1];
+	segdir_name(e->first_seq, name);
+	fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to open %s/%s: %m", s->path, name);
+	(void)fchmod(fd, s->cfg.file_mode & 0444);
+	r = store_read_header(s, fd, name, e->size, &h, &hdr_len);
+	if (r < 0)
+		return r;
+	r = store_scan_tail(s, fd, hdr_len, e->size, 0, &res);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s/%s: %m", s->path, name);
+	*ret = res.have_last ? res.last_seq : h.first_seq - 1;
+	return 0;
+}
+
+/* Copies the torn tail [cut, size) of current to quarantine/ through the
+ * atomic-file guard, then truncates current to cut and syncs it.  A crash
+ * in between repeats the whole step on the next start (the quarantine
+ * then holds the bytes twice, never zero times). */
+static int
+store_quarantine_tail(struct store *s, uint64_t cut, uint64_t size)
+{
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_close_ int qfd = -EBADF;
+	char name[64], t[RECORD_TIME_LEN + 1];
+	int r;
+
+	r = store_read_range(s->cur_fd, cut, size, &buf);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read the torn tail of %s/current: %m",
+				       s->path);
+	if (mkdirat(s->dir_fd, SEGDIR_QUARANTINE, s->cfg.dir_mode) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "Failed to create %s/" SEGDIR_QUARANTINE ": %m",
+				       s->path);
+	qfd = openat(s->dir_fd, SEGDIR_QUARANTINE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (qfd < 0)
+		return log_error_errno(errno, "Failed to open %s/" SEGDIR_QUARANTINE ": %m",
+				       s->path);
+	record_format_time(store_now_us(), t);
+	t[RECORD_TIME_LEN] = 0;
+	snprintf(name, sizeof(name), "%s-current.torn", t);
+	r = atomic_file_write_all(s->ops, qfd, name, s->cfg.file_mode & 0444, buf, size - cut);
+	if (r < 0)
+		return log_error_errno(r, "Failed to write %s/" SEGDIR_QUARANTINE "/%s: %m",
+				       s->path, name);
+	if (ftruncate(s->cur_fd, (off_t)cut) < 0)
+		return log_error_errno(errno, "Failed to truncate %s/current: %m", s->path);
+	r = s->ops->fsync(s->ops->ctx, s->cur_fd, false);
+	if (r < 0)
+		return log_error_errno(r, "Failed to sync %s/current: %m", s->path);
+	log_warning("Cut a torn tail of %llu bytes off %s/current at offset %llu; "
+		    "kept in %s/" SEGDIR_QUARANTINE "/%s",
+		    (unsigned long long)(size - cut), s->path, (unsigned long long)cut, s->path,
+		    name);
+	s->quarantined_bytes += size - cut;
+	return 0;
+}
+
+/* Creates a new current whose first record will be s->next_seq. */
+static int
+store_create_current(struct store *s, uint64_t now_us)
+{
+	_cleanup_atomic_file_ struct atomic_file f = ATOMIC_FILE_INIT;
+	char buf[RECORD_HEADER_MAX];
+	struct segment_header h = {
+		.version = RECORD_FORMAT_VERSION,
+		.first_seq = s->next_seq,
+		.created_us = now_us,
+	};
+	size_t n;
+	int r, fd = -EBADF;
+
+	memcpy(h.dir_id, s->dir_id, sizeof(h.dir_id));
+	n = record_header_encode(&h, buf);
+	r = atomic_file_begin(&f, s->ops, s->dir_fd, SEGDIR_CURRENT, s->cfg.file_mode);
+	if (r >= 0)
+		r = atomic_file_write(&f, buf, n);
+	if (r >= 0)
+		r = atomic_file_commit(&f, ATOMIC_FILE_NOREPLACE, &fd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create %s/current: %m", s->path);
+	s->cur_fd = fd;
+	s->cur_hdr = h;
+	s->cur_size = n;
+	s->cur_records = 0;
+	return 0;
+}
+
+static int
+store_add_sealed(struct store *s, const struct segdir_entry *e)
+{
+	if (s->n_sealed == s->cap_sealed) {
+		size_t ncap = s->cap_sealed ? s->cap_sealed * 2 : 64;
+		struct segdir_entry *v = realloc(s->sealed, ncap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->sealed = v;
+		s->cap_sealed = ncap;
+	}
+	s->sealed[s->n_sealed++] = *e;
+	return 0;
+}
+
+/* Recovers `current`: header, torn tail, next seq.  Every state that a
+ * crash during rotation or first start can leave is handled here: no
+ * current (sealed but not yet recreated), a header-only current, and a
+ * current whose sealing rename was lost (it is simply still current). */
+static int
+store_recover(struct store *s)
+{
+	struct stat st;
+	struct recover_result res;
+	uint64_t hdr_len, sealed_last, size;
+	int r;
+
+	r = store_sealed_last_seq(s, &sealed_last);
+	if (r < 0)
+		return r;
+	s->cur_fd = openat(s->dir_fd, SEGDIR_CURRENT, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (s->cur_fd < 0 && errno != ENOENT)
+		return log_error_errno(errno, "Failed to open %s/current: %m", s->path);
+	if (s->cur_fd < 0) {
+		s->next_seq = sealed_last + 1;
+		return store_create_current(s, store_now_us());
+	}
+	if (fstat(s->cur_fd, &st) < 0)
+		return log_error_errno(errno, "Failed to stat %s/current: %m", s->path);
+	if (!S_ISREG(st.st_mode))
+		return log_error_errno(EINVAL, "%s/current is not a regular file", s->path);
+	size = (uint64_t)st.st_size;
+	r = store_read_header(s, s->cur_fd, SEGDIR_CURRENT, size, &s->cur_hdr, &hdr_len);
+	if (r < 0)
+		return r;
+	r = store_scan_tail(s, s->cur_fd, hdr_len, size, store_unsynced_max(s), &res);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s/current: %m", s->path);
+	if (res.cut < size) {
+		r = store_quarantine_tail(s, res.cut, size);
+		if (r < 0)
+			return r;
+	}
+	if (res.damaged)
+		log_warning("%s/current has %llu damaged line(s) before its tail; left in place, "
+			    "run 'seglog verify' for details",
+			    s->path, (unsigned long long)res.damaged);
+	s->cur_size = res.cut;
+	s->next_seq = res.have_last ? res.last_seq + 1 : s->cur_hdr.first_seq;
+	s->last_time_us = res.last_time_us;
+	/* records in current: exact when the window reached the header */
+	s->cur_records = res.have_last ? res.last_seq - s->cur_hdr.first_seq + 1 : 0;
+	if (sealed_last && s->cur_hdr.first_seq != sealed_last + 1)
+		log_warning("%s/current starts at seq %llu but the newest sealed segment ends at "
+			    "%llu; run 'seglog verify'",
+			    s->path, (unsigned long long)s->cur_hdr.first_seq,
+			    (unsigned long long)sealed_last);
+	if (s->next_seq <= sealed_last)
+		s->next_seq = sealed_last + 1; /* never reuse a seq */
+	log_info("Recovered %s: %llu sealed segment(s), current holds seq %llu..%llu, next seq %llu",
+		 s->path, (unsigned long long)s->n_sealed,
+		 (unsigned long long)s->cur_hdr.first_seq, (unsigned long long)(s->next_seq - 1),
+		 (unsigned long long)s->next_seq);
+	return 0;
+}
+
+int
+store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
+{
+	_cleanup_(store_freep) struct store *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return log_error_errno(ENOMEM, "Out of memory");
+	s->dir_fd = s->lock_fd = s->cur_fd = -EBADF;
+	s->cfg = *cfg;
+	s->ops = ops;
+	s->path = strdup(cfg->dir);
+	if (!s->path)
+		return -ENOMEM;
+	s->cfg.dir = s->path;
+	r = store_open_dir(s);
+	if (r < 0)
+		return r;
+	r = segdir_lock(s->dir_fd, &s->lock_fd);
+	if (r == -EBUSY)
+		return log_error_errno(r, "Data directory %s is in use by another seglogd (it "
+				       "holds %s/lock); refusing to start a second writer",
+				       s->path, s->path);
+	if (r < 0)
+		return log_error_errno(r, "Failed to lock %s/lock: %m", s->path);
+	r = store_load_dir_id(s);
+	if (r < 0)
+		return r;
+	r = store_remove_temporaries(s);
+	if (r < 0)
+		return r;
+	r = segdir_list(s->dir_fd, &s->sealed, &s->n_sealed);
+	if (r < 0)
+		return log_error_errno(r, "Failed to list %s: %m", s->path);
+	s->cap_sealed = s->n_sealed;
+	r = store_recover(s);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int
+store_seal(struct store *s, uint64_t now_us)
+{
+	char name[SEGDIR_NAME_LEN + 1];
+	int r;
+
+	if (s->seal_step == STORE_SEAL_IDLE) {
+		if (s->cur_records == 0)
+			return 0;
+		s->seal_step = STORE_SEAL_RENAME;
+	}
+	segdir_name(s->cur_hdr.first_seq, name);
+	if (s->seal_step == STORE_SEAL_RENAME) {
+		r = s->ops->renameat(s->ops->ctx, s->dir_fd, SEGDIR_CURRENT, s->dir_fd, name,
+				     RENAME_NOREPLACE);
+		if (r < 0)
+			return log_error_errno(r, "Failed to rename %s/current to %s: %m", s->path,
+					       name);
+		/* sealed segments are read-only (a crash right here leaves this
+		 * one writable; recovery fixes the newest's mode) */
+		(void)fchmod(s->cur_fd, s->cfg.file_mode & 0444);
+		s->seal_step = STORE_SEAL_SYNC;
+	}
+	if (s->seal_step == STORE_SEAL_SYNC) {
+		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		if (r < 0)
+			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
+		r = store_add_sealed(s, &(struct segdir_entry){ s->cur_hdr.first_seq, s->cur_size,
+							      now_us });
+		if (r < 0)
+			return log_error_errno(r, "Out of memory");
+		s->cur_fd = safe_close(s->cur_fd);
+		s->seal_step = STORE_SEAL_CREATE;
+		log_info("Sealed %s/%s (seq %llu..%llu, %llu bytes)", s->path, name,
+			 (unsigned long long)s->cur_hdr.first_seq,
+			 (unsigned long long)(s->next_seq - 1), (unsigned long long)s->cur_size);
+	}
+	r = store_create_current(s, now_us);
+	if (r < 0)
+		return r;
+	s->seal_step = STORE_SEAL_IDLE;
+	return 0;
+}
+
+uint64_t
+store_disk_free(const struct store *s)
+{
+	struct statvfs sv;
+	if (fstatvfs(s->dir_fd, &sv) < 0)
+		return 0;
+	return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+int
+store_retention(struct store *s, uint64_t now_us)
+{
+	struct statvfs sv;
+	enum segdir_reason why;
+	size_t k;
+
+	if (fstatvfs(s->dir_fd, &sv) < 0)
+		return log_error_errno(errno, "Failed to statvfs %s: %m", s->path);
+	k = segdir_retention_pick(s->sealed, s->n_sealed, &s->cfg.retention, now_us,
+				  (uint64_t)sv.f_bavail * sv.f_frsize,
+				  (uint64_t)sv.f_blocks * sv.f_frsize, &why);
+	for (size_t i = 0; i < k; i++) {
+		char name[SEGDIR_NAME_LEN + 1];
+		int r;
+
+		segdir_name(s->sealed[0].first_seq, name);
+		r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, name, 0);
+		if (r < 0 && r != -ENOENT)
+			return log_error_errno(r, "Failed to remove %s/%s: %m", s->path, name);
+		log_info("Retention (%s) removed %s/%s (%llu bytes)", segdir_reason_name(why),
+			 s->path, name, (unsigned long long)s->sealed[0].size);
+		memmove(s->sealed, s->sealed + 1, (s->n_sealed - 1) * sizeof(*s->sealed));
+		s->n_sealed--;
+		s->removed_segments++;
+	}
+	return 0;
+}

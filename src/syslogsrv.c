@@ -1,0 +1,99 @@
+/* The syslog datagram socket: RFC 3164 / RFC 5424 messages as logger(1),
+ * syslog(3) and language handlers send them, with the sender's
+ * credentials from SCM_CREDENTIALS (unix(7)); what a message claims about
+ * its pid is kept as a claim only. */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+
+void
+syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct ucred *cred,
+		 uint64_t now_us)
+{
+	struct syslog_msg m;
+	struct record r;
+
+	if (!ratelimit_allow(srv->rl, cred->uid, now_us))
+		return; /* counted; reported as a "suppressed" record */
+	syslog_parse(buf, len, now_us, &m);
+	if (m.tag_len > RECORD_TAG_MAX)
+		m.tag_len = RECORD_TAG_MAX;
+	if (m.msg_len > srv->cfg->max_record) {
+		srv->st.dropped_oversize++;
+		return;
+	}
+	r = (struct record){
+		.time_us = now_us,
+		.pid = cred->pid,
+		.uid = cred->uid,
+		.gid = cred->gid,
+		.facility = m.facility,
+		.severity = m.severity,
+		.tag = m.tag,
+		.tag_len = m.tag_len,
+		.msg = m.msg,
+		.msg_len = m.msg_len,
+		.claimed_pid = m.claimed_pid,
+		.claimed_time_us = m.claimed_time_us,
+	};
+	if (engine_append(srv->engine, &r) == 0)
+		srv->st.received++;
+	else
+		srv->st.dropped_oversize++;
+}
+
+/* Reads up to a batch of datagrams per wake-up (fairness with the stream
+ * clients), stopping while the engine is full: the kernel queue then
+ * fills and senders block, which is the backpressure syslog(3) knows. */
+void
+syslogsrv_readcb(int fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t now = store_now_us();
+
+	for (int i = 0; i < 256; i++) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(struct ucred))];
+		} control;
+		struct iovec iov = { srv->dgram_buf, srv->dgram_cap };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = &control, .msg_controllen = sizeof(control),
+		};
+		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		ssize_t n;
+
+		if (!engine_can_accept(srv->engine))
+			return; /* the engine has asked us to pause; it resumes us */
+		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warning_errno(errno, "recvmsg on the syslog socket: %m");
+			return;
+		}
+		srv->st.dgrams++;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+			    cm->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+				memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+			else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+				int *fds = (int *)CMSG_DATA(cm);
+				size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (size_t j = 0; j < k; j++)
+					safe_close(fds[j]);
+			}
+		if (mh.msg_flags & MSG_TRUNC) {
+			srv->st.dropped_oversize++;
+			continue;
+		}
+		syslogsrv_append(srv, (const char *)srv->dgram_buf, (size_t)n, &cred, now);
+	}
+}
