@@ -122,6 +122,8 @@ daemon_engine_config(const struct cfg *c)
 	};
 }
 
+static void daemon_statuscb(evutil_socket_t fd, short what, void *arg);
+
 static void
 daemon_drained(struct server *srv)
 {
@@ -203,6 +205,7 @@ daemon_hupcb(evutil_socket_t sig, short what, void *arg)
 	server_reconfigure(d->server);
 	log_info("Configuration reloaded");
 	notify("READY=1");
+	daemon_statuscb(-1, 0, d);
 }
 
 static void

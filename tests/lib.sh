@@ -44,3 +44,41 @@ summary() {
 	[ "$failed" = 0 ] || exit 1
 	exit 0
 }
+
+# --- the daemon ------------------------------------------------------------
+SEGLOGD=${top_builddir:-.}/src/seglogd
+SEGLOG=${top_builddir:-.}/src/seglog
+PROTO_CLIENT="python3 ${top_srcdir:-.}/tests/proto_client.py"
+
+# start_daemon WORKDIR [seglogd options...]: data in WORKDIR/data, native
+# socket WORKDIR/sock, log in WORKDIR/seglogd.log; sets DAEMON_PID.
+start_daemon() {
+	local w=$1; shift
+	"$SEGLOGD" --dir "$w/data" --socket "$w/sock" "$@" >>"$w/seglogd.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for_socket "$w/sock" || { cat "$w/seglogd.log"; return 1; }
+}
+
+wait_for_socket() {
+	local i
+	for i in $(seq 1 200); do
+		[ -S "$1" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop_daemon: SIGTERM and wait; returns the daemon's exit status.
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID"
+}
+
+# records WORKDIR: every record line of the data directory, in seq order.
+records() {
+	local d=$1/data f
+	for f in $(ls "$d" | grep -E '^[0-9]{20}\.log$' | sort) current; do
+		[ -f "$d/$f" ] && grep -v '^#' "$d/$f"
+	done
+}

@@ -1,0 +1,63 @@
+#!/bin/bash
+# seglogd and real syslog clients: util-linux logger over the datagram
+# socket (RFC 3164 and RFC 5424) and the stream socket (octet counting and
+# newline framing), python's SysLogHandler; trusted credentials; claimed
+# PIDs kept as claims; rate limiting with a "suppressed" record.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+command -v logger >/dev/null || skip "logger (bsdutils) not installed"
+
+w=$(test_tmpdir)
+printf '[server]\nrate_limit_burst = 1000\nrate_limit_interval = 2s\n' > "$w/conf"
+start_daemon "$w" -c "$w/conf" --syslog-dgram "$w/dgram" --syslog-stream "$w/stream" ||
+	fail "daemon did not start"
+wait_for_socket "$w/stream"
+
+field() { # field N of the record whose message contains $1
+	records "$w" | grep -- "$1" | tail -n1 | awk -v n="$2" '{print $n}'
+}
+
+logger -u "$w/dgram" -d --rfc3164 -t mytag -p local3.warning "hello rfc3164 $$"
+logger -u "$w/dgram" -d --rfc5424 -t app5424 -p daemon.err "hello rfc5424 $$"
+logger -u "$w/stream" -T --octet-count --rfc5424 -t octet -p user.notice "hello octet $$"
+logger -u "$w/stream" -T --rfc3164 -t lf -p mail.info "hello lf $$"
+python3 - "$w/dgram" <<'PY'
+import logging, logging.handlers, sys
+h = logging.handlers.SysLogHandler(address=sys.argv[1], facility="local7")
+log = logging.getLogger("py"); log.addHandler(h); log.setLevel(logging.DEBUG)
+log.error("hello python handler")
+PY
+# a client claiming another PID in the message: the claim is kept apart
+printf '<13>Nov 24 10:00:00 liar[1]: hello spoofed pid' |
+	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(sys.stdin.buffer.read(), sys.argv[1])' "$w/dgram"
+sleep 0.5
+
+check_eq "rfc3164 facility.severity" "$(field "hello rfc3164 $$" 3)" local3.warning
+check_eq "rfc3164 tag" "$(field "hello rfc3164 $$" 7)" mytag
+check_eq "rfc3164 trusted uid" "$(field "hello rfc3164 $$" 5)" "$(id -u)"
+check_eq "rfc5424 facility.severity" "$(field "hello rfc5424 $$" 3)" daemon.err
+check_eq "rfc5424 tag (APP-NAME)" "$(field "hello rfc5424 $$" 7)" app5424
+check_eq "octet-counted stream" "$(field "hello octet $$" 3)" user.notice
+check_eq "octet-counted stream tag" "$(field "hello octet $$" 7)" octet
+check_eq "newline-framed stream" "$(field "hello lf $$" 3)" mail.info
+check_eq "python SysLogHandler" "$(field "hello python handler" 3)" local7.err
+check_eq "spoofed pid kept as a claim only" "$(field "hello spoofed pid" 8)" 1
+pid=$(field "hello spoofed pid" 4)
+check "  ... while the trusted pid is the sender's, not 1" test "$pid" != 1 -a "$pid" -gt 1
+check "the message text is found by plain grep" grep -q "hello rfc3164 $$" "$w/data/current"
+
+# rate limit: 3000 datagrams from one uid in a 2 s window with burst 1000
+python3 - "$w/dgram" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for i in range(3000):
+    s.sendto(b"<14>flood %d" % i, sys.argv[1])
+PY
+sleep 3.5
+check "a 'suppressed N messages from uid U' record is written" \
+	bash -c "grep -q 'suppressed [0-9]* messages from uid $(id -u)' '$w/data/current'"
+n=$(grep -c ' flood ' "$w/data/current")
+check "the flood was limited (at most the burst passed: $n)" test "$n" -le 1000
+stop_daemon
+check_eq "exit 0" "$?" 0
+summary
