@@ -35,12 +35,20 @@
  *
  * Sizes: a decimal number with an optional suffix K, M, G, T (powers of
  * 1024, also KiB/MiB/...; "B" allowed).  Durations: a number with a suffix
- * us, ms, s, m/min, h, d, w; a bare number is seconds; "0" is zero. */
+ * us, ms, s, m/min, h, d, w; a bare number is seconds; "0" is zero.
+ *
+ * A key given twice takes the last value (in the file, and a command line
+ * override over the file).  Loading is all or nothing: on any error the
+ * struct is left exactly as it was. */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+enum {
+	CFG_N_KEYS = 26, /* keys in the table above */
+};
 
 enum cfg_durability {
 	CFG_DURABILITY_FSYNC,
@@ -77,6 +85,11 @@ struct cfg {
 	uint64_t rate_limit_interval_us;
 	uint64_t shutdown_timeout_us;
 	int log_level; /* LOG_EMERG .. LOG_DEBUG */
+
+	/* Where each key was last set ("FILE:LINE" or "command line"), NULL
+	 * for a default; in the order of the table above.  Owned by cfg.c,
+	 * used to point cfg_validate()'s messages at the right line. */
+	char *origin[CFG_N_KEYS];
 };
 
 #define CFG_DEFAULT_PATH SYSCONFDIR "/seglog/seglogd.conf"
@@ -93,12 +106,16 @@ int cfg_load_file(struct cfg *c, const char *path, char **ret_error);
 /* The same for text in memory; name stands for the file name in messages. */
 int cfg_load_string(struct cfg *c, const char *name, const char *text, char **ret_error);
 /* Sets one key as from the file ("storage", "dir", "/x"); used for command
- * line overrides.  Same errors, with name:0 as the location. */
+ * line overrides.  Same errors, with name alone as the location
+ * ("command line: dir: ..."). */
 int cfg_set(struct cfg *c, const char *name, const char *section, const char *key,
 	    const char *value, char **ret_error);
-/* Cross-key checks (client_buffer > max_record, ...), after all sources. */
+/* Cross-key checks (client_buffer > max_record, ...), after all sources.
+ * The message starts with the FILE:LINE of the key to change, if any. */
 int cfg_validate(const struct cfg *c, char **ret_error);
 
+/* Value parsers: -EINVAL for text that is not such a value, -ERANGE for
+ * one that does not fit; *ret is written only on success. */
 int cfg_parse_size(const char *s, uint64_t *ret);
 int cfg_parse_duration(const char *s, uint64_t *ret_us);
 int cfg_parse_mode(const char *s, mode_t *ret);

@@ -25,6 +25,16 @@ enum {
 	PROTO_ACK_LEN = PROTO_FRAME_HEADER + 16,
 	PROTO_HELLO_LEN = PROTO_FRAME_HEADER + 12,
 	PROTO_HELLO_OK_LEN = PROTO_FRAME_HEADER + 20,
+	/* Added with the codec: body sizes, for callers that size buffers. */
+	PROTO_HELLO_BODY = 12,	  /* at least; a longer HELLO body is accepted */
+	PROTO_HELLO_OK_BODY = 20, /* exactly */
+	PROTO_ACK_BODY = 16,	  /* exactly */
+	PROTO_ERROR_FIXED = 10,	  /* u64 recno + u16 code, before the text */
+	PROTO_FACILITY_MAX = 23,  /* syslog facilities 0 (kern) .. 23 (local7) */
+	PROTO_SEVERITY_MAX = 7,	  /* syslog severities 0 (emerg) .. 7 (debug) */
+	PROTO_TAG_MAX = 255,	  /* tag_len is one byte */
+	/* Most bytes a RECORD body holds besides its message. */
+	PROTO_RECORD_OVERHEAD_MAX = PROTO_RECORD_FIXED + 8 + 4 + PROTO_TAG_MAX,
 };
 
 enum proto_type {
@@ -42,6 +52,7 @@ enum proto_type {
 enum {
 	PROTO_REC_CTIME = 1 << 0, /* u64 claimed time (µs) follows the fixed part */
 	PROTO_REC_CPID = 1 << 1,  /* u32 claimed pid follows (after ctime) */
+	PROTO_REC_KNOWN = PROTO_REC_CTIME | PROTO_REC_CPID, /* any other bit: invalid */
 };
 
 enum proto_error_code {
@@ -105,7 +116,8 @@ struct proto_error {
  * body_len bytes follows the header. */
 int proto_frame_header(const uint8_t *buf, size_t len, uint8_t *ret_type, uint32_t *ret_body_len);
 
-/* Body parsers: -EBADMSG on a malformed body. */
+/* Body parsers: -EBADMSG on a malformed body, 0 on success.  *ret is
+ * written only on success; the tag, msg and text pointers point into body. */
 int proto_parse_hello(const uint8_t *body, size_t len, struct proto_hello *ret);
 int proto_parse_hello_ok(const uint8_t *body, size_t len, struct proto_hello_ok *ret);
 int proto_parse_record(const uint8_t *body, size_t len, struct proto_record *ret);

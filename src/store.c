@@ -288,15 +288,15 @@ store_quarantine_tail(struct store *s, uint64_t cut, uint64_t size)
 	return 0;
 }
 
-/* Creates a new current whose first record will be s->next_seq. */
+/* Creates a new current whose first record will be first_seq. */
 static int
-store_create_current(struct store *s, uint64_t now_us)
+store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us)
 {
 	_cleanup_atomic_file_ struct atomic_file f = ATOMIC_FILE_INIT;
 	char buf[RECORD_HEADER_MAX];
 	struct segment_header h = {
 		.version = RECORD_FORMAT_VERSION,
-		.first_seq = s->next_seq,
+		.first_seq = first_seq,
 		.created_us = now_us,
 	};
 	size_t n;
@@ -309,12 +309,21 @@ store_create_current(struct store *s, uint64_t now_us)
 		r = atomic_file_write(&f, buf, n);
 	if (r >= 0)
 		r = atomic_file_commit(&f, ATOMIC_FILE_NOREPLACE, &fd);
-	if (r < 0)
+	if (r < 0 && !f.linked && f.fd >= 0) {
+		/* in place under its name, but the directory sync failed: keep
+		 * it and retry only the sync */
+		fd = TAKE_FD(f.fd);
+		s->seal_step = STORE_SEAL_SYNC_NEW;
+	} else if (r < 0) {
 		return log_error_errno(r, "Failed to create %s/current: %m", s->path);
+	}
 	s->cur_fd = fd;
 	s->cur_hdr = h;
 	s->cur_size = n;
 	s->cur_records = 0;
+	if (r < 0)
+		return log_error_errno(r, "Failed to sync directory %s after creating current: %m",
+				       s->path);
 	return 0;
 }
 
@@ -353,7 +362,7 @@ store_recover(struct store *s)
 		return log_error_errno(errno, "Failed to open %s/current: %m", s->path);
 	if (s->cur_fd < 0) {
 		s->next_seq = sealed_last + 1;
-		return store_create_current(s, store_now_us());
+		return store_create_current(s, s->next_seq, store_now_us());
 	}
 	if (fstat(s->cur_fd, &st) < 0)
 		return log_error_errno(errno, "Failed to stat %s/current: %m", s->path);
@@ -440,6 +449,10 @@ int
 store_seal(struct store *s, uint64_t now_us)
 {
 	char name[SEGDIR_NAME_LEN + 1];
+	/* records past the sealed ones may already be queued in the engine,
+	 * so the new segment starts after the last committed one, not at
+	 * next_seq */
+	uint64_t next_first = s->cur_hdr.first_seq + s->cur_records;
 	int r;
 
 	if (s->seal_step == STORE_SEAL_IDLE) {
@@ -471,11 +484,17 @@ store_seal(struct store *s, uint64_t now_us)
 		s->seal_step = STORE_SEAL_CREATE;
 		log_info("Sealed %s/%s (seq %llu..%llu, %llu bytes)", s->path, name,
 			 (unsigned long long)s->cur_hdr.first_seq,
-			 (unsigned long long)(s->next_seq - 1), (unsigned long long)s->cur_size);
+			 (unsigned long long)(next_first - 1), (unsigned long long)s->cur_size);
 	}
-	r = store_create_current(s, now_us);
-	if (r < 0)
-		return r;
+	if (s->seal_step == STORE_SEAL_CREATE) {
+		r = store_create_current(s, next_first, now_us);
+		if (r < 0)
+			return r;
+	} else {
+		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		if (r < 0)
+			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
+	}
 	s->seal_step = STORE_SEAL_IDLE;
 	return 0;
 }

@@ -34,6 +34,7 @@ enum store_seal_step {
 	STORE_SEAL_RENAME, /* next: rename current to its sealed name */
 	STORE_SEAL_SYNC,   /* next: fsync the directory */
 	STORE_SEAL_CREATE, /* next: create the new current */
+	STORE_SEAL_SYNC_NEW, /* next: fsync the directory after creating it */
 };
 
 struct store {

@@ -36,7 +36,7 @@ message_for(uint64_t seq, char *buf)
 {
 	/* ~100 bytes, content derived from the seq */
 	return (size_t)sprintf(buf, "record %" PRIu64 " %016" PRIx64 " lorem ipsum dolor sit amet, "
-			       "consectetur adipiscing elit %" PRIu64, seq, seq * 0x9e3779b97f4a7c15ull,
+			       "consectetur adipiscing elit %" PRIu64, seq, (uint64_t)(seq * 0x9e3779b97f4a7c15ull),
 			       seq % 997);
 }
 
