@@ -1,16 +1,98 @@
-/* seglog: the client utility. */
+/* seglog: the client utility (seglog(1)).  Global options, then one
+ * subcommand; see client.h. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "client.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: seglog [-s SOCKET] [-d DIR] COMMAND [OPTIONS] [ARGS]\n"
+		"\n"
+		"Commands:\n"
+		"  send [-t TAG] [-p FACILITY.LEVEL] [--no-wait] [MESSAGE...]\n"
+		"                    send one record, or one per stdin line; waits until durable\n"
+		"  tail [-f] [-n N]  the last N records (10), -f follows across rotations\n"
+		"  cat               every record, in seq order\n"
+		"  verify            check every line, header, name and seq of the directory\n"
+		"  status [-o json]  the running daemon's figures\n"
+		"\n"
+		"Global options:\n"
+		"  -s, --socket PATH  daemon socket (default $SEGLOG_SOCKET, else %s)\n"
+		"  -d, --dir DIR      data directory (default $SEGLOG_DIR, else %s)\n"
+		"  -h, --help         this text;  --version  the version\n"
+		"\n"
+		"'seglog COMMAND --help' describes a command's options; see seglog(1).\n",
+		RUNSTATEDIR "/seglog/seglog.sock", LOCALSTATEDIR "/log/seglog");
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("seglog %s\n", PACKAGE_VERSION);
-		return 0;
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct client_opts o = {
+		.socket = getenv("SEGLOG_SOCKET"),
+		.dir = getenv("SEGLOG_DIR"),
+	};
+	const char *cmd;
+	int c;
+
+	if (!o.socket || !*o.socket)
+		o.socket = RUNSTATEDIR "/seglog/seglog.sock";
+	if (!o.dir || !*o.dir)
+		o.dir = LOCALSTATEDIR "/log/seglog";
+	/* "+": stop at the subcommand, whose options are its own */
+	while ((c = getopt_long(argc, argv, "+s:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.socket = optarg;
+			break;
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLIENT_EXIT_OK;
+		case 'V':
+			printf("seglog %s\n", PACKAGE_VERSION);
+			return CLIENT_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLIENT_EXIT_USAGE;
+		}
 	}
-	fprintf(stderr, "seglog: not implemented yet\n");
-	return 1;
+	if (optind >= argc) {
+		usage(stderr);
+		return CLIENT_EXIT_USAGE;
+	}
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* a full reset of getopt for the subcommand */
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(&o, argc, argv);
+	if (strcmp(cmd, "tail") == 0 || strcmp(cmd, "cat") == 0)
+		return cmd_tail(&o, argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(&o, argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(&o, argc, argv);
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return CLIENT_EXIT_OK;
+	}
+	fprintf(stderr, "seglog: unknown command '%s'; try 'seglog --help'\n", cmd);
+	return CLIENT_EXIT_USAGE;
 }

@@ -1,0 +1,24 @@
+/* The seglog client utility: shared options and the subcommands.
+ * Each subcommand lives in its own cmd_*.c and parses its own options
+ * (getopt_long, argv[0] is the subcommand name). */
+#pragma once
+
+#include <stdbool.h>
+
+/* sysexits(3) values the subcommands use */
+enum {
+	CLIENT_EXIT_OK = 0,
+	CLIENT_EXIT_FAILURE = 1,    /* records not acknowledged, problems found */
+	CLIENT_EXIT_USAGE = 2,
+	CLIENT_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: the daemon is not there */
+};
+
+struct client_opts {
+	const char *socket; /* -s, $SEGLOG_SOCKET, else the built-in default */
+	const char *dir;    /* -d, $SEGLOG_DIR, else the built-in default */
+};
+
+int cmd_send(const struct client_opts *o, int argc, char **argv);
+int cmd_status(const struct client_opts *o, int argc, char **argv);
+int cmd_tail(const struct client_opts *o, int argc, char **argv); /* tail and cat */
+int cmd_verify(const struct client_opts *o, int argc, char **argv);

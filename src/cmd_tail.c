@@ -1,0 +1,15 @@
+/* seglog tail: not written yet. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "client.h"
+
+int
+cmd_tail(const struct client_opts *o, int argc, char **argv)
+{
+	(void)o;
+	(void)argc;
+	fprintf(stderr, "seglog %s: not implemented yet\n", argv[0]);
+	return CLIENT_EXIT_FAILURE;
+}
