@@ -20,12 +20,12 @@ check_eq "seqs 1..100000 on disk, gapless" \
 	"$(records "$w" | awk '{print $2}' | awk 'BEGIN{e=1} {if ($1 != e) {print "gap at " e; exit} e++} END{print e-1}')" 100000
 
 # --- 16 concurrent clients ------------------------------------------------
+pids=()
 for k in $(seq 1 16); do
 	$PROTO_CLIENT "$w/sock" send 5000 --id "k$k" > "$w/out-$k" &
+	pids+=($!)
 done
-wait_ok=0
-for k in $(seq 1 16); do wait %$k 2>/dev/null || true; done
-wait
+wait "${pids[@]}"
 bad=0
 for k in $(seq 1 16); do
 	[ "$(jq -r .acked_recno "$w/out-$k")" = 5000 ] || bad=$((bad + 1))
@@ -46,7 +46,7 @@ rec = lambda m: frame(2, struct.pack("<BBBB", 1, 6, 0, 3) + b"big" + m)
 print((rec(b"x" * 70000) + rec(b"after the big one")).hex())
 PY
 )
-out=$($PROTO_CLIENT "$w/sock" raw "$hex")
+out=$($PROTO_CLIENT "$w/sock" raw - <<<"$hex")
 check "oversized record gets ERROR too-large with its recno" grep -q '^ERROR 1 2 ' <<<"$out"
 check "the next record is acknowledged" grep -q '^ACK 2 ' <<<"$out"
 check "the record after an oversized one is on disk" bash -c "grep -q 'after the big one' '$w'/data/current"
@@ -94,13 +94,15 @@ sleep 0.5
 check "SIGUSR1 sealed current into a segment" bash -c "ls '$w/data' | grep -qE '^00000000000000000001\.log$'"
 
 # --- SIGTERM while 8 clients send: every acknowledged record is on disk ----
+pids=()
 for k in $(seq 1 8); do
 	$PROTO_CLIENT "$w/sock" send 200000 --id "t$k" --log "$w/tacks-$k" > "$w/tout-$k" &
+	pids+=($!)
 done
 sleep 1
 stop_daemon
 check_eq "seglogd exits 0 after SIGTERM" "$?" 0
-wait
+wait "${pids[@]}"
 lost=0
 for k in $(seq 1 8); do
 	n=$(grep -v error "$w/tacks-$k" | tail -n1 | cut -d' ' -f1)

@@ -7,7 +7,8 @@ code so the daemon is checked against the documented bytes.
       cumulative acks as they come, and prints one JSON summary line:
       {"sent", "acked_recno", "last_seq", "acks", "errors", "closed_by_peer"}
       --log FILE writes "recno seq" for every ACK and "error recno code" lines.
-  proto_client.py SOCKET raw HEXBYTES      send raw bytes after HELLO (or not)
+  proto_client.py SOCKET raw HEXBYTES      send raw bytes after HELLO (or not);
+                                           HEXBYTES "-" reads them from stdin
   proto_client.py SOCKET status            print the STATUS body
 """
 import json, os, select, socket, struct, sys, time
@@ -193,7 +194,8 @@ def main(argv):
     if cmd == "status":
         return status(path)
     if cmd == "raw":
-        return raw(path, argv[3], len(argv) < 5 or argv[4] != "nohello")
+        hexbytes = sys.stdin.read().strip() if argv[3] == "-" else argv[3]
+        return raw(path, hexbytes, len(argv) < 5 or argv[4] != "nohello")
     raise SystemExit("unknown command " + cmd)
 
 
