@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -22,7 +23,12 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 
 	if (!ratelimit_allow(srv->rl, cred->uid, now_us))
 		return; /* counted; reported as a "suppressed" record */
-	syslog_parse(buf, len, now_us, &m);
+	/* an RFC 3164 timestamp is the sender's local time, and senders on
+	 * this host share our time zone */
+	time_t now_s = (time_t)(now_us / 1000000);
+	struct tm tm;
+	int32_t gmtoff = localtime_r(&now_s, &tm) ? (int32_t)tm.tm_gmtoff : 0;
+	syslog_parse_local(buf, len, now_us, gmtoff, &m);
 	if (m.tag_len > RECORD_TAG_MAX)
 		m.tag_len = RECORD_TAG_MAX;
 	if (m.msg_len > srv->cfg->max_record) {

@@ -52,16 +52,23 @@ PROTO_CLIENT="python3 ${top_srcdir:-.}/tests/proto_client.py"
 
 # start_daemon WORKDIR [seglogd options...]: data in WORKDIR/data, native
 # socket WORKDIR/sock, log in WORKDIR/seglogd.log; sets DAEMON_PID.
+# With SEGLOG_VALGRIND=1 the daemon runs under valgrind memcheck, and any
+# error or leak makes it exit 99 (stop_daemon's status shows it).
+SEGLOGD_WRAPPER=()
+if [ "${SEGLOG_VALGRIND:-0}" = 1 ]; then
+	SEGLOGD_WRAPPER=(valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
+		--errors-for-leak-kinds=definite,indirect --error-exitcode=99)
+fi
 start_daemon() {
 	local w=$1; shift
-	"$SEGLOGD" --dir "$w/data" --socket "$w/sock" "$@" >>"$w/seglogd.log" 2>&1 &
+	"${SEGLOGD_WRAPPER[@]}" "$SEGLOGD" --dir "$w/data" --socket "$w/sock" "$@" >>"$w/seglogd.log" 2>&1 &
 	DAEMON_PID=$!
 	wait_for_socket "$w/sock" || { cat "$w/seglogd.log"; return 1; }
 }
 
 wait_for_socket() {
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 600); do
 		[ -S "$1" ] && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
 		sleep 0.05
