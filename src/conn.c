@@ -103,7 +103,7 @@ conn_new(struct server *srv, enum listener_kind kind, int fd, struct conn **ret)
 				      (suseconds_t)(srv->cfg->hello_timeout_us % 1000000) };
 		event_add(c->timer, &tv);
 	}
-	if (!srv->paused && !srv->draining) {
+	if (!srv->draining) {
 		event_add(c->rev, NULL);
 		c->reading = true;
 	}
@@ -126,10 +126,12 @@ conn_flush(struct conn *c)
 			event_add(c->wev, NULL);
 			return;
 		}
-		if (n < 0) { /* peer gone: nothing more can be delivered */
+		if (n < 0) {
+			/* the peer closed its end: no ack can be delivered any
+			 * more, but what it sent before is still read and
+			 * committed (a client may send and close at once) */
 			c->wlen = 0;
-			if (!c->closing)
-				conn_close(c, "peer gone");
+			c->peer_gone = true;
 			break;
 		}
 		memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
@@ -165,6 +167,8 @@ conn_queue(struct conn *c, const void *data, size_t n)
 {
 	uint64_t max = c->srv->cfg->ack_queue_max;
 
+	if (c->peer_gone)
+		return true; /* nobody to tell */
 	if (c->wlen + n > max) {
 		c->srv->st.slow_readers++;
 		log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
@@ -533,6 +537,8 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 
 	if (c->rlen == c->rcap) {
 		conn_process(c);
+		if (!c->closing && c->blocked)
+			conn_pause(c);
 		return;
 	}
 	n = recv(fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);

@@ -313,8 +313,9 @@ server_pressure(void *userdata, bool stop)
 
 	srv->paused = stop;
 	if (stop) {
-		for (struct conn *c = srv->conns; c; c = c->next)
-			conn_pause(c);
+		/* stream connections stop by themselves at their first record
+		 * the engine cannot take (conn.c), so HELLO and STATUS_REQ are
+		 * still answered: `seglog status` works on a full disk */
 		if (dg->ev)
 			event_del(dg->ev);
 		return;
@@ -422,8 +423,13 @@ server_drain(struct server *srv)
 	for (int k = 0; k < _LISTENER_MAX; k++)
 		if (srv->listeners[k].ev)
 			event_del(srv->listeners[k].ev);
-	for (struct conn *c = srv->conns; c; c = c->next)
+	/* what clients sent up to now is committed; SHUT_RD keeps what the
+	 * kernel already holds readable and makes further sends fail, so a
+	 * client that never stops cannot hold the shutdown open */
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		shutdown(c->fd, SHUT_RD);
 		conn_drain_input(c);
+	}
 	server_check_drained(srv);
 }
 

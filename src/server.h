@@ -63,6 +63,7 @@ struct conn {
 	uint64_t last_seq;   /* seq of this connection's newest appended record */
 	uint64_t acked_recno;
 	bool hello_done, closing, reading, eof;
+	bool peer_gone; /* writes fail (EPIPE): acks are dropped, input is still read */
 	bool blocked;	     /* stopped on engine backpressure with bytes buffered */
 	struct ackmark *marks;
 	size_t marks_head, marks_len, marks_cap;

@@ -80,6 +80,21 @@ out=$($PROTO_CLIENT "$w/sock" send 20000 --id calm)
 check_eq "a well-behaved client is served next to hostile ones" "$(echo "$out" | jq -r .acked_recno)" 20000
 kill $hostile $idle 2>/dev/null; wait $hostile $idle 2>/dev/null
 
+# a client that sends and closes at once, without reading any ack: every
+# record it sent is still committed
+python3 - "$w/sock" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+f = lambda t, b: struct.pack("<IB", len(b) + 1, t) + b
+s.sendall(f(1, struct.pack("<IHHI", 0x4C474553, 1, 1, 0)))
+s.sendall(b"".join(f(2, struct.pack("<BBBB", 1, 6, 0, 4) + b"gone" + b"fire-and-forget %d" % i)
+                   for i in range(100000)))
+s.close()
+PY
+sleep 2
+check_eq "a client that closes without reading acks loses nothing (100,000 records)" \
+	"$(grep -c ' gone - - fire-and-forget ' "$w/data/current")" 100000
+
 # --- the lock, stale and live sockets ---------------------------------------
 "$SEGLOGD" --dir "$w/data" --socket "$w/sock2" > "$w/second.log" 2>&1
 check_eq "a second seglogd on the same directory is refused" "$?" 1
@@ -111,6 +126,30 @@ for k in $(seq 1 8); do
 	[ "$have" -ge "$n" ] || lost=$((lost + 1))
 done
 check_eq "after SIGTERM every acknowledged record is on disk" "$lost" 0
+
+# a client that never stops sending cannot hold the shutdown open
+start_daemon "$w" || fail "restart failed"
+python3 - "$w/sock" <<'PY' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+f = lambda t, b: struct.pack("<IB", len(b) + 1, t) + b
+s.sendall(f(1, struct.pack("<IHHI", 0x4C474553, 1, 1, 0)))
+chunk = b"".join(f(2, struct.pack("<BBBB", 1, 6, 0, 7) + b"endless" + b"z" * 80) for i in range(1000))
+try:
+    while True:
+        s.sendall(chunk)
+except OSError:
+    pass
+PY
+endless=$!
+sleep 1
+t0=$(date +%s%N)
+stop_daemon
+rc=$?
+t1=$(date +%s%N)
+check_eq "SIGTERM with an endless sender: exit 0" "$rc" 0
+check "  ... within 2 s ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 2000
+wait $endless 2>/dev/null
 
 # --- restart: stale socket replaced; SIGHUP changes a limit -------------------
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$w/stale.sock"

@@ -61,9 +61,23 @@ if [ "${SEGLOG_VALGRIND:-0}" = 1 ]; then
 fi
 start_daemon() {
 	local w=$1; shift
+	local n0
+	n0=$(grep -c ' ready: ' "$w/seglogd.log" 2>/dev/null)
 	"${SEGLOGD_WRAPPER[@]}" "$SEGLOGD" --dir "$w/data" --socket "$w/sock" "$@" >>"$w/seglogd.log" 2>&1 &
 	DAEMON_PID=$!
-	wait_for_socket "$w/sock" || { cat "$w/seglogd.log"; return 1; }
+	wait_ready "$w/seglogd.log" "$n0" || { cat "$w/seglogd.log"; return 1; }
+}
+
+# wait_ready LOG N: waits until LOG holds more than N "ready" lines, i.e. the
+# daemon started last listens (a socket file may be a stale one from a kill).
+wait_ready() {
+	local i
+	for i in $(seq 1 600); do
+		[ "$(grep -c ' ready: ' "$1")" -gt "${2:-0}" ] && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
 }
 
 wait_for_socket() {

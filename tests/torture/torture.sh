@@ -20,6 +20,7 @@ mkdir -p "$w/acks"
 early=0
 bad_iters=0
 for i in $(seq 1 "$iters"); do
+	n0=$(grep -c ' ready: ' "$w/seglogd.log" 2>/dev/null)
 	"$SEGLOGD" -c "$w/conf" --dir "$w/data" --socket "$w/sock" >>"$w/seglogd.log" 2>&1 &
 	DAEMON_PID=$!
 	if [ $((RANDOM % 8)) = 0 ]; then
@@ -29,7 +30,7 @@ for i in $(seq 1 "$iters"); do
 		early=$((early + 1))
 		continue
 	fi
-	wait_for_socket "$w/sock" || { tail "$w/seglogd.log"; fail "iteration $i: no socket"; }
+	wait_ready "$w/seglogd.log" "$n0" || { tail "$w/seglogd.log"; fail "iteration $i: not ready"; }
 	for c in $(seq 1 "$clients"); do
 		$PROTO_CLIENT "$w/sock" send 1000000 --size $((40 + RANDOM % 200)) --id "i$i.c$c" \
 			--log "$w/acks/acks-i$i.c$c" >/dev/null 2>&1 &
