@@ -1,15 +1,242 @@
-/* seglog status: not written yet. */
+/* seglog status: the running daemon's figures.  Sends STATUS_REQ over the
+ * native protocol and prints the STATUS reply ("key value" lines, see
+ * docs/protocol.md) as aligned text or as one JSON object. */
 #include "config.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "client.h"
+#include "clientconn.h"
+
+enum {
+	STATUS_TIMEOUT_MS = 10000,
+};
+
+static void
+status_usage(FILE *f)
+{
+	fprintf(f, "Usage: seglog [-s SOCKET] status [-o text|json]\n"
+		   "\n"
+		   "Prints the running daemon's figures: aligned \"key: value\" lines, or\n"
+		   "with -o json one JSON object (all-digit values as numbers).\n"
+		   "\n"
+		   "  -o, --output FORMAT   text (default) or json\n"
+		   "  -h, --help            this text\n");
+}
+
+/* Calls fn for each "key value" line of a STATUS body (the value is empty
+ * when the line has no space; a last line without newline counts). */
+static void
+status_each(const char *body, size_t len,
+	    void (*fn)(const char *key, size_t klen, const char *val, size_t vlen, void *ud),
+	    void *ud)
+{
+	const char *p = body, *end = body + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		const char *sp = memchr(p, ' ', (size_t)(eol - p));
+
+		if (eol > p) {
+			if (sp)
+				fn(p, (size_t)(sp - p), sp + 1, (size_t)(eol - sp - 1), ud);
+			else
+				fn(p, (size_t)(eol - p), eol, 0, ud);
+		}
+		p = eol + 1;
+	}
+}
+
+static void
+status_width(const char *key, size_t klen, const char *val, size_t vlen, void *ud)
+{
+	size_t *w = ud;
+
+	if (klen > *w)
+		*w = klen;
+}
+
+static void
+status_text(const char *key, size_t klen, const char *val, size_t vlen, void *ud)
+{
+	const size_t *w = ud;
+
+	printf("%.*s:%*s %.*s\n", (int)klen, key, (int)(*w - klen), "", (int)vlen, val);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4), or 0. */
+static size_t
+status_utf8_len(const unsigned char *p, size_t avail)
+{
+	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0xc2 || p[0] > 0xf4 || avail < n)
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* A JSON string (RFC 8259 §7): quote, backslash and control characters
+ * escaped; bytes that are not UTF-8 become U+FFFD, so the output always
+ * parses. */
+static void
+status_json_string(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	putchar('"');
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = p[i];
+		size_t n;
+
+		if (ch == '"' || ch == '\\') {
+			printf("\\%c", ch);
+			i++;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			printf("\\u%04x", ch);
+			i++;
+		} else if (ch < 0x80) {
+			putchar(ch);
+			i++;
+		} else if ((n = status_utf8_len(p + i, len - i)) > 0) {
+			fwrite(p + i, 1, n, stdout);
+			i += n;
+		} else {
+			fputs("\\ufffd", stdout);
+			i++;
+		}
+	}
+	putchar('"');
+}
+
+/* A JSON number only for plain decimal integers (no sign, no leading
+ * zero), so the value reads back exactly as the daemon wrote it. */
+static bool
+status_is_number(const char *v, size_t len)
+{
+	if (len == 0 || len > 20 || (len > 1 && v[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+	return true;
+}
+
+static void
+status_json(const char *key, size_t klen, const char *val, size_t vlen, void *ud)
+{
+	bool *first = ud;
+
+	fputs(*first ? "{" : ", ", stdout);
+	*first = false;
+	status_json_string(key, klen);
+	fputs(": ", stdout);
+	if (status_is_number(val, vlen))
+		fwrite(val, 1, vlen, stdout);
+	else
+		status_json_string(val, vlen);
+}
+
+/* Sends STATUS_REQ and waits for the STATUS frame; ACK and ERROR frames
+ * for records cannot come (none were sent), an ERROR(0) ends it. */
+static int
+status_fetch(struct clientconn *c, struct clientconn_frame *ret)
+{
+	struct proto_error e;
+	int k = clientconn_queue_status_req(c);
+
+	if (k < 0)
+		return k;
+	for (;;) {
+		k = clientconn_wait_frame(c, STATUS_TIMEOUT_MS, ret);
+		if (k == -ETIMEDOUT) {
+			fprintf(stderr, "seglog: no STATUS reply from %s within %d s\n", c->path,
+				STATUS_TIMEOUT_MS / 1000);
+			return k;
+		}
+		if (k < 0) {
+			fprintf(stderr, "seglog: reading the status from %s failed: %s\n", c->path,
+				k == -ECONNRESET ? "the daemon closed the connection"
+				: k == -EBADMSG	 ? "a frame with a bad length"
+						 : strerror(-k));
+			return k;
+		}
+		if (ret->type == PROTO_STATUS)
+			return 0;
+		if (ret->type == PROTO_ERROR && proto_parse_error(ret->body, ret->len, &e) == 0) {
+			fprintf(stderr, "seglog: the daemon at %s answered %s: %.*s\n", c->path,
+				proto_error_name(e.code), (int)e.text_len, e.text);
+			return -EPROTO;
+		}
+	}
+}
 
 int
 cmd_status(const struct client_opts *o, int argc, char **argv)
 {
-	(void)o;
-	(void)argc;
-	fprintf(stderr, "seglog %s: not implemented yet\n", argv[0]);
-	return CLIENT_EXIT_FAILURE;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	_cleanup_clientconn_ struct clientconn *c = NULL;
+	struct clientconn_frame f;
+	bool json = false;
+	int k;
+
+	while ((k = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (k) {
+		case 'o':
+			json = strcmp(optarg, "json") == 0;
+			if (json || strcmp(optarg, "text") == 0)
+				break;
+			fprintf(stderr, "seglog: unknown format '%s' (text or json)\n", optarg);
+			return CLIENT_EXIT_USAGE;
+		case 'h':
+			status_usage(stdout);
+			return CLIENT_EXIT_OK;
+		default:
+			status_usage(stderr);
+			return CLIENT_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "seglog: status takes no arguments\n");
+		return CLIENT_EXIT_USAGE;
+	}
+	if (clientconn_open(o->socket, STATUS_TIMEOUT_MS, &c) < 0)
+		return CLIENT_EXIT_UNAVAILABLE;
+	if (status_fetch(c, &f) < 0)
+		return CLIENT_EXIT_FAILURE;
+	if (json) {
+		bool first = true;
+		status_each((const char *)f.body, f.len, status_json, &first);
+		puts(first ? "{}" : "}");
+	} else {
+		size_t w = 0;
+		status_each((const char *)f.body, f.len, status_width, &w);
+		status_each((const char *)f.body, f.len, status_text, &w);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "seglog: writing the status failed: %m\n");
+		return CLIENT_EXIT_FAILURE;
+	}
+	return CLIENT_EXIT_OK;
 }
