@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "ackaudit.h"
 #include "log.h"
 
 /* One batch: encoded lines for one write at the end of current. */
@@ -52,6 +53,7 @@ struct engine {
 	uint64_t durable_seq;
 	uint64_t last_retention_us;
 	struct engine_stats st;
+	struct ack_audit audit; /* --enable-ack-audit only */
 };
 
 static void engine_pump(struct engine *e);
@@ -153,11 +155,14 @@ engine_recovered(struct engine *e)
 static void
 engine_seal(struct engine *e)
 {
+	uint64_t first = e->store->cur_hdr.first_seq;
 	int r = store_seal(e->store, store_now_us());
 	if (r < 0) {
 		engine_fail(e, r);
 		return;
 	}
+	if (e->store->cur_hdr.first_seq != first)
+		ack_audit_segment(&e->audit, e->store->cur_size);
 	e->age_marked = false;
 	(void)store_retention(e->store, store_now_us());
 }
@@ -177,6 +182,7 @@ engine_commit_done(struct engine *e)
 {
 	struct chunk *c = e->head;
 	bool seal = c->seal_after;
+	uint64_t c_last_seq = c->last_seq, c_end = c->offset + c->len;
 
 	e->store->cur_size += c->len;
 	e->store->cur_records += c->records;
@@ -199,6 +205,7 @@ engine_commit_done(struct engine *e)
 		if (e->cb.pressure)
 			e->cb.pressure(e->userdata, false);
 	}
+	ack_audit_ack(&e->audit, c_last_seq, c_end, e->cfg.durability == CFG_DURABILITY_FSYNC);
 	if (e->cb.committed)
 		e->cb.committed(e->userdata, e->durable_seq);
 	if (seal)
@@ -260,6 +267,8 @@ static void
 engine_write_donecb(struct ring_req *req, int res)
 {
 	struct engine *e = (struct engine *)((char *)req - offsetof(struct engine, write_req));
+	if (res > 0 && e->head)
+		ack_audit_write_done(&e->audit, e->head->offset + e->head->written + (uint64_t)res);
 	e->write_done = true;
 	e->write_res = res;
 	engine_commit_complete(e);
@@ -269,6 +278,7 @@ static void
 engine_sync_donecb(struct ring_req *req, int res)
 {
 	struct engine *e = (struct engine *)((char *)req - offsetof(struct engine, sync_req));
+	ack_audit_sync_done(&e->audit, res);
 	e->sync_done = true;
 	e->sync_res = res;
 	engine_commit_complete(e);
@@ -280,6 +290,7 @@ static void
 engine_pump(struct engine *e)
 {
 	struct chunk *c;
+	bool linked = false;
 	int fd, r;
 
 	if (e->inflight || e->retry_scheduled)
@@ -321,10 +332,12 @@ engine_pump(struct engine *e)
 				    c->offset + c->written);
 		if (e->cfg.durability == CFG_DURABILITY_FSYNC)
 			sqe->flags |= IOSQE_IO_LINK;
+		linked = sqe->flags & IOSQE_IO_LINK; /* what the kernel sees, for the audit */
 	}
 	if (e->cfg.durability == CFG_DURABILITY_FSYNC) {
 		struct io_uring_sqe *sqe = ring_sqe(e->ring, &e->sync_req);
 		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+		ack_audit_sync_submitted(&e->audit, linked, c->offset + c->len);
 	}
 	r = ring_submit(e->ring);
 	if (r < 0)
@@ -457,6 +470,8 @@ engine_new(struct event_base *base, struct ring *ring, struct store *store,
 	e->seg_records = store->cur_records;
 	e->durable_seq = store->next_seq - 1;
 	e->last_retention_us = store_now_us();
+	ack_audit_open(&e->audit);
+	ack_audit_segment(&e->audit, store->cur_size);
 	e->kick_ev = event_new(base, -1, 0, engine_kickcb, e);
 	e->retry_ev = evtimer_new(base, engine_retrycb, e);
 	e->tick_ev = event_new(base, -1, EV_PERSIST, engine_tickcb, e);
@@ -490,6 +505,7 @@ engine_free(struct engine *e)
 		free(c);
 	}
 	free(e->spare);
+	ack_audit_close(&e->audit);
 	if (e->kick_ev)
 		event_free(e->kick_ev);
 	if (e->retry_ev)

@@ -273,7 +273,11 @@ daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 			usage(stdout);
 			exit(0);
 		case OPT_VERSION:
+#ifdef SEGLOG_ACK_AUDIT
+			printf("seglogd %s (ack-audit)\n", PACKAGE_VERSION);
+#else
 			printf("seglogd %s\n", PACKAGE_VERSION);
+#endif
 			exit(0);
 		case OPT_CHECK:
 			*ret_check = true;

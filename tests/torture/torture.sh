@@ -21,7 +21,7 @@ early=0
 bad_iters=0
 for i in $(seq 1 "$iters"); do
 	n0=$(grep -c ' ready: ' "$w/seglogd.log" 2>/dev/null)
-	"$SEGLOGD" -c "$w/conf" --dir "$w/data" --socket "$w/sock" >>"$w/seglogd.log" 2>&1 &
+	SEGLOG_ACK_AUDIT=$w/audit "$SEGLOGD" -c "$w/conf" --dir "$w/data" --socket "$w/sock" >>"$w/seglogd.log" 2>&1 &
 	DAEMON_PID=$!
 	if [ $((RANDOM % 8)) = 0 ]; then
 		# kill during start-up / recovery
@@ -49,6 +49,11 @@ for i in $(seq 1 "$iters"); do
 done
 echo
 check_eq "after each of the $iters kills every acknowledged record was there" "$bad_iters" 0
+if "$SEGLOGD" --version | grep -q ack-audit; then
+	trace "ack audit: $(grep -c '^ack ' "$w/audit") acknowledgements checked against completed fdatasyncs"
+	check "the audit saw acknowledgements" grep -q '^ack ' "$w/audit"
+	check_eq "no acknowledgement ran ahead of fdatasync" "$(grep -c VIOLATION "$w/audit")" 0
+fi
 # a clean start on top: recovery of the last kill
 start_daemon "$w" -c "$w/conf" || fail "final start failed"
 stop_daemon
