@@ -238,6 +238,14 @@ store_sealed_last_seq(struct store *s, uint64_t *ret)
 	r = store_read_header(s, fd, name, e->size, &h, &hdr_len);
 	if (r < 0)
 		return r;
+	/* the next seq is derived from this segment: if it is not the one its
+	 * name says, going on would give out seqs twice */
+	if (h.first_seq != e->first_seq)
+		return log_error_errno(EBADMSG,
+				       "%s/%s: its header says it starts at seq %llu, not at the seq "
+				       "of its name; it was renamed or copied in.  Refusing to "
+				       "start: move it out of the directory and run 'seglog verify'",
+				       s->path, name, (unsigned long long)h.first_seq);
 	r = store_scan_tail(s, fd, hdr_len, e->size, 0, &res);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read %s/%s: %m", s->path, name);
