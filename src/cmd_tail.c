@@ -1,15 +1,755 @@
-/* seglog tail: not written yet. */
+/* seglog tail / seglog cat: records of a data directory in seq order,
+ * selected (filter.c), formatted (output.c), optionally followed across
+ * rotations with inotify.  Reads only: never writes to the data directory.
+ * The one file it writes, --cursor-file, goes through the atomic-file guard
+ * and may not lie in the data directory. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "atomicfile.h"
 #include "client.h"
+#include "cleanup.h"
+#include "filter.h"
+#include "output.h"
+#include "reader.h"
+#include "timespec.h"
+
+enum {
+	TAIL_OUT_BUF = 256 << 10,
+	TAIL_CURSOR_PERIOD_US = 1000000,
+	TAIL_POLL_MS = 1000,	 /* a safety net behind inotify */
+	TAIL_POLL_NO_INOTIFY_MS = 200,
+	TAIL_WARNED_MAX = 4096,
+	TAIL_STOP = 1,		 /* --until passed, a signal, or the reader of stdout left */
+};
+
+struct tail_line {
+	uint64_t seq;
+	char *text;
+	size_t len;
+};
+
+struct tail_warned {
+	char file[32];
+	uint64_t offset;
+};
+
+struct tail {
+	const char *cmd;
+	const char *dir;
+	struct reader *rd;
+	struct filter filter;
+	struct output out;
+	bool follow;
+	bool explicit_after; /* --after-seq or a cursor was given */
+
+	char *obuf;
+	size_t olen, ocap;
+	uint64_t buffered_seq, printed_seq; /* last seq in obuf, last one written out */
+	bool epipe;
+
+	const char *cursor_path;
+	int cursor_dir_fd;
+	char cursor_name[NAME_MAX + 1];
+	uint64_t cursor_written;
+	uint64_t cursor_time_us;
+
+	unsigned problems;
+	uint64_t damaged_run; /* damaged lines since the last record */
+	int writer_active; /* -1 unknown */
+	struct tail_warned *warned;
+	size_t n_warned;
+};
+
+static volatile sig_atomic_t tail_signalled;
+
+static void
+tail_signalcb(int sig)
+{
+	(void)sig;
+	tail_signalled = 1;
+}
+
+static uint64_t
+tail_now_us(int clock)
+{
+	struct timespec ts;
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Writes out the buffered records.  EPIPE (the reader of stdout left, as
+ * `| head` does) is a normal end: TAIL_STOP. */
+static int
+tail_flush(struct tail *t)
+{
+	size_t done = 0;
+
+	while (done < t->olen) {
+		ssize_t n = write(STDOUT_FILENO, t->obuf + done, t->olen - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+			(void)poll(&p, 1, -1);
+			continue;
+		}
+		if (n < 0 && errno == EPIPE) {
+			t->epipe = true;
+			return TAIL_STOP;
+		}
+		if (n < 0)
+			return -errno;
+		done += (size_t)n;
+	}
+	t->olen = 0;
+	t->printed_seq = t->buffered_seq;
+	return 0;
+}
+
+/* Makes room for len more bytes in the output buffer. */
+static int
+tail_reserve(struct tail *t, size_t len)
+{
+	int k;
+
+	if (t->olen + len <= t->ocap)
+		return 0;
+	k = tail_flush(t);
+	if (k != 0 || len <= t->ocap)
+		return k;
+	char *nb = realloc(t->obuf, len);
+	if (!nb)
+		return -ENOMEM;
+	t->obuf = nb;
+	t->ocap = len;
+	return 0;
+}
+
+static int
+tail_emit(struct tail *t, const char *text, size_t len, uint64_t seq)
+{
+	int k = tail_reserve(t, len);
+	if (k != 0)
+		return k;
+	memcpy(t->obuf + t->olen, text, len);
+	t->olen += len;
+	t->buffered_seq = seq;
+	return 0;
+}
+
+static int
+tail_print(struct tail *t, const struct record *r)
+{
+	int k = tail_reserve(t, output_max(r));
+	if (k != 0)
+		return k;
+	t->olen += output_format(&t->out, r, t->obuf + t->olen);
+	t->buffered_seq = r->seq;
+	return 0;
+}
+
+/* Damage is reported once per place, although tail's windows may read
+ * the same bytes twice. */
+static bool
+tail_first_warning(struct tail *t, const char *file, uint64_t offset)
+{
+	for (size_t i = 0; i < t->n_warned; i++)
+		if (t->warned[i].offset == offset && strcmp(t->warned[i].file, file) == 0)
+			return false;
+	if (t->n_warned < TAIL_WARNED_MAX) {
+		if (!t->warned && !(t->warned = calloc(TAIL_WARNED_MAX, sizeof(*t->warned))))
+			return true;
+		snprintf(t->warned[t->n_warned].file, sizeof(t->warned[0].file), "%s", file);
+		t->warned[t->n_warned++].offset = offset;
+	}
+	return true;
+}
+
+/* Reports what is not a record.  The incomplete last line of `current`
+ * is a record being written while a writer holds the lock, damage only
+ * without one. */
+static void
+tail_problem(struct tail *t, const struct reader_event *ev)
+{
+	if (ev->type == READER_DAMAGED && ev->in_current) {
+		if (t->writer_active < 0)
+			t->writer_active = reader_writer_active(t->dir);
+		if (t->writer_active)
+			return;
+	}
+	if (ev->type == READER_DAMAGED)
+		t->damaged_run++;
+	if (!tail_first_warning(t, ev->file, ev->offset))
+		return;
+	switch (ev->type) {
+	case READER_DAMAGED:
+		fprintf(stderr, "seglog %s: %s/%s:%" PRIu64 ": damaged line skipped: %s\n", t->cmd,
+			t->dir, ev->file, ev->offset, ev->reason);
+		t->problems++;
+		break;
+	case READER_BAD_SEGMENT:
+		fprintf(stderr, "seglog %s: %s/%s:0: segment skipped: %s\n", t->cmd, t->dir,
+			ev->file, ev->reason);
+		t->problems++;
+		break;
+	case READER_GAP:
+		if (ev->gap_last - ev->gap_first < t->damaged_run)
+			break; /* the damaged lines just reported held them */
+		if (ev->gap_at_start) {
+			if (t->explicit_after)
+				fprintf(stderr,
+					"seglog %s: note: records %" PRIu64 "..%" PRIu64
+					" were removed by retention before they could be shown\n",
+					t->cmd, ev->gap_first, ev->gap_last);
+			break;
+		}
+		fprintf(stderr, "seglog %s: %s/%s:%" PRIu64 ": seqs %" PRIu64 "..%" PRIu64
+			" missing before this record (deleted or damaged)\n", t->cmd, t->dir,
+			ev->file, ev->offset, ev->gap_first, ev->gap_last);
+		t->problems++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Reads and prints until the reader has nothing more for now (0), or
+ * TAIL_STOP, or an error. */
+static int
+tail_read(struct tail *t)
+{
+	struct reader_event ev;
+
+	for (;;) {
+		int k;
+		if (tail_signalled)
+			return TAIL_STOP;
+		k = reader_next(t->rd, &ev);
+		if (k <= 0)
+			return k;
+		if (ev.type != READER_RECORD) {
+			tail_problem(t, &ev);
+			continue;
+		}
+		t->damaged_run = 0;
+		if (filter_past_end(&t->filter, &ev.rec))
+			return TAIL_STOP;
+		if (!filter_match(&t->filter, &ev.rec))
+			continue;
+		k = tail_print(t, &ev.rec);
+		if (k != 0)
+			return k;
+	}
+}
+
+/* One window [lo, hi) of tail -n: its matching records, formatted, in
+ * order.  *ret_start is set when the window reaches the oldest record
+ * there is or wanted (retention gap, --since). */
+static int
+tail_window(struct tail *t, uint64_t lo, uint64_t hi, struct tail_line **v, size_t *n,
+	    size_t *cap, bool *ret_start)
+{
+	struct reader_event ev;
+	bool first = true;
+	int k = reader_seek_seq(t->rd, lo);
+
+	if (k < 0)
+		return k;
+	while ((k = reader_next(t->rd, &ev)) > 0) {
+		if (tail_signalled)
+			return TAIL_STOP;
+		if (ev.type == READER_GAP && ev.gap_at_start)
+			*ret_start = true;
+		if (ev.type != READER_RECORD) {
+			tail_problem(t, &ev);
+			continue;
+		}
+		t->damaged_run = 0;
+		if (ev.rec.seq >= hi)
+			break;
+		if (first && t->filter.have_since && ev.rec.time_us < t->filter.since_us)
+			*ret_start = true;
+		first = false;
+		if (!filter_match(&t->filter, &ev.rec))
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? 2 * *cap : 64;
+			struct tail_line *nv = realloc(*v, nc * sizeof(**v));
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+			*cap = nc;
+		}
+		char *text = malloc(output_max(&ev.rec));
+		if (!text)
+			return -ENOMEM;
+		(*v)[(*n)++] = (struct tail_line){ ev.rec.seq, text,
+						   output_format(&t->out, &ev.rec, text) };
+	}
+	return k < 0 ? k : 0;
+}
+
+struct tail_lines {
+	struct tail_line *v;
+	size_t n, cap;
+};
+
+static void
+tail_lines_clear(struct tail_lines *w, size_t n_windows)
+{
+	for (size_t i = 0; i < n_windows; i++) {
+		for (size_t j = 0; j < w[i].n; j++)
+			free(w[i].v[j].text);
+		free(w[i].v);
+	}
+}
+
+/* tail -n N: the last N matching records, found by reading windows of
+ * seqs backwards from the newest (N seqs, then 4 times more each time)
+ * until N matched, so never the whole history when they are near the
+ * end.  Sets *ret_next to the seq to follow from. */
+static int
+tail_last(struct tail *t, uint64_t want, uint64_t *ret_next)
+{
+	struct tail_lines w[48] = { 0 }; /* sizes grow 4x: 48 windows span 2^64 */
+	size_t n_windows = 0, total = 0, skip;
+	uint64_t last, floor = t->filter.after_seq + 1, hi, size = want ? want : 1;
+	bool start = false;
+	int k = reader_last_seq(t->rd, &last);
+
+	if (k < 0)
+		return k;
+	*ret_next = last >= floor ? last + 1 : floor;
+	if (last < floor || want == 0)
+		return 0;
+	for (hi = last + 1; !start && total < want && hi > floor && n_windows < ELEMENTSOF(w);) {
+		uint64_t lo = hi - floor > size ? hi - size : floor;
+		struct tail_lines *cur = &w[n_windows++];
+
+		k = tail_window(t, lo, hi, &cur->v, &cur->n, &cur->cap, &start);
+		if (k != 0) {
+			tail_lines_clear(w, n_windows);
+			return k;
+		}
+		total += cur->n;
+		hi = lo;
+		size = size > UINT64_MAX / 8 ? UINT64_MAX / 2 : size * 4;
+	}
+	/* the oldest window is the last one read */
+	skip = total > want ? total - want : 0;
+	for (size_t i = n_windows; i-- > 0 && k == 0;)
+		for (size_t j = 0; j < w[i].n && k == 0; j++) {
+			if (skip) {
+				skip--;
+				continue;
+			}
+			k = tail_emit(t, w[i].v[j].text, w[i].v[j].len, w[i].v[j].seq);
+		}
+	tail_lines_clear(w, n_windows);
+	return k;
+}
+
+/* --cursor-file: opens its directory (never the data directory) and reads
+ * the seq it holds, if the file exists (0 if not). */
+static int
+tail_cursor_open(struct tail *t, uint64_t *ret_seq)
+{
+	_cleanup_free_ char *copy = strdup(t->cursor_path);
+	_cleanup_close_ int fd = -EBADF;
+	struct stat a, b;
+	char buf[64], *slash, *end;
+	const char *dirpath = ".";
+	ssize_t n;
+
+	if (!copy)
+		return -ENOMEM;
+	slash = strrchr(copy, '/');
+	if (slash) {
+		*slash = '\0';
+		dirpath = slash == copy ? "/" : copy;
+	}
+	snprintf(t->cursor_name, sizeof(t->cursor_name), "%s", slash ? slash + 1 : copy);
+	if (!t->cursor_name[0])
+		return -EISDIR;
+	t->cursor_dir_fd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->cursor_dir_fd < 0)
+		return -errno;
+	if (fstat(t->cursor_dir_fd, &a) == 0 && stat(t->dir, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return -EROFS; /* the data directory is read-only for us */
+	*ret_seq = 0;
+	fd = openat(t->cursor_dir_fd, t->cursor_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	errno = 0;
+	*ret_seq = strtoull(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n'))
+		return -EBADMSG;
+	t->cursor_written = *ret_seq;
+	return 0;
+}
+
+/* Writes the last printed seq, if it moved, atomically. */
+static int
+tail_cursor_save(struct tail *t)
+{
+	char buf[32];
+	int n, k;
+
+	if (!t->cursor_path || t->printed_seq == 0 || t->printed_seq == t->cursor_written)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", t->printed_seq);
+	k = atomic_file_write_all(&fsops_syscall, t->cursor_dir_fd, t->cursor_name, 0644, buf,
+				  (size_t)n);
+	if (k < 0) {
+		errno = -k;
+		fprintf(stderr, "seglog %s: cannot write cursor file %s: %m\n", t->cmd,
+			t->cursor_path);
+		return k;
+	}
+	t->cursor_written = t->printed_seq;
+	t->cursor_time_us = tail_now_us(CLOCK_MONOTONIC);
+	return 0;
+}
+
+/* -f: reads whenever inotify says the directory changed (a write to
+ * `current`, a rename, a new `current`), with a timed poll as a safety
+ * net; stops on SIGINT/SIGTERM, or when stdout's reader went away. */
+static int
+tail_follow(struct tail *t)
+{
+	_cleanup_close_ int ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	struct stat st;
+	bool out_pipe = fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) ||
+							    S_ISSOCK(st.st_mode));
+	sigset_t block, old;
+	int timeout = TAIL_POLL_NO_INOTIFY_MS;
+
+	if (ino >= 0 &&
+	    inotify_add_watch(ino, t->dir, IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY |
+						  IN_CLOSE_WRITE | IN_DELETE | IN_DELETE_SELF |
+						  IN_MOVE_SELF) >= 0)
+		timeout = TAIL_POLL_MS;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	for (;;) {
+		char evbuf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+		struct pollfd p[2] = { { .fd = ino, .events = POLLIN },
+				       { .fd = out_pipe ? STDOUT_FILENO : -1, .events = 0 } };
+		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
+		int k;
+
+		/* drain the events first: a change after the read below wakes us */
+		while (ino >= 0 && read(ino, evbuf, sizeof(evbuf)) > 0)
+			;
+		k = tail_read(t);
+		if (k < 0)
+			return k;
+		if (k == 0)
+			k = tail_flush(t);
+		if (k != 0)
+			return k < 0 ? k : 0;
+		if (tail_now_us(CLOCK_MONOTONIC) - t->cursor_time_us >= TAIL_CURSOR_PERIOD_US)
+			(void)tail_cursor_save(t);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		if (tail_signalled) {
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return 0;
+		}
+		k = ppoll(p, 2, &ts, &old);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (k > 0 && (p[1].revents & (POLLERR | POLLHUP)))
+			return 0; /* `seglog tail -f | head`: head is gone */
+	}
+}
+
+static void
+tail_usage(const char *cmd, FILE *f)
+{
+	fprintf(f,
+		"Usage: seglog %s [OPTIONS]\n"
+		"Records of the data directory in seq order (%s).\n"
+		"\n"
+		"  -f, --follow          keep reading as records arrive, across rotations\n"
+		"  -n, --lines N|all     the last N matching records (tail: 10; cat: all)\n"
+		"  -S, --since TIME      records at or after TIME (2026-11-24T09:00:00Z,\n"
+		"                        '2026-11-24 10:00', -1h, -30min, today, @EPOCH)\n"
+		"  -U, --until TIME      records at or before TIME\n"
+		"      --after-seq N     records after seq N\n"
+		"      --cursor-file F   start after the seq stored in F; store the last\n"
+		"                        printed seq there (atomically) on exit and while\n"
+		"                        following\n"
+		"  -t, --tag TAG         records with this tag (repeatable: any of them)\n"
+		"  -p, --priority LEVEL  this level and more severe (emerg..debug or 0..7),\n"
+		"                        or a range FROM..TO\n"
+		"      --uid UID         records from this user (number or name)\n"
+		"      --pid PID         records from this process\n"
+		"  -o, --output MODE     short (default), json (one object a line), raw\n"
+		"      --no-color        no colours, even on a terminal\n"
+		"  -h, --help            this text\n",
+		cmd, strcmp(cmd, "cat") == 0 ? "all of them" : "the last ones");
+}
+
+static int
+tail_parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	errno = 0;
+	*ret = strtoull(s, &end, 10);
+	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
+}
+
+static int
+tail_parse_time(const char *cmd, const char *opt, const char *s, uint64_t *ret)
+{
+	int k = timespec_parse(s, tail_now_us(CLOCK_REALTIME), ret);
+	if (k < 0)
+		fprintf(stderr, "seglog %s: %s: '%s' is %s\n", cmd, opt, s,
+			k == -ERANGE ? "out of range" : "not a time (see seglog(1))");
+	return k;
+}
+
+static int
+tail_parse_uid(const char *s, uint32_t *ret)
+{
+	uint64_t v;
+	struct passwd *pw;
+
+	if (tail_parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
+		*ret = (uint32_t)v;
+		return 0;
+	}
+	pw = getpwnam(s);
+	if (!pw)
+		return -EINVAL;
+	*ret = pw->pw_uid;
+	return 0;
+}
+
+struct tail_args {
+	uint64_t lines;
+	bool lines_set, all;
+	bool no_color;
+	enum output_mode mode;
+};
+
+static int
+tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
+{
+	enum { OPT_AFTER = 256, OPT_CURSOR, OPT_UID, OPT_PID, OPT_NOCOLOR };
+	static const struct option longopts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "after-seq", required_argument, NULL, OPT_AFTER },
+		{ "cursor-file", required_argument, NULL, OPT_CURSOR },
+		{ "tag", required_argument, NULL, 't' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "pid", required_argument, NULL, OPT_PID },
+		{ "output", required_argument, NULL, 'o' },
+		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
+		{ "no-colour", no_argument, NULL, OPT_NOCOLOR },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct filter *f = &t->filter;
+	uint64_t v;
+	int c, k;
+
+	int li = -1;
+
+	while ((c = getopt_long(argc, argv, "fn:S:U:t:p:o:h", longopts, &li)) != -1) {
+		k = 0;
+		switch (c) {
+		case 'f':
+			t->follow = true;
+			break;
+		case 'n':
+			a->lines_set = true;
+			a->all = strcmp(optarg, "all") == 0;
+			if (!a->all)
+				k = tail_parse_u64(optarg, &a->lines);
+			break;
+		case 'S':
+			f->have_since = true;
+			if (tail_parse_time(t->cmd, "--since", optarg, &f->since_us) < 0)
+				return CLIENT_EXIT_USAGE;
+			break;
+		case 'U':
+			f->have_until = true;
+			if (tail_parse_time(t->cmd, "--until", optarg, &f->until_us) < 0)
+				return CLIENT_EXIT_USAGE;
+			break;
+		case OPT_AFTER:
+			k = tail_parse_u64(optarg, &f->after_seq);
+			t->explicit_after = true;
+			break;
+		case OPT_CURSOR:
+			t->cursor_path = optarg;
+			break;
+		case 't':
+			k = filter_add_tag(f, optarg);
+			break;
+		case 'p':
+			k = filter_set_level(f, optarg);
+			break;
+		case OPT_UID:
+			f->have_uid = true;
+			k = tail_parse_uid(optarg, &f->uid);
+			break;
+		case OPT_PID:
+			f->have_pid = true;
+			k = tail_parse_u64(optarg, &v);
+			f->pid = (int64_t)(v & INT64_MAX);
+			break;
+		case 'o':
+			k = output_mode_from_name(optarg);
+			a->mode = k < 0 ? OUTPUT_SHORT : (enum output_mode)k;
+			break;
+		case OPT_NOCOLOR:
+			a->no_color = true;
+			break;
+		case 'h':
+			tail_usage(t->cmd, stdout);
+			return CLIENT_EXIT_OK;
+		default:
+			tail_usage(t->cmd, stderr);
+			return CLIENT_EXIT_USAGE;
+		}
+		if (k < 0) {
+			if (li >= 0)
+				fprintf(stderr, "seglog %s: invalid value '%s' for --%s\n", t->cmd,
+					optarg, longopts[li].name);
+			else
+				fprintf(stderr, "seglog %s: invalid value '%s' for -%c\n", t->cmd,
+					optarg, c);
+			return CLIENT_EXIT_USAGE;
+		}
+		li = -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", t->cmd, argv[optind]);
+		return CLIENT_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* The run after the options: where to start, then read (and follow). */
+static int
+tail_run(struct tail *t, const struct tail_args *a)
+{
+	bool is_cat = strcmp(t->cmd, "cat") == 0;
+	bool from_start = t->explicit_after || t->filter.have_since;
+	uint64_t next = 0;
+	int k = 0;
+
+	/* tail: the last 10, unless told where to start; cat: all; -n wins */
+	if (a->lines_set ? !a->all : !is_cat && !from_start) {
+		k = tail_last(t, a->lines_set ? a->lines : 10, &next);
+		if (k != 0 || !t->follow)
+			return k;
+		k = reader_seek_seq(t->rd, next);
+	} else if (t->filter.after_seq) {
+		k = reader_seek_seq(t->rd, t->filter.after_seq + 1);
+	} else if (t->filter.have_since) {
+		k = reader_seek_time(t->rd, t->filter.since_us);
+	}
+	if (k != 0)
+		return k;
+	if (t->follow)
+		return tail_follow(t);
+	return tail_read(t);
+}
+
+static void
+tail_clear(struct tail *t)
+{
+	free(t->obuf);
+	free(t->warned);
+	t->rd = reader_free(t->rd);
+	t->cursor_dir_fd = safe_close(t->cursor_dir_fd);
+}
 
 int
 cmd_tail(const struct client_opts *o, int argc, char **argv)
 {
-	(void)o;
-	(void)argc;
-	fprintf(stderr, "seglog %s: not implemented yet\n", argv[0]);
-	return CLIENT_EXIT_FAILURE;
+	_cleanup_(tail_clear) struct tail t = { .cmd = argv[0], .dir = o->dir,
+						.writer_active = -1, .cursor_dir_fd = -EBADF };
+	struct tail_args a = { .mode = OUTPUT_SHORT };
+	struct sigaction sa = { .sa_handler = tail_signalcb };
+	bool tty = isatty(STDOUT_FILENO);
+	const char *term = getenv("TERM");
+	int k;
+
+	filter_init(&t.filter);
+	k = tail_parse(&t, &a, argc, argv);
+	if (k >= 0)
+		return k;
+	output_init(&t.out, a.mode,
+		    tty && !a.no_color && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb")),
+		    tty);
+	if (t.cursor_path) {
+		uint64_t seq = 0;
+		k = tail_cursor_open(&t, &seq);
+		if (k < 0) {
+			errno = -k;
+			fprintf(stderr, "seglog %s: cursor file %s: %s\n", t.cmd, t.cursor_path,
+				k == -EBADMSG ? "does not hold a seq"
+				: k == -EROFS ? "must not be in the data directory"
+					      : strerror(-k));
+			return CLIENT_EXIT_FAILURE;
+		}
+		if (seq > t.filter.after_seq)
+			t.filter.after_seq = seq;
+		if (seq)
+			t.explicit_after = true;
+	}
+	k = reader_open(o->dir, &t.rd);
+	if (k < 0) {
+		fprintf(stderr, "seglog %s: cannot read data directory %s: %s\n", t.cmd, o->dir,
+			strerror(-k));
+		return CLIENT_EXIT_FAILURE;
+	}
+	t.obuf = malloc(TAIL_OUT_BUF);
+	if (!t.obuf)
+		return CLIENT_EXIT_FAILURE;
+	t.ocap = TAIL_OUT_BUF;
+	reader_set_follow(t.rd, t.follow);
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	k = tail_run(&t, &a);
+	if (k < 0 && !t.epipe)
+		fprintf(stderr, "seglog %s: reading %s: %s\n", t.cmd, o->dir, strerror(-k));
+	if (k >= 0 && !t.epipe)
+		k = tail_flush(&t) < 0 ? -EIO : k;
+	if (tail_cursor_save(&t) < 0)
+		k = -EIO;
+	return k < 0 || t.problems ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,9 +55,13 @@ struct reader {
 	size_t scratch_cap;
 
 	uint64_t start_seq;
+	uint64_t start_time;  /* skip records before the first one at/after it */
+	bool seeking_time;
 	uint64_t last_seq;
 	bool have_last;
-	uint64_t seek_offset; /* where to start in the first file, 0 = after header */
+	uint64_t seek_offset; /* where to start in seek_name, 0 = after header */
+	char seek_name[SEGDIR_NAME_LEN + 1];
+	ino_t bad_current;    /* a `current` already reported bad; not reread */
 
 	uint8_t dir_id[RECORD_DIR_ID_LEN];
 	bool have_dir_id;
@@ -103,13 +108,13 @@ reader_seg_cmp(const void *a, const void *b)
 
 /* Lists sealed segments (by name) and current; current sorts last. */
 static int
-reader_list(struct reader *r)
+reader_list_into(int dir_fd, struct reader_seg **ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	size_t n = 0, cap = 0;
-	struct reader_seg *v = NULL;
-	int fd = openat(r->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_free_ struct reader_seg *v = NULL;
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0 || !(d = fdopendir(fd))) {
 		safe_close(fd);
@@ -125,19 +130,49 @@ reader_list(struct reader *r)
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
 			struct reader_seg *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				free(v);
+			if (!nv)
 				return -ENOMEM;
-			}
 			v = nv;
 		}
 		v[n++] = s;
 	}
-	qsort(v, n, sizeof(*v), reader_seg_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), reader_seg_cmp);
+	*ret = TAKE_PTR(v);
+	*ret_n = n;
+	return 0;
+}
+
+static int
+reader_list(struct reader *r)
+{
+	struct reader_seg *v;
+	size_t n;
+	int k = reader_list_into(r->dir_fd, &v, &n);
+
+	if (k < 0)
+		return k;
 	free(r->segs);
 	r->segs = v;
 	r->n_segs = n;
 	return 0;
+}
+
+/* The directory's own id from DIR/dir-id, so that even the oldest segment
+ * is checked against it; without the file, the first header seen sets it. */
+static void
+reader_load_dir_id(struct reader *r)
+{
+	_cleanup_close_ int fd = openat(r->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char buf[2 * RECORD_DIR_ID_LEN + 2];
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf), 0);
+	if (n >= 2 * RECORD_DIR_ID_LEN &&
+	    segdir_id_from_hex(buf, 2 * RECORD_DIR_ID_LEN, r->dir_id) == 0)
+		r->have_dir_id = true;
 }
 
 int
@@ -161,6 +196,7 @@ reader_open(const char *dir, struct reader **ret)
 	r->scratch = malloc(r->scratch_cap);
 	if (!r->buf || !r->scratch)
 		return -ENOMEM;
+	reader_load_dir_id(r);
 	k = reader_list(r);
 	if (k < 0)
 		return k;
@@ -178,8 +214,42 @@ reader_close_file(struct reader *r)
 	r->renamed = false;
 }
 
+/* Fills ev as a BAD_SEGMENT event for the open file and closes it. */
+static int
+reader_bad_segment(struct reader *r, struct reader_event *ev, const char *reason)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = READER_BAD_SEGMENT;
+	ev->file = r->name;
+	ev->reason = reason;
+	if (r->in_current)
+		r->bad_current = r->ino;
+	reader_close_file(r);
+	return 2;
+}
+
+/* A `current` opened from a stale listing may already be a newer one than
+ * the segment after the last record read: a rotation sealed the one we
+ * wanted in between.  Relists and points idx at that sealed segment. */
+static bool
+reader_missed_seal(struct reader *r)
+{
+	uint64_t want = r->last_seq, got = r->hdr.first_seq;
+
+	if (reader_list(r) < 0)
+		return false;
+	for (size_t i = 0; i < r->n_segs; i++)
+		if (!r->segs[i].is_current && r->segs[i].first_seq > want &&
+		    r->segs[i].first_seq < got) {
+			r->idx = i;
+			return true;
+		}
+	return false;
+}
+
 /* Opens the segment at r->idx and checks its header and name.  Returns 1
- * when open, 0 when the file vanished (retention, rotation), or a
+ * when open, 0 when the file vanished (retention, rotation) or is not
+ * ready, 3 when idx was moved to an earlier segment to open instead, or a
  * BAD_SEGMENT event (2) filled into ev. */
 static int
 reader_open_file(struct reader *r, struct reader_event *ev)
@@ -196,6 +266,10 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(r->fd, &st) < 0)
 		return -errno;
+	if (s->is_current && st.st_ino == r->bad_current) {
+		reader_close_file(r);
+		return 0;
+	}
 	r->ino = st.st_ino;
 	r->in_current = s->is_current;
 	snprintf(r->name, sizeof(r->name), "%s", s->name);
@@ -203,27 +277,27 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 	if (n < 0)
 		return -errno;
 	nl = memchr(head, '\n', (size_t)n);
-	memset(ev, 0, sizeof(*ev));
-	ev->type = READER_BAD_SEGMENT;
-	ev->file = r->name;
-	if (!nl && s->is_current && r->follow)
-		return 0; /* being created; try later */
-	if (!nl || record_header_decode(head, (size_t)(nl - head) + 1, &r->hdr, &reason) < 0) {
-		ev->reason = reason ? reason : "no complete header line";
-		return 2;
+	if (!nl && s->is_current && r->follow) {
+		reader_close_file(r); /* being created; try later */
+		return 0;
 	}
-	if (!s->is_current && r->hdr.first_seq != s->first_seq) {
-		ev->reason = "the name does not match the header's first seq";
-		return 2;
-	}
-	if (r->have_dir_id && memcmp(r->dir_id, r->hdr.dir_id, RECORD_DIR_ID_LEN) != 0) {
-		ev->reason = "the header names another data directory";
-		return 2;
+	if (!nl || record_header_decode(head, (size_t)(nl - head) + 1, &r->hdr, &reason) < 0)
+		return reader_bad_segment(r, ev, reason ? reason : "no complete header line");
+	if (!s->is_current && r->hdr.first_seq != s->first_seq)
+		return reader_bad_segment(r, ev, "the name does not match the header's first seq");
+	if (r->have_dir_id && memcmp(r->dir_id, r->hdr.dir_id, RECORD_DIR_ID_LEN) != 0)
+		return reader_bad_segment(r, ev, "the header names another data directory");
+	if (s->is_current && r->have_last && r->hdr.first_seq > r->last_seq + 1 &&
+	    reader_missed_seal(r)) {
+		reader_close_file(r);
+		return 3;
 	}
 	memcpy(r->dir_id, r->hdr.dir_id, RECORD_DIR_ID_LEN);
 	r->have_dir_id = true;
 	r->hdr_len = (uint64_t)(nl - head) + 1;
-	r->buf_off = r->seek_offset > r->hdr_len ? r->seek_offset : r->hdr_len;
+	r->buf_off = r->hdr_len;
+	if (r->seek_offset > r->hdr_len && strcmp(r->seek_name, r->name) == 0)
+		r->buf_off = r->seek_offset;
 	r->seek_offset = 0;
 	return 1;
 }
@@ -316,6 +390,11 @@ reader_line(struct reader *r, const char *line, size_t len, uint64_t off, struct
 	}
 	if (ev->rec.seq < r->start_seq)
 		return 0;
+	if (r->seeking_time) {
+		if (ev->rec.time_us < r->start_time)
+			return 0;
+		r->seeking_time = false;
+	}
 	if (r->have_last && ev->rec.seq <= r->last_seq) {
 		ev->type = READER_DAMAGED;
 		ev->reason = "seq out of order (not greater than the previous record's)";
@@ -332,11 +411,34 @@ reader_line(struct reader *r, const char *line, size_t len, uint64_t off, struct
 		ev->offset = off;
 		ev->gap_first = r->have_last ? r->last_seq + 1 : r->start_seq;
 		ev->gap_last = r->pending_ev.rec.seq - 1;
-		ev->gap_at_start = !r->have_last;
+		/* before the oldest segment's first seq: retention, not damage */
+		ev->gap_at_start = !r->have_last && r->idx == 0 && ev->gap_last < r->hdr.first_seq;
 	}
 	r->last_seq = r->pending ? r->pending_ev.rec.seq : ev->rec.seq;
 	r->have_last = true;
 	return 1;
+}
+
+/* Following, at the end of `current`: an incomplete last line is dropped
+ * from the buffer and read again from its start next time, so that if the
+ * writer's recovery cuts it (a torn tail after a crash) and writes new
+ * records there, they are read whole.  A file that shrank below what was
+ * read was cut by recovery: reading resumes at its new end and the seqs
+ * of the unacknowledged records shown before may come again. */
+static void
+reader_wait_current(struct reader *r)
+{
+	struct stat st;
+
+	if (!r->skipping)
+		r->buf_len = r->buf_pos;
+	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size < r->buf_off + r->buf_pos) {
+		r->buf_off = (uint64_t)st.st_size > r->hdr_len ? (uint64_t)st.st_size : r->hdr_len;
+		r->buf_len = r->buf_pos = 0;
+		r->skipping = false;
+		r->have_last = false;
+		r->start_seq = 0;
+	}
 }
 
 int
@@ -354,9 +456,10 @@ reader_next(struct reader *r, struct reader_event *ev)
 				k = reader_list(r);
 				if (k < 0)
 					return k;
+				/* nothing read yet: from the oldest, else after last_seq */
 				for (r->idx = 0; r->idx < r->n_segs; r->idx++)
-					if (r->segs[r->idx].is_current ||
-					    (r->have_last && r->segs[r->idx].first_seq > r->last_seq))
+					if (!r->have_last || r->segs[r->idx].is_current ||
+					    r->segs[r->idx].first_seq > r->last_seq)
 						break;
 				if (r->idx >= r->n_segs)
 					return 0;
@@ -364,6 +467,8 @@ reader_next(struct reader *r, struct reader_event *ev)
 			k = reader_open_file(r, ev);
 			if (k < 0)
 				return k;
+			if (k == 3)
+				continue;
 			if (k == 0) {
 				if (r->segs[r->idx].is_current)
 					return 0; /* no current right now: rotation */
@@ -371,7 +476,6 @@ reader_next(struct reader *r, struct reader_event *ev)
 				continue;
 			}
 			if (k == 2) {
-				reader_close_file(r);
 				r->idx++;
 				return 1;
 			}
@@ -416,7 +520,11 @@ reader_next(struct reader *r, struct reader_event *ev)
 				r->renamed = true; /* sealed under us: read the rest, then move on */
 				continue;
 			}
-			if (r->follow || r->buf_pos == r->buf_len)
+			if (r->follow) {
+				reader_wait_current(r);
+				return 0;
+			}
+			if (r->buf_pos == r->buf_len)
 				return 0;
 		}
 		if (r->buf_pos < r->buf_len && !r->skipping) {
@@ -424,7 +532,8 @@ reader_next(struct reader *r, struct reader_event *ev)
 			ev->type = READER_DAMAGED;
 			ev->file = r->name;
 			ev->offset = r->buf_off + r->buf_pos;
-			ev->reason = r->in_current && !r->renamed
+			ev->in_current = r->in_current && !r->renamed;
+			ev->reason = ev->in_current
 					     ? "incomplete last line (a torn tail; recovery cuts it)"
 					     : "incomplete last line";
 			r->buf_pos = r->buf_len;
@@ -491,9 +600,16 @@ reader_probe(int fd, uint64_t off, uint64_t end, enum reader_key key, uint64_t *
 static int
 reader_seek(struct reader *r, enum reader_key key, uint64_t target)
 {
-	size_t lo = 0, hi = r->n_segs;
+	size_t lo = 0, hi;
+	int k0;
 
 	reader_close_file(r);
+	r->have_last = false;
+	r->pending = false;
+	k0 = reader_list(r);
+	if (k0 < 0)
+		return k0;
+	hi = r->n_segs;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		_cleanup_close_ int fd = openat(r->dir_fd, r->segs[mid].name,
@@ -527,12 +643,13 @@ reader_seek(struct reader *r, enum reader_key key, uint64_t target)
 			int p = reader_probe(fd, mid, b, key, &k, &line, false);
 			if (p < 0)
 				return p;
-			if (p == 0 || k >= target)
+			if (p == 0 || k >= target || line >= b)
 				b = mid;
 			else
 				a = line;
 		}
 		r->seek_offset = a;
+		snprintf(r->seek_name, sizeof(r->seek_name), "%s", r->segs[lo].name);
 	}
 	return 0;
 }
@@ -541,21 +658,31 @@ int
 reader_seek_seq(struct reader *r, uint64_t seq)
 {
 	r->start_seq = seq;
+	r->seeking_time = false;
 	return reader_seek(r, READER_KEY_SEQ, seq);
 }
 
 int
 reader_seek_time(struct reader *r, uint64_t time_us)
 {
+	r->start_seq = 0;
+	r->start_time = time_us;
+	r->seeking_time = true;
 	return reader_seek(r, READER_KEY_TIME, time_us);
 }
 
 int
 reader_last_seq(struct reader *r, uint64_t *ret)
 {
+	_cleanup_free_ struct reader_seg *segs = NULL;
+	size_t n_segs;
+	int k = reader_list_into(r->dir_fd, &segs, &n_segs);
+
+	if (k < 0)
+		return k;
 	*ret = 0;
-	for (size_t i = r->n_segs; i-- > 0;) {
-		_cleanup_close_ int fd = openat(r->dir_fd, r->segs[i].name,
+	for (size_t i = n_segs; i-- > 0;) {
+		_cleanup_close_ int fd = openat(r->dir_fd, segs[i].name,
 						O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		_cleanup_free_ char *buf = NULL;
 		struct recover_result res;
@@ -574,7 +701,8 @@ reader_last_seq(struct reader *r, uint64_t *ret)
 			ssize_t n = pread(fd, buf, size - start, (off_t)start);
 			if (n < 0)
 				return -errno;
-			recover_scan(buf, (size_t)n, start, start == 0, 0, &res);
+			/* from 0, skipping the first line skips the header */
+			recover_scan(buf, (size_t)n, start, false, 0, &res);
 			if (res.have_last) {
 				*ret = res.last_seq;
 				return 0;
@@ -585,4 +713,39 @@ reader_last_seq(struct reader *r, uint64_t *ret)
 		}
 	}
 	return 0;
+}
+
+bool
+reader_writer_active(const char *dir)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *path = NULL, *line = NULL;
+	size_t cap = 0;
+	struct stat st;
+
+	if (asprintf(&path, "%s/" SEGDIR_LOCK, dir) < 0)
+		return false;
+	if (stat(path, &st) < 0)
+		return false;
+	f = fopen("/proc/locks", "re");
+	if (!f)
+		return false;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 fe:00:10952864 0 EOF"; waiters have "->" */
+	while (getline(&line, &cap, f) > 0) {
+		char type[16], kind[16], mode[16], dev[32];
+		unsigned long long ino;
+		long pid;
+		if (strstr(line, "->"))
+			continue;
+		if (sscanf(line, "%*s %15s %15s %15s %ld %31[0-9a-f:]%*c", type, kind, mode, &pid,
+			   dev) != 5)
+			continue;
+		char *colon = strrchr(dev, ':');
+		if (!colon || strcmp(type, "FLOCK") != 0)
+			continue;
+		ino = strtoull(colon + 1, NULL, 10);
+		if (ino == (unsigned long long)st.st_ino)
+			return true;
+	}
+	return false;
 }

@@ -27,6 +27,8 @@ struct reader_event {
 	uint64_t gap_first;	/* READER_GAP */
 	uint64_t gap_last;
 	bool gap_at_start;	/* the gap lies before the oldest segment (retention) */
+	bool in_current;	/* READER_DAMAGED: the incomplete last line of `current`,
+				 * which a running writer may still be writing */
 };
 
 struct reader;
@@ -41,7 +43,9 @@ void reader_set_follow(struct reader *r, bool follow);
 /* Start at the first record with seq >= seq (binary search by segment
  * name, then within the file). */
 int reader_seek_seq(struct reader *r, uint64_t seq);
-/* Start at the first record received at or after time_us. */
+/* Start at the first record received at or after time_us (binary search
+ * as above; records before the first such one are skipped).  Either seek
+ * may be called again at any time: it restarts reading from there. */
 int reader_seek_time(struct reader *r, uint64_t time_us);
 /* The seq of the newest valid record in the directory (0 if none). */
 int reader_last_seq(struct reader *r, uint64_t *ret);
@@ -49,6 +53,9 @@ int reader_last_seq(struct reader *r, uint64_t *ret);
 /* 1: *ev is filled; 0: nothing more for now (end of data); <0: error. */
 int reader_next(struct reader *r, struct reader_event *ev);
 
-/* The directory id found in segment headers (for verify), and the count of
- * segments the reader knows. */
+/* The data directory's path as given to reader_open. */
 const char *reader_dir(const struct reader *r);
+
+/* True if a writer (seglogd) holds the directory's lock right now; read
+ * from /proc/locks, so the reader never touches the lock itself. */
+bool reader_writer_active(const char *dir);

@@ -1,0 +1,39 @@
+/* Which records `seglog tail` and `seglog cat` show: pure selection on a
+ * decoded record, no I/O.  Every criterion that is set must hold (AND);
+ * several tags are alternatives (OR), as journalctl's -t. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+enum {
+	FILTER_TAGS_MAX = 64,
+};
+
+struct filter {
+	bool have_since, have_until;
+	uint64_t since_us; /* time >= since */
+	uint64_t until_us; /* time <= until */
+	uint64_t after_seq; /* seq > after_seq (0: any) */
+	const char *tags[FILTER_TAGS_MAX]; /* borrowed, NUL-terminated */
+	size_t n_tags;
+	int sev_min, sev_max; /* severity within [min, max]; 0..7 is any */
+	bool have_uid, have_pid;
+	uint32_t uid;
+	int64_t pid;
+};
+
+void filter_init(struct filter *f);
+/* -p: "err", "3", or a range "crit..warning" (either order, inclusive).
+ * A single level means that level and every more severe one (0..level). */
+int filter_set_level(struct filter *f, const char *spec);
+int filter_add_tag(struct filter *f, const char *tag);
+
+bool filter_match(const struct filter *f, const struct record *r);
+/* True when r and everything after it in seq order are past --until: time
+ * only grows with seq (the daemon stamps records in seq order), so reading
+ * may stop. */
+bool filter_past_end(const struct filter *f, const struct record *r);

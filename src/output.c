@@ -1,0 +1,328 @@
+/* Formatting of records for seglog tail/cat (see output.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "output.h"
+
+static const char output_hex[] = "0123456789abcdef";
+
+void
+output_init(struct output *o, enum output_mode mode, bool color, bool escape)
+{
+	*o = (struct output){ .mode = mode, .color = color, .escape = escape,
+			      .cached_sec = UINT64_MAX };
+}
+
+int
+output_mode_from_name(const char *name)
+{
+	if (strcmp(name, "short") == 0)
+		return OUTPUT_SHORT;
+	if (strcmp(name, "json") == 0)
+		return OUTPUT_JSON;
+	if (strcmp(name, "raw") == 0)
+		return OUTPUT_RAW;
+	return -EINVAL;
+}
+
+size_t
+output_max(const struct record *r)
+{
+	return 256 + 6 * (r->tag_len + r->msg_len);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 §4) and its code
+ * point, or 0 if the bytes there are not one. */
+static size_t
+output_utf8_len(const unsigned char *p, size_t avail, uint32_t *ret_cp)
+{
+	unsigned c = p[0];
+	unsigned lo = 0x80, hi = 0xbf;
+	uint32_t cp;
+	size_t n;
+
+	if (c < 0x80) {
+		*ret_cp = c;
+		return 1;
+	}
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	if (c < 0xe0) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c < 0xf0) {
+		n = 3;
+		cp = c & 0x0f;
+		if (c == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else {
+		n = 4;
+		cp = c & 0x07;
+		if (c == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (c == 0xf4)
+			hi = 0x8f; /* > U+10FFFF */
+	}
+	if (avail < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	*ret_cp = cp;
+	return n;
+}
+
+bool
+output_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	uint32_t cp;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = output_utf8_len(p + i, n - i, &cp);
+		if (!k)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+/* Format characters that reorder or hide text on a terminal ("Trojan
+ * Source", CVE-2021-42574): bidirectional embeddings, overrides and
+ * isolates, and the directional marks. */
+static bool
+output_is_bidi(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static char *
+output_put_hex_byte(char *d, unsigned c)
+{
+	d[0] = '\\';
+	d[1] = 'x';
+	d[2] = output_hex[c >> 4];
+	d[3] = output_hex[c & 15];
+	return d + 4;
+}
+
+size_t
+output_escape_terminal(const char *src, size_t n, char *dst)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		uint32_t cp;
+		size_t k;
+
+		if (c >= 0x20 && c < 0x7f) {
+			*d++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c == '\n' || c == '\t' || c == '\r') {
+			*d++ = '\\';
+			*d++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			i++;
+			continue;
+		}
+		k = c >= 0x80 ? output_utf8_len(s + i, n - i, &cp) : 0;
+		if (k == 0 || cp < 0xa0) { /* C0, DEL, C1, invalid: byte by byte */
+			d = output_put_hex_byte(d, c);
+			i++;
+			continue;
+		}
+		if (output_is_bidi(cp)) {
+			d += sprintf(d, "\\u%04" PRIx32, cp);
+		} else {
+			memcpy(d, s + i, k);
+			d += k;
+		}
+		i += k;
+	}
+	return (size_t)(d - dst);
+}
+
+size_t
+output_json_value(const char *src, size_t n, char *dst)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0;
+
+	if (!output_utf8_valid(src, n)) {
+		*d++ = '[';
+		for (i = 0; i < n; i++)
+			d += sprintf(d, i ? ",%u" : "%u", s[i]);
+		*d++ = ']';
+		return (size_t)(d - dst);
+	}
+	*d++ = '"';
+	while (i < n) {
+		unsigned c = s[i];
+		uint32_t cp;
+		size_t k;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*d++ = (char)c;
+			i++;
+			continue;
+		}
+		if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
+		    c == '\f') {
+			*d++ = '\\';
+			*d++ = c == '\n'   ? 'n'
+			       : c == '\t' ? 't'
+			       : c == '\r' ? 'r'
+			       : c == '\b' ? 'b'
+			       : c == '\f' ? 'f'
+					   : (char)c;
+			i++;
+			continue;
+		}
+		k = output_utf8_len(s + i, n - i, &cp); /* valid: never 0 */
+		if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 || output_is_bidi(cp)) {
+			d += sprintf(d, "\\u%04" PRIx32, cp);
+		} else {
+			memcpy(d, s + i, k);
+			d += k;
+		}
+		i += k;
+	}
+	*d++ = '"';
+	return (size_t)(d - dst);
+}
+
+static void
+output_put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/* "Nov 24 09:02:35" in local time, as journalctl's short output. */
+static size_t
+output_local_time(struct output *o, uint64_t time_us, char *buf)
+{
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	uint64_t sec = time_us / 1000000;
+
+	if (sec != o->cached_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		char *p = o->cached;
+		if (!localtime_r(&t, &tm))
+			memset(&tm, 0, sizeof(tm));
+		memcpy(p, months[(unsigned)tm.tm_mon % 12], 3);
+		p[3] = ' ';
+		output_put2(p + 4, (unsigned)tm.tm_mday);
+		p[6] = ' ';
+		output_put2(p + 7, (unsigned)tm.tm_hour);
+		p[9] = ':';
+		output_put2(p + 10, (unsigned)tm.tm_min);
+		p[12] = ':';
+		output_put2(p + 13, (unsigned)tm.tm_sec);
+		o->cached_sec = sec;
+	}
+	memcpy(buf, o->cached, 15);
+	return 15;
+}
+
+/* journalctl's choice: errors and worse red, warnings yellow, notices
+ * bold, debug dimmed, info plain. */
+static const char *
+output_color(unsigned severity)
+{
+	if (severity <= 3)
+		return "\033[1;31m";
+	if (severity == 4)
+		return "\033[1;33m";
+	if (severity == 5)
+		return "\033[1m";
+	if (severity == 7)
+		return "\033[2m";
+	return NULL;
+}
+
+static size_t
+output_short(struct output *o, const struct record *r, char *buf)
+{
+	const char *color = o->color ? output_color(r->severity) : NULL;
+	char *p = buf;
+
+	p += output_local_time(o, r->time_us, p);
+	*p++ = ' ';
+	p += output_escape_terminal(r->tag, r->tag_len, p);
+	p += sprintf(p, "[%" PRId64 "]: ", r->pid);
+	if (color)
+		p = stpcpy(p, color);
+	p += output_escape_terminal(r->msg, r->msg_len, p);
+	if (color)
+		p = stpcpy(p, "\033[0m");
+	*p++ = '\n';
+	return (size_t)(p - buf);
+}
+
+static size_t
+output_json(const struct record *r, char *buf)
+{
+	const char *fac = record_facility_name(r->facility);
+	const char *sev = record_severity_name(r->severity);
+	char time[RECORD_TIME_LEN + 1];
+	char *p = buf;
+
+	record_format_time(r->time_us, time);
+	time[RECORD_TIME_LEN] = '\0';
+	p += sprintf(p,
+		     "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"pid\":%" PRId64 ",\"uid\":%" PRIu32
+		     ",\"gid\":%" PRIu32 ",\"facility\":\"%s\",\"severity\":\"%s\",\"tag\":",
+		     r->seq, time, r->pid, r->uid, r->gid, fac ? fac : "user", sev ? sev : "info");
+	p += output_json_value(r->tag, r->tag_len, p);
+	p = stpcpy(p, ",\"message\":");
+	p += output_json_value(r->msg, r->msg_len, p);
+	*p++ = '}';
+	*p++ = '\n';
+	return (size_t)(p - buf);
+}
+
+size_t
+output_format(struct output *o, const struct record *r, char *buf)
+{
+	switch (o->mode) {
+	case OUTPUT_JSON:
+		return output_json(r, buf);
+	case OUTPUT_RAW: {
+		size_t n;
+		if (o->escape) {
+			n = output_escape_terminal(r->msg, r->msg_len, buf);
+		} else {
+			memcpy(buf, r->msg, r->msg_len);
+			n = r->msg_len;
+		}
+		buf[n] = '\n';
+		return n + 1;
+	}
+	case OUTPUT_SHORT:
+	default:
+		return output_short(o, r, buf);
+	}
+}
