@@ -11,7 +11,17 @@ root=$w/root
 make -C "${top_builddir:-.}" install DESTDIR="$root" >"$w/install.log" 2>&1 ||
 	{ cat "$w/install.log"; fail "make install failed"; }
 unitdir=$(find "$root" -name seglogd.service -printf '%h\n' | head -n1)
-check "units installed" test -n "$unitdir" -a -f "$unitdir/seglogd.socket"
+check "units installed" test -n "$unitdir" -a -f "$unitdir/seglogd.socket" -a -f "$unitdir/seglogd-syslog.socket"
+for f in sbin/seglogd bin/seglog share/man/man8/seglogd.8 share/man/man5/seglogd.conf.5 \
+	share/man/man1/seglog.1 lib/sysusers.d/seglog.conf lib/tmpfiles.d/seglog.conf \
+	etc/seglog/seglogd.conf; do
+	check "make install places $f" bash -c "find '$root' -path '*/$f' | grep -q ."
+done
+# an edited configuration survives a reinstall
+conf=$(find "$root" -path '*/etc/seglog/seglogd.conf')
+echo "# edited by the admin" >> "$conf"
+make -C "${top_builddir:-.}" install DESTDIR="$root" >>"$w/install.log" 2>&1
+check "make install keeps an existing seglogd.conf" grep -q "edited by the admin" "$conf"
 
 # verify: the unit refers to the installed binary path; point a copy at the
 # DESTDIR copy of the binary so the offline check can see it
