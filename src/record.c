@@ -163,11 +163,59 @@ record_hexval(unsigned c)
 	return -1;
 }
 
-/* Strict inverse of record_escape: also rejects raw bytes that
- * record_escape would have escaped, so each byte string has exactly one
- * encoding (a line cannot be altered without changing its bytes). */
-ssize_t
-record_unescape(const char *src, size_t n, char *dst)
+/* Decodes up to max bytes of the escaped text at s[i..n) leniently (raw
+ * bytes as they are, escapes as their value), stopping at anything
+ * malformed; returns how many it decoded.  Only used to look ahead. */
+static size_t
+record_peek(const unsigned char *s, size_t i, size_t n, unsigned char *out, size_t max)
+{
+	size_t k = 0;
+
+	while (k < max && i < n) {
+		if (s[i] != '\\') {
+			out[k++] = s[i++];
+		} else if (i + 1 < n && s[i + 1] == '\\') {
+			out[k++] = '\\';
+			i += 2;
+		} else if (i + 3 < n && s[i + 1] == 'x' && record_hexval(s[i + 2]) >= 0 &&
+			   record_hexval(s[i + 3]) >= 0) {
+			out[k++] = (unsigned char)(record_hexval(s[i + 2]) << 4 | record_hexval(s[i + 3]));
+			i += 4;
+		} else {
+			break;
+		}
+	}
+	return k;
+}
+
+/* Whether record_escape writes byte c, which starts the decoded text
+ * s[i..n), as "\xHH": DEL, controls, bytes that are not part of a valid
+ * UTF-8 sequence, SP when with_space. */
+static bool
+record_escaped_as_hex(unsigned c, const unsigned char *s, size_t i, size_t n, bool with_space)
+{
+	unsigned char ahead[4];
+
+	switch (record_class[c]) {
+	case CL_COPY:
+		return with_space && c == ' ';
+	case CL_ESC:
+		return c != '\\';
+	case CL_LEAD:
+		ahead[0] = (unsigned char)c;
+		return record_utf8_len(ahead, 1 + record_peek(s, i + 4, n, ahead + 1, 3)) == 0;
+	default:
+		return true;
+	}
+}
+
+/* Strict inverse of record_escape: rejects raw bytes that record_escape
+ * would have escaped and escapes it would not have written ("\x41" for
+ * "A", "\xc3\xa9" for a valid "é"), so each byte string has exactly one
+ * encoding and decoding a line then encoding it again gives the same
+ * bytes.  with_space: SP is written "\x20" (tags) rather than raw. */
+static ssize_t
+record_unescape_mode(const char *src, size_t n, char *dst, bool with_space)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
@@ -203,10 +251,21 @@ record_unescape(const char *src, size_t n, char *dst)
 		int h = record_hexval(s[i + 2]), l = record_hexval(s[i + 3]);
 		if (h < 0 || l < 0)
 			return -EBADMSG;
-		*d++ = (char)(h << 4 | l);
+		c = (unsigned)(h << 4 | l);
+		if (!record_escaped_as_hex(c, s, i, n, with_space))
+			return -EBADMSG;
+		*d++ = (char)c;
 		i += 4;
 	}
 	return d - dst;
+}
+
+/* Accepts what record_escape writes with or without with_space (a tag's
+ * "\x20" as well as a message's raw SP). */
+ssize_t
+record_unescape(const char *src, size_t n, char *dst)
+{
+	return record_unescape_mode(src, n, dst, true);
 }
 
 /* --- time ---------------------------------------------------------------- */
@@ -245,12 +304,22 @@ record_put2(char *p, unsigned v)
 	p[1] = (char)('0' + v % 10);
 }
 
+/* 9999-12-31T23:59:59.999999Z, the last time the 4-digit year holds. */
+static const uint64_t record_time_max = 253402300799999999u;
+
 static __thread uint64_t record_time_cache_sec = UINT64_MAX;
 static __thread char record_time_cache[20];
 
+/* Times after record_time_max (a client's claimed time can be any u64)
+ * are written as record_time_max, so every line the encoder writes
+ * decodes; the year field would otherwise wrap to a wrong or invalid
+ * year. */
 void
 record_format_time(uint64_t time_us, char *buf)
 {
+	if (time_us > record_time_max)
+		time_us = record_time_max;
+
 	uint64_t sec = time_us / 1000000;
 	unsigned us = (unsigned)(time_us % 1000000);
 
@@ -370,10 +439,13 @@ static int
 record_check_csum(const char *line, size_t len)
 {
 	/* ... SP CSUM LF */
-	const char *c = line + len - 1 - RECORD_CSUM_LEN;
+	const char *c;
 	uint64_t want = 0;
 
-	if (len < RECORD_CSUM_LEN + 3 || line[len - 1] != '\n' || c[-1] != ' ')
+	if (len < RECORD_CSUM_LEN + 3 || line[len - 1] != '\n')
+		return -EBADMSG;
+	c = line + len - 1 - RECORD_CSUM_LEN;
+	if (c[-1] != ' ')
 		return -EBADMSG;
 	for (int i = 0; i < RECORD_CSUM_LEN; i++) {
 		int v = record_hexval((unsigned char)c[i]);
@@ -556,11 +628,14 @@ record_decode(const char *line, size_t len, char *scratch, struct record *ret,
 		return -EBADMSG;
 	if (pos > end - 1)
 		REJECT("missing message");
-	/* tag */
+	/* tag: "-" is the empty tag, "\x2d" the tag "-" */
 	if (tag_n == 1 && tag[0] == '-') {
 		r.tag_len = 0;
+	} else if (tag_n == 4 && memcmp(tag, "\\x2d", 4) == 0) {
+		scratch[0] = '-';
+		r.tag_len = 1;
 	} else {
-		k = record_unescape(tag, tag_n, scratch);
+		k = record_unescape_mode(tag, tag_n, scratch, true);
 		if (k < 0)
 			REJECT("bad escape in tag");
 		if ((size_t)k > RECORD_TAG_MAX)
@@ -569,7 +644,7 @@ record_decode(const char *line, size_t len, char *scratch, struct record *ret,
 	}
 	r.tag = scratch;
 	/* message: everything up to the SP before CSUM */
-	k = record_unescape(pos, (size_t)(end - 1 - pos), scratch + r.tag_len);
+	k = record_unescape_mode(pos, (size_t)(end - 1 - pos), scratch + r.tag_len, false);
 	if (k < 0)
 		REJECT("bad escape or raw control byte in message");
 	r.msg = scratch + r.tag_len;
@@ -636,13 +711,14 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 		     const char **ret_reason)
 {
 	struct segment_header h = { 0 };
-	const char *pos = line + strlen(RECORD_HEADER_MAGIC), *end, *f;
+	const char *pos, *end, *f;
 	size_t n;
 	uint64_t v;
 
 	if (len < strlen(RECORD_HEADER_MAGIC) ||
 	    memcmp(line, RECORD_HEADER_MAGIC, strlen(RECORD_HEADER_MAGIC)) != 0)
 		REJECT("not a segment header");
+	pos = line + strlen(RECORD_HEADER_MAGIC);
 	if (record_check_csum(line, len) < 0)
 		REJECT("header checksum mismatch");
 	end = line + len - 1 - RECORD_CSUM_LEN;

@@ -255,6 +255,7 @@ output_suite(void)
 {
 	Suite *s = suite_create("output");
 	TCase *tc = tcase_create("format");
+	tcase_set_timeout(tc, 60); /* generous: CI machines are loaded */
 
 	tcase_add_test(tc, test_short);
 	tcase_add_test(tc, test_short_local_time);

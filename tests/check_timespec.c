@@ -164,6 +164,7 @@ timespec_suite(void)
 {
 	Suite *s = suite_create("timespec");
 	TCase *tc = tcase_create("parse");
+	tcase_set_timeout(tc, 60); /* generous: CI machines are loaded */
 
 	tcase_add_test(tc, test_rfc3339);
 	tcase_add_test(tc, test_local_time);

@@ -18,7 +18,8 @@ is ignored.  Prints totals and "N passed, N failed".
 import os, re, sys
 
 d = sys.argv[1]
-names = sorted(f for f in os.listdir(d) if re.fullmatch(r"\d{20}\.log", f))
+names = sorted(f for f in (os.listdir(d) if os.path.isdir(d) else [])
+               if re.fullmatch(r"\d{20}\.log", f))
 if os.path.exists(os.path.join(d, "current")):
     names.append("current")
 by_seq = {}

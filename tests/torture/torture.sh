@@ -6,6 +6,7 @@
 # in seq order, gapless outside retention, and `verify` clean but for
 # quarantined tails.  TORTURE_ITERATIONS (default 30), TORTURE_CLIENTS (3).
 set -u
+shopt -s nullglob # no ack logs yet (an iteration killed at start-up): an empty list
 . "${top_srcdir:-.}/tests/lib.sh"
 
 iters=${TORTURE_ITERATIONS:-30}

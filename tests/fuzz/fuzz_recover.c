@@ -1,0 +1,152 @@
+/* Fuzzes the recovery tail scanner (src/recover.h).  The input is a small
+ * program that builds the tail of a segment: valid record lines with the
+ * next seq (or a seq off by the amount the input says), raw bytes, a bit
+ * flipped, bytes cut off the end, a LF.  Mode 0 of the first byte takes
+ * the rest as the tail bytes as they are instead.  Properties:
+ *
+ * - base <= cut <= end, cut on a line boundary, counts consistent;
+ * - with the whole window in the unsynced zone there is no "damage";
+ * - scanning again just the bytes before cut, with nothing unsynced,
+ *   finds the same records and the same cut (recovery of a recovered
+ *   file keeps everything). */
+#include "config.h"
+
+#include "../../src/cleanup.h"
+#include "../../src/record.h"
+#include "../../src/recover.h"
+#include "fuzz.h"
+
+enum { FUZZ_TAIL_MAX = 1 << 16 };
+
+struct tail {
+	char *buf;
+	size_t len;
+};
+
+static void
+tail_put(struct tail *t, const void *p, size_t n)
+{
+	if (n > FUZZ_TAIL_MAX - t->len)
+		n = FUZZ_TAIL_MAX - t->len;
+	memcpy(t->buf + t->len, p, n);
+	t->len += n;
+}
+
+/* Runs the input's program, appending to t. */
+static void
+tail_build(struct fuzz_in *in, struct tail *t)
+{
+	uint64_t seq = fuzz_take(in, 2) + 1, time_us = 1795510955123456u;
+	char line[512];
+
+	while (in->n) {
+		unsigned op = (unsigned)fuzz_take(in, 1);
+		switch (op % 8) {
+		case 0:
+		case 1:
+		case 2: { /* a valid line with the next seq */
+			size_t mlen = (size_t)fuzz_take(in, 1) % 100;
+			char msg[100];
+			memset(msg, 'a' + (int)(seq % 26), mlen);
+			struct record r = { .seq = seq++, .time_us = time_us++, .pid = 1,
+					    .facility = 1, .severity = 6, .tag = "t",
+					    .tag_len = 1, .msg = msg, .msg_len = mlen,
+					    .claimed_pid = RECORD_NO_CLAIMED_PID };
+			tail_put(t, line, record_encode(&r, line));
+			break;
+		}
+		case 3: { /* a valid line with a seq off by -8 .. +7 */
+			uint64_t s = seq + (fuzz_take(in, 1) % 16) - 8;
+			struct record r = { .seq = s ? s : 1, .time_us = time_us++, .pid = 1,
+					    .facility = 1, .severity = 6,
+					    .claimed_pid = RECORD_NO_CLAIMED_PID };
+			tail_put(t, line, record_encode(&r, line));
+			break;
+		}
+		case 4: { /* raw bytes */
+			size_t n = (size_t)fuzz_take(in, 1) % 32;
+			if (n > in->n)
+				n = in->n;
+			tail_put(t, in->p, n);
+			in->p += n;
+			in->n -= n;
+			break;
+		}
+		case 5: /* flip one bit */
+			if (t->len) {
+				size_t pos = (size_t)fuzz_take(in, 2) % t->len;
+				t->buf[pos] ^= (char)(1u << (fuzz_take(in, 1) % 8));
+			}
+			break;
+		case 6: { /* cut bytes off the end */
+			size_t n = (size_t)fuzz_take(in, 1) % 64;
+			t->len -= n < t->len ? n : t->len;
+			break;
+		}
+		default:
+			tail_put(t, "\n", 1);
+			break;
+		}
+	}
+}
+
+static size_t
+count_lf(const char *p, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += p[i] == '\n';
+	return k;
+}
+
+static void
+fuzz_scan(const char *data, size_t len, uint64_t base, bool at_line_start, uint64_t unsynced)
+{
+	_cleanup_free_ char *buf = fuzz_dup(data, len);
+	struct recover_result r, again;
+	size_t skip = 0;
+
+	recover_scan(buf, len, base, at_line_start, unsynced, &r);
+	if (!at_line_start) {
+		const char *nl = memchr(buf, '\n', len);
+		skip = nl ? (size_t)(nl - buf) + 1 : len;
+	}
+	FUZZ_CHECK(r.cut >= base + skip && r.cut <= base + len);
+	size_t cut = (size_t)(r.cut - base);
+	FUZZ_CHECK(cut == skip || buf[cut - 1] == '\n');
+	FUZZ_CHECK(r.records + r.damaged <= count_lf(buf + skip, cut - skip));
+	FUZZ_CHECK(r.have_last == (r.records > 0));
+	if (r.have_last)
+		FUZZ_CHECK(r.last_seq >= r.first_seq && r.last_seq - r.first_seq >= r.records - 1);
+	if (unsynced >= len)
+		FUZZ_CHECK(r.damaged == 0);
+
+	/* the recovered part alone, all of it synced: the same result */
+	_cleanup_free_ char *kept = fuzz_dup(buf, cut);
+	recover_scan(kept, cut, base, at_line_start, 0, &again);
+	FUZZ_CHECK(again.cut == r.cut && again.records == r.records && again.damaged == r.damaged);
+	FUZZ_CHECK(again.have_last == r.have_last && again.last_seq == r.last_seq &&
+		   again.first_seq == r.first_seq && again.last_time_us == r.last_time_us);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = { data, size };
+	unsigned mode = (unsigned)fuzz_take(&in, 1);
+	uint64_t unsynced = fuzz_take(&in, 2);
+	uint64_t base = fuzz_take(&in, 1) * 1000;
+	bool at_line_start = mode & 4;
+
+	if (unsynced >= 0xff00)
+		unsynced = UINT64_MAX;
+	if (mode % 4 == 0) {
+		fuzz_scan((const char *)in.p, in.n, base, at_line_start, unsynced);
+		return 0;
+	}
+	_cleanup_free_ char *buf = fuzz_alloc(FUZZ_TAIL_MAX);
+	struct tail t = { buf, 0 };
+	tail_build(&in, &t);
+	fuzz_scan(t.buf, t.len, base, at_line_start, unsynced);
+	return 0;
+}
