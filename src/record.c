@@ -272,7 +272,7 @@ record_unescape(const char *src, size_t n, char *dst)
 
 /* Days since 1970-01-01 of a civil date, and back (H. Hinnant's
  * algorithms, public domain descriptions). */
-static int64_t
+int64_t
 record_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "record.h"
 #include "syslogmsg.h"
 
 enum {
@@ -63,22 +64,8 @@ syslog_2digits(const char *s, bool *ok)
 	return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
 }
 
-/* Days from 1970-01-01 to the given proleptic Gregorian date, counting
- * years from March so that the leap day ends the year. */
-static int64_t
-syslog_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* The civil year of a day count since 1970-01-01 (the inverse of the
- * above, for days >= 0). */
+/* The civil year of a day count since 1970-01-01 (the inverse of
+ * record_days_from_civil(), for days >= 0). */
 static int64_t
 syslog_year_of_days(int64_t days)
 {
@@ -154,7 +141,7 @@ syslog_parse_rfc3339(const char *s, size_t n, uint64_t *ret_us)
 	} else {
 		return false;
 	}
-	t = syslog_days_from_civil((int64_t)y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+	t = record_days_from_civil((int64_t)y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
 	if (t < 0)
 		return false;
 	*ret_us = (uint64_t)t * 1000000 + frac;
@@ -197,9 +184,9 @@ syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offs
 
 	base = (int64_t)(h * 3600 + mi * 60 + se) - utc_offset_s;
 	y = syslog_year_of_days((now_s + utc_offset_s) / 86400);
-	t = syslog_days_from_civil(y, mo + 1, d) * 86400 + base;
+	t = record_days_from_civil(y, mo + 1, d) * 86400 + base;
 	if (t > now_s + SYSLOG_WEEK_S)
-		t = syslog_days_from_civil(y - 1, mo + 1, d) * 86400 + base;
+		t = record_days_from_civil(y - 1, mo + 1, d) * 86400 + base;
 	*ret_us = t > 0 ? (uint64_t)t * 1000000 : 0;
 	return n > SYSLOG_BSD_TIME_LEN ? SYSLOG_BSD_TIME_LEN + 1 : SYSLOG_BSD_TIME_LEN;
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "record.h"
 #include "timespec.h"
 
 enum {
@@ -47,18 +48,6 @@ static const struct timespec_unit timespec_units[] = {
 	{ "week", 604800000000u },
 	{ "weeks", 604800000000u },
 };
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-timespec_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 static unsigned
 timespec_days_in_month(unsigned y, unsigned m)
@@ -272,7 +261,7 @@ timespec_date(const char *s, uint64_t *ret_us)
 		frac = TIMESPEC_US_PER_SEC - 1;
 	}
 	if (have_off) {
-		int64_t t = timespec_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+		int64_t t = record_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 			    (int64_t)off_min * 60;
 		if (t < 0)
 			return -ERANGE;
