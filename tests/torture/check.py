@@ -53,6 +53,7 @@ min_seq = min(by_seq) if by_seq else 1
 losses = 0
 mismatches = 0
 acked_total = 0
+verified = 0  # acknowledged records found on disk with their content
 for log in sys.argv[2:]:
     cid = os.path.basename(log)[len("acks-"):]
     acks = []
@@ -75,13 +76,14 @@ for log in sys.argv[2:]:
         holes = sorted(set(range(present[0], present[-1] + 1)) - set(present))
         losses += 1
         print("LOSS: client %s misses records %s" % (cid, holes[:10]))
+    verified += len([r for r in present if r <= last])
     for recno, seq in acks:
         if seq >= min_seq and by_seq.get(seq) != ("%s-%d" % (cid, recno)).encode():
             mismatches += 1
             print("MISMATCH: ack (%d, %d) of %s, disk has %r" % (recno, seq, cid, by_seq.get(seq)))
 failed = gaps + dups + losses + mismatches
-print("records on disk %d (seq %d..%d), acknowledged %d, losses %d, duplicates %d, "
-      "gaps %d, ack mismatches %d" % (records, min_seq, prev or 0, acked_total, losses, dups,
-                                      gaps, mismatches))
+print("records on disk %d (seq %d..%d), acknowledged %d, verified %d, losses %d, duplicates %d, "
+      "gaps %d, ack mismatches %d" % (records, min_seq, prev or 0, acked_total, verified, losses,
+                                      dups, gaps, mismatches))
 print("%d passed, %d failed" % (0 if failed else 1, 1 if failed else 0))
 sys.exit(1 if failed else 0)

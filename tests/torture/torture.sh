@@ -15,11 +15,13 @@ w=$(test_tmpdir)
 cat > "$w/conf" <<CONF
 [storage]
 segment_size = 64K
-max_segments = 20
+max_segments = 120
 CONF
 mkdir -p "$w/acks"
 early=0
 bad_iters=0
+acked=0
+verified=0
 for i in $(seq 1 "$iters"); do
 	n0=$(grep -c ' ready: ' "$w/seglogd.log" 2>/dev/null)
 	SEGLOG_ACK_AUDIT=$w/audit "$SEGLOGD" -c "$w/conf" --dir "$w/data" --socket "$w/sock" >>"$w/seglogd.log" 2>&1 &
@@ -40,15 +42,21 @@ for i in $(seq 1 "$iters"); do
 	kill -9 $DAEMON_PID 2>/dev/null
 	wait $DAEMON_PID 2>/dev/null
 	wait # the clients end when the daemon is gone (it was reaped above)
-	# right after the kill, before recovery: nothing acknowledged missing
-	if ! python3 "${top_srcdir:-.}/tests/torture/check.py" "$w/data" "$w"/acks/acks-* \
+	# right after the kill, before recovery: nothing this iteration's
+	# clients saw acknowledged is missing
+	if ! python3 "${top_srcdir:-.}/tests/torture/check.py" "$w/data" "$w"/acks/acks-i$i.* \
 		>"$w/check-$i.out" 2>&1; then
 		echo; cat "$w/check-$i.out"
 		bad_iters=$((bad_iters + 1))
 	fi
+	acked=$((acked + $(sed -n 's/.*acknowledged \([0-9]*\),.*/\1/p' "$w/check-$i.out")))
+	verified=$((verified + $(sed -n 's/.*verified \([0-9]*\),.*/\1/p' "$w/check-$i.out")))
 	printf '.'
 done
 echo
+trace "acknowledged $acked records; verified on disk right after their kill: $verified (the rest fell to retention first)"
+check "at least half of the acknowledged records were checked before retention removed them" \
+	test $((verified * 2)) -ge "$acked"
 check_eq "after each of the $iters kills every acknowledged record was there" "$bad_iters" 0
 if "$SEGLOGD" --version | grep -q ack-audit; then
 	trace "ack audit: $(grep -c '^ack ' "$w/audit") acknowledgements checked against completed fdatasyncs"
