@@ -169,15 +169,23 @@ conn_queue(struct conn *c, const void *data, size_t n)
 
 	if (c->peer_gone)
 		return true; /* nobody to tell */
-	if (c->wlen + n > max) {
+	if (c->wlen + n > max && !c->closing) {
+		uint8_t err[PROTO_FRAME_HEADER + 10 + 64];
+		static const char why[] = "acknowledgements left unread beyond ack_queue_max";
+
 		c->srv->st.slow_readers++;
 		log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
 			    "unread (ack_queue_max = %llu)",
 			    (int)c->cred.pid, c->cred.uid, c->wlen, (unsigned long long)max);
-		c->wlen = 0;
+		/* the unread acks are dropped; the reason goes in their place
+		 * (the buffer holds far more than one error frame) */
+		c->wlen = proto_put_error(err, 0, PROTO_ERR_SLOW_READER, why, sizeof(why) - 1);
+		memcpy(c->wbuf, err, c->wlen);
 		conn_close(c, "slow reader");
 		return false;
 	}
+	if (c->closing && c->wlen + n > max)
+		return false;
 	if (c->wlen + n > c->wcap) {
 		size_t ncap = c->wcap ? c->wcap : 256;
 		while (ncap < c->wlen + n)

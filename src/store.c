@@ -83,8 +83,13 @@ store_load_dir_id(struct store *s)
 	ssize_t n;
 	int r;
 
-	fd = openat(s->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(s->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd >= 0) {
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return log_error_errno(EBADMSG,
+					       "%s/" SEGDIR_DIR_ID " is not a regular file; move it "
+					       "away and restore it from a segment header", s->path);
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0)
 			return log_error_errno(errno, "Failed to read %s/" SEGDIR_DIR_ID ": %m",
@@ -214,6 +219,16 @@ store_scan_tail(struct store *s, int fd, uint64_t hdr_len, uint64_t size, uint64
 	}
 }
 
+/* Sealed segments lose their write bits, and nothing else: their read
+ * bits stay what file_mode and the umask made them. */
+static void
+store_make_read_only(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0222))
+		(void)fchmod(fd, st.st_mode & 07555);
+}
+
 /* Last seq of the newest sealed segment (0 if there is none). */
 static int
 store_sealed_last_seq(struct store *s, uint64_t *ret)
@@ -234,7 +249,7 @@ store_sealed_last_seq(struct store *s, uint64_t *ret)
 	fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return log_error_errno(errno, "Failed to open %s/%s: %m", s->path, name);
-	(void)fchmod(fd, s->cfg.file_mode & 0444);
+	store_make_read_only(fd);
 	r = store_read_header(s, fd, name, e->size, &h, &hdr_len);
 	if (r < 0)
 		return r;
@@ -477,7 +492,7 @@ store_seal(struct store *s, uint64_t now_us)
 					       name);
 		/* sealed segments are read-only (a crash right here leaves this
 		 * one writable; recovery fixes the newest's mode) */
-		(void)fchmod(s->cur_fd, s->cfg.file_mode & 0444);
+		store_make_read_only(s->cur_fd);
 		s->seal_step = STORE_SEAL_SYNC;
 	}
 	if (s->seal_step == STORE_SEAL_SYNC) {
