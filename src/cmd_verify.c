@@ -245,7 +245,9 @@ verify_mapped(struct verify *v, struct verify_walk *w, int fd, uint64_t size)
 	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return -1;
-	(void)madvise((void *)map, size, MADV_SEQUENTIAL | MADV_WILLNEED);
+	/* advice values are not flags: one call each */
+	(void)madvise((void *)map, size, MADV_SEQUENTIAL);
+	(void)madvise((void *)map, size, MADV_WILLNEED);
 	while (off < size) {
 		uint64_t end = size - off > VERIFY_BLOCK ? off + VERIFY_BLOCK : size;
 		size_t c;
