@@ -253,6 +253,8 @@ clientconn_acked(struct clientconn *c, const struct proto_ack *a)
 	c->last_seq = a->seq;
 	while (k < c->n_ahead && c->ahead[k] <= a->recno)
 		k++;
+	if (k == 0)
+		return; /* (also: ahead may be NULL, and memmove wants pointers) */
 	memmove(c->ahead, c->ahead + k, (c->n_ahead - k) * sizeof(*c->ahead));
 	c->n_ahead -= k;
 }
