@@ -55,8 +55,8 @@ for i in $(seq 1 "$iters"); do
 done
 echo
 trace "acknowledged $acked records; verified on disk right after their kill: $verified (the rest fell to retention first)"
-check "at least half of the acknowledged records were checked before retention removed them" \
-	test $((verified * 2)) -ge "$acked"
+check "at least a quarter of the acknowledged records were checked before retention removed them (about half, typically)" \
+	test $((verified * 4)) -ge "$acked"
 check_eq "after each of the $iters kills every acknowledged record was there" "$bad_iters" 0
 if "$SEGLOGD" --version | grep -q ack-audit; then
 	trace "ack audit: $(grep -c '^ack ' "$w/audit") acknowledgements checked against completed fdatasyncs"
