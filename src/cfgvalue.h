@@ -1,0 +1,29 @@
+/* Sizes, durations, modes and log levels as seglogd.conf writes them
+ * (the parsers are declared in cfg.h); the unit tables are shared with
+ * cfg.c's messages, which print values in the largest unit that fits. */
+#pragma once
+
+#include <stdint.h>
+
+#define CFG_KIB 1024ull
+#define CFG_MIB (1024 * CFG_KIB)
+#define CFG_GIB (1024 * CFG_MIB)
+#define CFG_TIB (1024 * CFG_GIB)
+#define CFG_MS 1000ull
+#define CFG_SEC 1000000ull
+
+/* The first name of each value is the one messages print; "" is a bare
+ * number.  Both tables end with a NULL name. */
+struct cfg_unit {
+	const char *name;
+	uint64_t mult;
+};
+
+extern const struct cfg_unit cfg_size_units[];
+extern const struct cfg_unit cfg_duration_units[];
+
+/* A run of decimal digits (at least one; no sign, no blanks); *ret_end
+ * gets what follows.  -EINVAL without a digit, -ERANGE past UINT64_MAX. */
+int cfg_digits(const char *s, uint64_t *ret, const char **ret_end);
+/* s past any spaces and tabs. */
+const char *cfg_skip_blanks(const char *s);
