@@ -561,14 +561,32 @@ record_parse_head(const char *line, size_t len, const char **pos, const char *en
 		REJECT("bad seq field");
 	if (record_field(pos, end, &f, &n) < 0)
 		REJECT("missing facility.severity");
-	const char *dot = memchr(f, '.', n);
-	int fa = dot ? record_facility_from_name(f, (size_t)(dot - f)) : -1;
-	int se = dot ? record_severity_from_name(dot + 1, n - (size_t)(dot - f) - 1) : -1;
-	if (fa < 0 || se < 0 ||
-	    !record_word_eq(dot + 1, n - (size_t)(dot - f) - 1, record_severities[se]))
-		REJECT("unknown facility.severity");
-	r->facility = (uint8_t)fa;
-	r->severity = (uint8_t)se;
+	/* consecutive lines mostly share FAC.SEV: remember the last one (per
+	 * thread; verify checks segments in parallel) */
+	static __thread struct {
+		char text[24];
+		size_t len;
+		uint8_t facility, severity;
+	} last;
+	if (n > 0 && n == last.len && memcmp(f, last.text, n) == 0) {
+		r->facility = last.facility;
+		r->severity = last.severity;
+	} else {
+		const char *dot = memchr(f, '.', n);
+		int fa = dot ? record_facility_from_name(f, (size_t)(dot - f)) : -1;
+		int se = dot ? record_severity_from_name(dot + 1, n - (size_t)(dot - f) - 1) : -1;
+		if (fa < 0 || se < 0 ||
+		    !record_word_eq(dot + 1, n - (size_t)(dot - f) - 1, record_severities[se]))
+			REJECT("unknown facility.severity");
+		r->facility = (uint8_t)fa;
+		r->severity = (uint8_t)se;
+		if (n <= sizeof(last.text)) {
+			memcpy(last.text, f, n);
+			last.len = n;
+			last.facility = r->facility;
+			last.severity = r->severity;
+		}
+	}
 	if (record_field(pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0 ||
 	    v > INT64_MAX)
 		REJECT("bad pid field");
