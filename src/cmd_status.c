@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "clientconn.h"
+#include "utf8.h"
 
 enum {
 	STATUS_TIMEOUT_MS = 10000,
@@ -68,31 +69,6 @@ status_text(const char *key, size_t klen, const char *val, size_t vlen, void *ud
 	printf("%.*s:%*s %.*s\n", (int)klen, key, (int)(*w - klen), "", (int)vlen, val);
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4), or 0. */
-static size_t
-status_utf8_len(const unsigned char *p, size_t avail)
-{
-	size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : 2;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0xc2 || p[0] > 0xf4 || avail < n)
-		return 0;
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /* A JSON string (RFC 8259 §7): quote, backslash and control characters
  * escaped; bytes that are not UTF-8 become U+FFFD, so the output always
  * parses. */
@@ -115,7 +91,7 @@ status_json_string(const char *s, size_t len)
 		} else if (ch < 0x80) {
 			putchar(ch);
 			i++;
-		} else if ((n = status_utf8_len(p + i, len - i)) > 0) {
+		} else if ((n = utf8_decode(p + i, len - i, NULL)) > 0) {
 			fwrite(p + i, 1, n, stdout);
 			i += n;
 		} else {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "output.h"
+#include "utf8.h"
 
 static const char output_hex[] = "0123456789abcdef";
 
@@ -36,69 +37,10 @@ output_max(const struct record *r)
 	return 256 + 6 * (r->tag_len + r->msg_len);
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629 §4) and its code
- * point, or 0 if the bytes there are not one. */
-static size_t
-output_utf8_len(const unsigned char *p, size_t avail, uint32_t *ret_cp)
-{
-	unsigned c = p[0];
-	unsigned lo = 0x80, hi = 0xbf;
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80) {
-		*ret_cp = c;
-		return 1;
-	}
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	if (c < 0xe0) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c < 0xf0) {
-		n = 3;
-		cp = c & 0x0f;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else {
-		n = 4;
-		cp = c & 0x07;
-		if (c == 0xf0)
-			lo = 0x90; /* overlong */
-		else if (c == 0xf4)
-			hi = 0x8f; /* > U+10FFFF */
-	}
-	if (avail < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	*ret_cp = cp;
-	return n;
-}
-
 bool
 output_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	uint32_t cp;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k = output_utf8_len(p + i, n - i, &cp);
-		if (!k)
-			return false;
-		i += k;
-	}
-	return true;
+	return utf8_valid(s, n);
 }
 
 /* Format characters that reorder or hide text on a terminal ("Trojan
@@ -144,7 +86,7 @@ output_escape_terminal(const char *src, size_t n, char *dst)
 			i++;
 			continue;
 		}
-		k = c >= 0x80 ? output_utf8_len(s + i, n - i, &cp) : 0;
+		k = c >= 0x80 ? utf8_decode(s + i, n - i, &cp) : 0;
 		if (k == 0 || cp < 0xa0) { /* C0, DEL, C1, invalid: byte by byte */
 			d = output_put_hex_byte(d, c);
 			i++;
@@ -178,7 +120,7 @@ output_json_value(const char *src, size_t n, char *dst)
 	*d++ = '"';
 	while (i < n) {
 		unsigned c = s[i];
-		uint32_t cp;
+		uint32_t cp = 0; /* set by utf8_decode; the compiler cannot see it */
 		size_t k;
 
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
@@ -198,7 +140,7 @@ output_json_value(const char *src, size_t n, char *dst)
 			i++;
 			continue;
 		}
-		k = output_utf8_len(s + i, n - i, &cp); /* valid: never 0 */
+		k = utf8_decode(s + i, n - i, &cp); /* valid: never 0 */
 		if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 || output_is_bidi(cp)) {
 			d += sprintf(d, "\\u%04" PRIx32, cp);
 		} else {

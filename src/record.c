@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "record.h"
+#include "utf8.h"
 
 static const char record_hex[] = "0123456789abcdef";
 
@@ -78,39 +79,15 @@ record_severity_from_name(const char *name, size_t len)
 	return -EINVAL;
 }
 
-/* Length of the valid, non-C1 UTF-8 sequence at p (RFC 3629 §4), or 0.  */
+/* Length of the valid, non-C1 UTF-8 sequence at p, or 0: the C1
+ * controls U+0080..U+009F are escaped like the C0 ones. */
 static size_t
 record_utf8_len(const unsigned char *p, size_t avail)
 {
-	unsigned c = p[0];
-	size_t n;
-	unsigned lo = 0x80, hi = 0xbf;
+	uint32_t cp;
+	size_t n = utf8_decode(p, avail, &cp);
 
-	if (c < 0xe0) {
-		n = 2;
-		if (c == 0xc2 && avail >= 2 && p[1] <= 0x9f)
-			return 0; /* C1 controls U+0080..U+009F */
-	} else if (c < 0xf0) {
-		n = 3;
-		if (c == 0xe0)
-			lo = 0xa0; /* overlong */
-		else if (c == 0xed)
-			hi = 0x9f; /* surrogates */
-	} else {
-		n = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f; /* > U+10FFFF */
-	}
-	if (avail < n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
+	return n && (cp < 0x80 || cp > 0x9f) ? n : 0;
 }
 
 size_t
