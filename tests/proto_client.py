@@ -37,8 +37,10 @@ def record(msg, tag=b"test", fac=1, sev=6, ctime=None, cpid=None):
 
 
 class Reader:
+    """Splits a byte stream into (type, body) frames."""
+
     def __init__(self):
-        self.buf = b""
+        self.buf = bytearray()
 
     def feed(self, data):
         self.buf += data
@@ -47,8 +49,8 @@ class Reader:
             n, t = struct.unpack_from("<IB", self.buf)
             if len(self.buf) < 4 + n:
                 break
-            out.append((t, self.buf[5:4 + n]))
-            self.buf = self.buf[4 + n:]
+            out.append((t, bytes(self.buf[5:4 + n])))
+            del self.buf[:4 + n]
         return out
 
 
