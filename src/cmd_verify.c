@@ -362,15 +362,6 @@ verify_worker(void *arg)
 	return NULL;
 }
 
-static int
-verify_seg_cmp(const void *a, const void *b)
-{
-	const struct verify_seg *x = a, *y = b;
-	if (x->is_current != y->is_current)
-		return x->is_current ? 1 : -1;
-	return x->name_seq < y->name_seq ? -1 : x->name_seq > y->name_seq;
-}
-
 /* Lists the segments.  `current` is opened first: if a rotation seals it
  * before the listing, the listing holds it under its new name (same
  * inode) and that entry wins; if after, the open descriptor still reads
@@ -378,58 +369,37 @@ verify_seg_cmp(const void *a, const void *b)
 static int
 verify_list(struct verify *v)
 {
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ struct segdir_entry *e = NULL;
 	_cleanup_close_ int cur = openat(v->dir_fd, SEGDIR_CURRENT, O_RDONLY | O_NOFOLLOW |
 					 O_CLOEXEC);
 	struct stat cur_st = { 0 };
-	struct dirent *de;
-	size_t cap = 0;
-	int fd;
+	size_t n;
+	int r;
 
 	if (cur >= 0 && fstat(cur, &cur_st) < 0)
 		return -errno;
-	fd = openat(v->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		safe_close(fd);
-		return -errno;
+	r = segdir_list(v->dir_fd, &e, &n); /* sorted by seq */
+	if (r < 0)
+		return r;
+	v->segs = calloc(n + 1, sizeof(*v->segs));
+	if (!v->segs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct verify_seg *s = &v->segs[v->n_segs++];
+		*s = (struct verify_seg){ .fd = -EBADF, .name_seq = e[i].first_seq,
+					  .size = e[i].size };
+		segdir_name(e[i].first_seq, s->name);
+		v->total_bytes += s->size;
+		if (cur >= 0 && e[i].ino == (uint64_t)cur_st.st_ino)
+			cur = safe_close(cur); /* sealed since we opened it: read by name */
 	}
-	while ((de = readdir(d))) {
-		struct verify_seg s = { .fd = -EBADF };
-		struct stat st;
-		if (!segdir_parse_name(de->d_name, &s.name_seq))
-			continue;
-		if (fstatat(v->dir_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if (cur >= 0 && st.st_ino == cur_st.st_ino && st.st_dev == cur_st.st_dev)
-			cur = safe_close(cur);
-		memcpy(s.name, de->d_name, SEGDIR_NAME_LEN); /* segdir_parse_name checked it */
-		s.size = (uint64_t)st.st_size;
-		if (v->n_segs + 1 >= cap) {
-			size_t nc = cap ? 2 * cap : 64;
-			struct verify_seg *ns = realloc(v->segs, nc * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			v->segs = ns;
-			cap = nc;
-		}
-		v->segs[v->n_segs++] = s;
-		v->total_bytes += s.size;
+	if (cur >= 0) { /* current sorts last */
+		struct verify_seg *s = &v->segs[v->n_segs++];
+		*s = (struct verify_seg){ .is_current = true, .fd = TAKE_FD(cur),
+					  .size = (uint64_t)cur_st.st_size };
+		snprintf(s->name, sizeof(s->name), SEGDIR_CURRENT);
+		v->total_bytes += s->size;
 	}
-	if (cur >= 0) {
-		if (v->n_segs + 1 > cap) {
-			struct verify_seg *ns = realloc(v->segs, (v->n_segs + 1) * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			v->segs = ns;
-		}
-		v->segs[v->n_segs] = (struct verify_seg){ .is_current = true, .fd = TAKE_FD(cur),
-							  .size = (uint64_t)cur_st.st_size };
-		snprintf(v->segs[v->n_segs].name, sizeof(v->segs[0].name), SEGDIR_CURRENT);
-		v->total_bytes += v->segs[v->n_segs++].size;
-	}
-	if (v->n_segs)
-		qsort(v->segs, v->n_segs, sizeof(*v->segs), verify_seg_cmp);
 	return 0;
 }
 

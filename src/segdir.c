@@ -84,6 +84,7 @@ segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n)
 			.size = (uint64_t)st.st_size,
 			.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u +
 				    (uint64_t)st.st_mtim.tv_nsec / 1000u,
+			.ino = (uint64_t)st.st_ino,
 		};
 	}
 	if (errno)

@@ -22,6 +22,7 @@ struct segdir_entry {
 	uint64_t first_seq;
 	uint64_t size;
 	uint64_t mtime_us;
+	uint64_t ino; /* so a reader holding `current` open can spot it sealed */
 };
 
 struct segdir_retention {

@@ -499,8 +499,9 @@ store_seal(struct store *s, uint64_t now_us)
 		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
 		if (r < 0)
 			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
-		r = store_add_sealed(s, &(struct segdir_entry){ s->cur_hdr.first_seq, s->cur_size,
-							      now_us });
+		r = store_add_sealed(s, &(struct segdir_entry){ .first_seq = s->cur_hdr.first_seq,
+							      .size = s->cur_size,
+							      .mtime_us = now_us });
 		if (r < 0)
 			return log_error_errno(r, "Out of memory");
 		s->cur_fd = safe_close(s->cur_fd);

@@ -381,7 +381,7 @@ END_TEST
 
 START_TEST(test_retention_keep_free)
 {
-	struct segdir_entry e[3] = { { 1, 100, 0 }, { 4, 100, 0 }, { 7, 100, 0 } };
+	struct segdir_entry e[3] = { { 1, 100, 0, 0 }, { 4, 100, 0, 0 }, { 7, 100, 0, 0 } };
 	struct segdir_retention r = { .keep_free_bytes = 1000 };
 	enum segdir_reason why;
 	/* 850 free: removing two segments reaches 1050 >= 1000 */
