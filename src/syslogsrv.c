@@ -14,6 +14,24 @@
 #include "log.h"
 #include "server.h"
 
+/* An RFC 3164 timestamp is the sender's local time, and senders on this
+ * host share our time zone: its UTC offset, looked up once a minute rather
+ * than per message (it changes only with DST or a new zone file). */
+static int32_t
+syslogsrv_utc_offset(uint64_t now_us)
+{
+	static uint64_t minute = UINT64_MAX;
+	static int32_t offset;
+	time_t now_s = (time_t)(now_us / 1000000);
+	struct tm tm;
+
+	if (now_us / 60000000 != minute) {
+		minute = now_us / 60000000;
+		offset = localtime_r(&now_s, &tm) ? (int32_t)tm.tm_gmtoff : 0;
+	}
+	return offset;
+}
+
 void
 syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct ucred *cred,
 		 uint64_t now_us)
@@ -23,12 +41,7 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 
 	if (!ratelimit_allow(srv->rl, cred->uid, now_us))
 		return; /* counted; reported as a "suppressed" record */
-	/* an RFC 3164 timestamp is the sender's local time, and senders on
-	 * this host share our time zone */
-	time_t now_s = (time_t)(now_us / 1000000);
-	struct tm tm;
-	int32_t gmtoff = localtime_r(&now_s, &tm) ? (int32_t)tm.tm_gmtoff : 0;
-	syslog_parse_local(buf, len, now_us, gmtoff, &m);
+	syslog_parse_local(buf, len, now_us, syslogsrv_utc_offset(now_us), &m);
 	if (m.tag_len > RECORD_TAG_MAX)
 		m.tag_len = RECORD_TAG_MAX;
 	if (m.msg_len > srv->cfg->max_record) {
