@@ -170,18 +170,14 @@ conn_queue(struct conn *c, const void *data, size_t n)
 	if (c->peer_gone)
 		return true; /* nobody to tell */
 	if (c->wlen + n > max && !c->closing) {
-		uint8_t err[PROTO_FRAME_HEADER + 10 + 64];
-		static const char why[] = "acknowledgements left unread beyond ack_queue_max";
-
 		c->srv->st.slow_readers++;
 		log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
 			    "unread (ack_queue_max = %llu)",
 			    (int)c->cred.pid, c->cred.uid, c->wlen, (unsigned long long)max);
-		/* the unread acks are dropped; the reason goes in their place
-		 * (the buffer holds far more than one error frame) */
-		c->wlen = proto_put_error(err, 0, PROTO_ERR_SLOW_READER, why, sizeof(why) - 1);
-		memcpy(c->wbuf, err, c->wlen);
-		conn_close(c, "slow reader");
+		/* the unread acks are dropped; the reason goes in their place */
+		c->wlen = 0;
+		conn_send_error(c, 0, PROTO_ERR_SLOW_READER,
+				"acknowledgements left unread beyond ack_queue_max");
 		return false;
 	}
 	if (c->closing && c->wlen + n > max)
