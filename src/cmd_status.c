@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client.h"
 #include "clientconn.h"
-#include "utf8.h"
+#include "cleanup.h"
+#include "output.h"
 
 enum {
 	STATUS_TIMEOUT_MS = 10000,
@@ -69,37 +71,18 @@ status_text(const char *key, size_t klen, const char *val, size_t vlen, void *ud
 	printf("%.*s:%*s %.*s\n", (int)klen, key, (int)(*w - klen), "", (int)vlen, val);
 }
 
-/* A JSON string (RFC 8259 §7): quote, backslash and control characters
- * escaped; bytes that are not UTF-8 become U+FFFD, so the output always
- * parses. */
+/* A JSON value for a key or a text value, with seglog's one JSON escaper
+ * (output.c); the daemon's status text is UTF-8, so it is a string. */
 static void
 status_json_string(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	_cleanup_free_ char *buf = malloc(6 * len + 2);
 
-	putchar('"');
-	for (size_t i = 0; i < len;) {
-		unsigned char ch = p[i];
-		size_t n;
-
-		if (ch == '"' || ch == '\\') {
-			printf("\\%c", ch);
-			i++;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			printf("\\u%04x", ch);
-			i++;
-		} else if (ch < 0x80) {
-			putchar(ch);
-			i++;
-		} else if ((n = utf8_decode(p + i, len - i, NULL)) > 0) {
-			fwrite(p + i, 1, n, stdout);
-			i += n;
-		} else {
-			fputs("\\ufffd", stdout);
-			i++;
-		}
+	if (!buf) {
+		fputs("null", stdout);
+		return;
 	}
-	putchar('"');
+	fwrite(buf, 1, output_json_value(s, len, buf), stdout);
 }
 
 /* A JSON number only for plain decimal integers (no sign, no leading
