@@ -301,6 +301,7 @@ conn_hello(struct conn *c, const uint8_t *body, size_t len)
 {
 	struct cfg *cfg = c->srv->cfg;
 	struct proto_hello h;
+	struct store_status ss = { 0 };
 	uint8_t buf[PROTO_HELLO_OK_LEN];
 
 	if (c->hello_done || proto_parse_hello(body, len, &h) < 0) {
@@ -313,13 +314,15 @@ conn_hello(struct conn *c, const uint8_t *body, size_t len)
 	}
 	c->hello_done = true;
 	event_del(c->timer);
+	if (c->srv->store)
+		store_get_status(c->srv->store, &ss);
 	struct proto_hello_ok ok = {
 		.version = PROTO_VERSION,
 		.durability = cfg->durability == CFG_DURABILITY_FSYNC ? PROTO_DURABILITY_FSYNC
 								      : PROTO_DURABILITY_WRITE,
 		.max_record = cfg->max_record,
 		.max_tag = RECORD_TAG_MAX,
-		.next_seq = c->srv->store ? c->srv->store->next_seq : 0,
+		.next_seq = ss.next_seq,
 	};
 	conn_queue(c, buf, proto_put_hello_ok(buf, &ok));
 }

@@ -447,11 +447,14 @@ size_t
 server_status(struct server *srv, char *buf, size_t cap)
 {
 	const struct engine_stats *es = engine_stats(srv->engine);
-	struct store *s = srv->store;
+	struct store_status ss;
 	const char *state = srv->draining ? "draining"
 			    : srv->storage_error ? "storage-error"
 			    : srv->paused ? "backpressure" : "running";
-	int n = snprintf(
+	int n;
+
+	store_get_status(srv->store, &ss);
+	n = snprintf(
 		buf, cap,
 		"version %s\npid %ld\nuptime_s %llu\nstate %s\nstorage_error %s\n"
 		"durability %s\nrecords %llu\nbytes %llu\nseq %llu\nnext_seq %llu\n"
@@ -465,12 +468,12 @@ server_status(struct server *srv, char *buf, size_t cap)
 		srv->cfg->durability == CFG_DURABILITY_FSYNC ? "fsync" : "write",
 		(unsigned long long)es->records, (unsigned long long)es->bytes,
 		(unsigned long long)engine_durable_seq(srv->engine),
-		(unsigned long long)s->next_seq, (unsigned long long)s->cur_hdr.first_seq,
-		s->n_sealed, srv->n_conns, (unsigned long long)es->pending_bytes,
+		(unsigned long long)ss.next_seq, (unsigned long long)ss.segment_first_seq,
+		ss.sealed_segments, srv->n_conns, (unsigned long long)es->pending_bytes,
 		(unsigned long long)es->commits, (unsigned long long)es->fsyncs,
 		(unsigned long long)engine_latency_percentile(srv->engine, 50),
 		(unsigned long long)engine_latency_percentile(srv->engine, 99),
-		(unsigned long long)store_disk_free(s), (unsigned long long)es->errors,
+		(unsigned long long)store_disk_free(srv->store), (unsigned long long)es->errors,
 		(unsigned long long)srv->st.refused, (unsigned long long)srv->st.malformed,
 		(unsigned long long)ratelimit_total_suppressed(srv->rl),
 		(unsigned long long)srv->st.slow_readers,

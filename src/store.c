@@ -523,6 +523,19 @@ store_seal(struct store *s, uint64_t now_us)
 	return 0;
 }
 
+void
+store_get_status(const struct store *s, struct store_status *ret)
+{
+	*ret = (struct store_status){
+		.path = s->path,
+		.next_seq = s->next_seq,
+		.segment_first_seq = s->cur_hdr.first_seq,
+		.sealed_segments = s->n_sealed,
+		.removed_segments = s->removed_segments,
+		.quarantined_bytes = s->quarantined_bytes,
+	};
+}
+
 uint64_t
 store_disk_free(const struct store *s)
 {

@@ -76,4 +76,15 @@ int store_retention(struct store *s, uint64_t now_us);
 /* Free bytes available to us on the data directory's file system. */
 uint64_t store_disk_free(const struct store *s);
 
+/* What the server and the daemon may show of the store (read-only view). */
+struct store_status {
+	const char *path;	     /* the data directory */
+	uint64_t next_seq;	     /* the seq the next record gets */
+	uint64_t segment_first_seq; /* first seq of `current` */
+	size_t sealed_segments;
+	uint64_t removed_segments;  /* by retention, since open */
+	uint64_t quarantined_bytes; /* torn tails cut at start-up */
+};
+void store_get_status(const struct store *s, struct store_status *ret);
+
 uint64_t store_now_us(void);
