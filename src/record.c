@@ -9,9 +9,7 @@
 #include <xxhash.h>
 
 #include "record.h"
-#include "utf8.h"
-
-static const char record_hex[] = "0123456789abcdef";
+#include "record_internal.h"
 
 static const char *const record_facilities[24] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
@@ -21,16 +19,6 @@ static const char *const record_facilities[24] = {
 
 static const char *const record_severities[8] = {
 	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-};
-
-/* Byte classes for escaping: 0 = copy, 1 = always escape (controls, DEL,
- * backslash), 2 = lead byte of a multi-byte UTF-8 sequence (validate),
- * 3 = never valid in UTF-8 (stray continuation, C0/C1 leads, F5..FF). */
-enum { CL_COPY, CL_ESC, CL_LEAD, CL_BAD };
-static const uint8_t record_class[256] = {
-	[0x00 ... 0x1f] = CL_ESC, [0x20 ... 0x5b] = CL_COPY, ['\\'] = CL_ESC,
-	[0x5d ... 0x7e] = CL_COPY, [0x7f] = CL_ESC,
-	[0x80 ... 0xc1] = CL_BAD, [0xc2 ... 0xf4] = CL_LEAD, [0xf5 ... 0xff] = CL_BAD,
 };
 
 const char *
@@ -77,172 +65,6 @@ record_severity_from_name(const char *name, size_t len)
 		if (record_word_eq(name, len, record_severities[i]))
 			return i;
 	return -EINVAL;
-}
-
-/* Length of the valid, non-C1 UTF-8 sequence at p, or 0: the C1
- * controls U+0080..U+009F are escaped like the C0 ones. */
-static size_t
-record_utf8_len(const unsigned char *p, size_t avail)
-{
-	uint32_t cp;
-	size_t n = utf8_decode(p, avail, &cp);
-
-	return n && (cp < 0x80 || cp > 0x9f) ? n : 0;
-}
-
-size_t
-record_escape(const char *src, size_t n, char *dst, bool with_space)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	char *d = dst;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		uint8_t cl = record_class[c];
-
-		if (cl == CL_COPY && !(with_space && c == ' ')) {
-			*d++ = (char)c;
-			i++;
-			continue;
-		}
-		if (cl == CL_LEAD) {
-			size_t k = record_utf8_len(s + i, n - i);
-			if (k) {
-				memcpy(d, s + i, k);
-				d += k;
-				i += k;
-				continue;
-			}
-		}
-		if (c == '\\') {
-			*d++ = '\\';
-			*d++ = '\\';
-		} else {
-			d[0] = '\\';
-			d[1] = 'x';
-			d[2] = record_hex[c >> 4];
-			d[3] = record_hex[c & 15];
-			d += 4;
-		}
-		i++;
-	}
-	return (size_t)(d - dst);
-}
-
-static int
-record_hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	if (c - 'a' < 6)
-		return (int)(c - 'a' + 10);
-	return -1;
-}
-
-/* Decodes up to max bytes of the escaped text at s[i..n) leniently (raw
- * bytes as they are, escapes as their value), stopping at anything
- * malformed; returns how many it decoded.  Only used to look ahead. */
-static size_t
-record_peek(const unsigned char *s, size_t i, size_t n, unsigned char *out, size_t max)
-{
-	size_t k = 0;
-
-	while (k < max && i < n) {
-		if (s[i] != '\\') {
-			out[k++] = s[i++];
-		} else if (i + 1 < n && s[i + 1] == '\\') {
-			out[k++] = '\\';
-			i += 2;
-		} else if (i + 3 < n && s[i + 1] == 'x' && record_hexval(s[i + 2]) >= 0 &&
-			   record_hexval(s[i + 3]) >= 0) {
-			out[k++] = (unsigned char)(record_hexval(s[i + 2]) << 4 | record_hexval(s[i + 3]));
-			i += 4;
-		} else {
-			break;
-		}
-	}
-	return k;
-}
-
-/* Whether record_escape writes byte c, which starts the decoded text
- * s[i..n), as "\xHH": DEL, controls, bytes that are not part of a valid
- * UTF-8 sequence, SP when with_space. */
-static bool
-record_escaped_as_hex(unsigned c, const unsigned char *s, size_t i, size_t n, bool with_space)
-{
-	unsigned char ahead[4];
-
-	switch (record_class[c]) {
-	case CL_COPY:
-		return with_space && c == ' ';
-	case CL_ESC:
-		return c != '\\';
-	case CL_LEAD:
-		ahead[0] = (unsigned char)c;
-		return record_utf8_len(ahead, 1 + record_peek(s, i + 4, n, ahead + 1, 3)) == 0;
-	default:
-		return true;
-	}
-}
-
-/* Strict inverse of record_escape: rejects raw bytes that record_escape
- * would have escaped and escapes it would not have written ("\x41" for
- * "A", "\xc3\xa9" for a valid "é"), so each byte string has exactly one
- * encoding and decoding a line then encoding it again gives the same
- * bytes.  with_space: SP is written "\x20" (tags) rather than raw. */
-static ssize_t
-record_unescape_mode(const char *src, size_t n, char *dst, bool with_space)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	char *d = dst;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		uint8_t cl = record_class[c];
-
-		if (cl == CL_COPY) {
-			*d++ = (char)c;
-			i++;
-			continue;
-		}
-		if (cl == CL_LEAD) {
-			size_t k = record_utf8_len(s + i, n - i);
-			if (!k)
-				return -EBADMSG;
-			memcpy(d, s + i, k);
-			d += k;
-			i += k;
-			continue;
-		}
-		if (c != '\\' || i + 1 >= n)
-			return -EBADMSG;
-		if (s[i + 1] == '\\') {
-			*d++ = '\\';
-			i += 2;
-			continue;
-		}
-		if (s[i + 1] != 'x' || i + 3 >= n)
-			return -EBADMSG;
-		int h = record_hexval(s[i + 2]), l = record_hexval(s[i + 3]);
-		if (h < 0 || l < 0)
-			return -EBADMSG;
-		c = (unsigned)(h << 4 | l);
-		if (!record_escaped_as_hex(c, s, i, n, with_space))
-			return -EBADMSG;
-		*d++ = (char)c;
-		i += 4;
-	}
-	return d - dst;
-}
-
-/* Accepts what record_escape writes with or without with_space (a tag's
- * "\x20" as well as a message's raw SP). */
-ssize_t
-record_unescape(const char *src, size_t n, char *dst)
-{
-	return record_unescape_mode(src, n, dst, true);
 }
 
 /* --- time ---------------------------------------------------------------- */
@@ -436,33 +258,71 @@ record_check_csum(const char *line, size_t len)
 /* --- records -------------------------------------------------------------- */
 
 size_t
-record_line_max(size_t tag_len, size_t msg_len)
+record_line_max(size_t tag_len, size_t payload_len)
 {
-	/* time, seq, fac.sev, pid, uid, gid, cpid, ctime, separators, csum */
+	/* time, seq, fac.sev, pid, uid, gid, cpid, ctime, separators, csum,
+	 * plus (version 2) hostname, msgid and the structured data's "-" */
 	return RECORD_TIME_LEN + 1 + 20 + 1 + 24 + 1 + 20 + 1 + 10 + 1 + 10 + 1 + 4 * tag_len + 1 +
-	       1 + 20 + 1 + RECORD_TIME_LEN + 1 + 4 * msg_len + 1 + RECORD_CSUM_LEN + 1 + 8;
+	       1 + 20 + 1 + RECORD_TIME_LEN + 1 + 4 * payload_len + 1 + RECORD_CSUM_LEN + 1 + 8 +
+	       4 * RECORD_HOST_MAX + 1 + 4 * RECORD_MSGID_MAX + 1 + 2;
 }
 
 size_t
-record_encode(const struct record *r, char *buf)
+record_size_max(const struct record *r)
+{
+	return record_line_max(r->tag_len, r->msg_len + r->sd_len);
+}
+
+/* A field that may be empty and holds no raw SP (tag, hostname, msgid,
+ * structured data): "-" when empty, "\x2d" for the one-byte "-", else
+ * escaped with SP escaped. */
+static char *
+record_put_token(char *p, const char *s, size_t n)
+{
+	if (n == 0) {
+		*p++ = '-';
+	} else if (n == 1 && s[0] == '-') {
+		memcpy(p, "\\x2d", 4);
+		p += 4;
+	} else {
+		p += record_escape(s, n, p, true);
+	}
+	return p;
+}
+
+static char *
+record_put_name(char *p, const char *name)
+{
+	size_t n = strlen(name);
+	memcpy(p, name, n);
+	return p + n;
+}
+
+/* Appends " CSUM LF" for everything written since buf. */
+static size_t
+record_finish(char *buf, char *p)
+{
+	uint64_t h = XXH3_64bits(buf, (size_t)(p - buf));
+	*p++ = ' ';
+	record_put_csum(p, h);
+	p += RECORD_CSUM_LEN;
+	*p++ = '\n';
+	return (size_t)(p - buf);
+}
+
+size_t
+record_encode_version(const struct record *r, unsigned version, char *buf)
 {
 	char *p = buf;
-	const char *fac = record_facilities[r->facility % 24];
-	const char *sev = record_severities[r->severity % 8];
-	size_t n;
 
 	record_format_time(r->time_us, p);
 	p += RECORD_TIME_LEN;
 	*p++ = ' ';
 	p = record_put_u64(p, r->seq);
 	*p++ = ' ';
-	n = strlen(fac);
-	memcpy(p, fac, n);
-	p += n;
+	p = record_put_name(p, record_facilities[r->facility % 24]);
 	*p++ = '.';
-	n = strlen(sev);
-	memcpy(p, sev, n);
-	p += n;
+	p = record_put_name(p, record_severities[r->severity % 8]);
 	*p++ = ' ';
 	p = record_put_u64(p, (uint64_t)(r->pid < 0 ? 0 : r->pid));
 	*p++ = ' ';
@@ -470,14 +330,11 @@ record_encode(const struct record *r, char *buf)
 	*p++ = ' ';
 	p = record_put_u64(p, r->gid);
 	*p++ = ' ';
-	if (r->tag_len == 0) {
-		*p++ = '-';
-	} else if (r->tag_len == 1 && r->tag[0] == '-') {
-		memcpy(p, "\\x2d", 4);
-		p += 4;
-	} else {
-		p += record_escape(r->tag, r->tag_len, p, true);
+	if (version >= 2) {
+		p = record_put_token(p, r->hostname, r->hostname_len);
+		*p++ = ' ';
 	}
+	p = record_put_token(p, r->tag, r->tag_len);
 	*p++ = ' ';
 	if (r->claimed_pid < 0)
 		*p++ = '-';
@@ -491,13 +348,20 @@ record_encode(const struct record *r, char *buf)
 		*p++ = '-';
 	}
 	*p++ = ' ';
+	if (version >= 2) {
+		p = record_put_token(p, r->msgid, r->msgid_len);
+		*p++ = ' ';
+		p = record_put_token(p, r->sd, r->sd_len);
+		*p++ = ' ';
+	}
 	p += record_escape(r->msg, r->msg_len, p, false);
-	uint64_t h = XXH3_64bits(buf, (size_t)(p - buf));
-	*p++ = ' ';
-	record_put_csum(p, h);
-	p += RECORD_CSUM_LEN;
-	*p++ = '\n';
-	return (size_t)(p - buf);
+	return record_finish(buf, p);
+}
+
+size_t
+record_encode(const struct record *r, char *buf)
+{
+	return record_encode_version(r, RECORD_FORMAT_VERSION, buf);
 }
 
 /* Splits the next SP-terminated field off [*pos, end). */
@@ -603,48 +467,175 @@ record_parse_claims(const char **pos, const char *end, struct record *r, const c
 	return 0;
 }
 
-int
-record_decode(const char *line, size_t len, char *scratch, struct record *ret,
-	      const char **ret_reason)
+/* Decodes a token written by record_put_token into scratch: *ret NULL and
+ * *ret_len 0 for "-". */
+static int
+record_decode_token(const char *f, size_t n, size_t max, char **scratch, const char **ret,
+		    size_t *ret_len)
 {
-	struct record r = { 0 };
-	const char *pos = line, *end, *tag;
-	size_t tag_n;
+	ssize_t k;
+
+	if (n == 0)
+		return -EBADMSG;
+	if (n == 1 && f[0] == '-') {
+		*ret = NULL;
+		*ret_len = 0;
+		return 0;
+	}
+	if (n == 4 && memcmp(f, "\\x2d", 4) == 0) {
+		(*scratch)[0] = '-';
+		k = 1;
+	} else {
+		k = record_unescape_strict(f, n, *scratch, true);
+		if (k < 0)
+			return -EBADMSG;
+		if ((size_t)k > max)
+			return -EMSGSIZE;
+	}
+	*ret = *scratch;
+	*ret_len = (size_t)k;
+	*scratch += k;
+	return 0;
+}
+
+static bool
+record_is_meta_type(const char *s, size_t n)
+{
+	if (n == 0 || n > RECORD_META_TYPE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return !(n == 6 && memcmp(s, "seglog", 6) == 0);
+}
+
+int
+record_meta_decode(const char *line, size_t len, char *scratch, const char **ret_type,
+		   size_t *ret_type_len, const char **ret_body, size_t *ret_body_len)
+{
+	const char *pos = line + 1, *end, *type;
+	size_t type_n;
+	ssize_t k;
+
+	if (len < 2 || line[0] != '#' || record_check_csum(line, len) < 0)
+		return -EBADMSG;
+	end = line + len - 1 - RECORD_CSUM_LEN;
+	if (record_field(&pos, end, &type, &type_n) < 0 || !record_is_meta_type(type, type_n))
+		return -EBADMSG;
+	k = record_unescape_strict(pos, (size_t)(end - 1 - pos), scratch, false);
+	if (k < 0)
+		return -EBADMSG;
+	*ret_type = type;
+	*ret_type_len = type_n;
+	*ret_body = scratch;
+	*ret_body_len = (size_t)k;
+	return 0;
+}
+
+size_t
+record_meta_encode(const char *type, size_t type_len, const char *body, size_t body_len,
+		   char *buf)
+{
+	char *p = buf;
+
+	*p++ = '#';
+	memcpy(p, type, type_len);
+	p += type_len;
+	*p++ = ' ';
+	p += record_escape(body, body_len, p, false);
+	return record_finish(buf, p);
+}
+
+/* A '#' line where a record may stand: in version 2 a valid meta line is
+ * RECORD_LINE_META (checked without unescaping its body), anything else
+ * an error. */
+static int
+record_check_hash_line(unsigned version, const char *line, size_t len, const char **ret_reason)
+{
+	const char *pos = line + 1, *end, *type;
+	size_t type_n;
+
+	if (version < 2 || (len >= 8 && memcmp(line, "#seglog ", 8) == 0))
+		REJECT("a segment header where a record was expected");
+	end = line + len - 1 - RECORD_CSUM_LEN;
+	if (record_field(&pos, end, &type, &type_n) < 0 || !record_is_meta_type(type, type_n))
+		REJECT("bad meta line type");
+	return RECORD_LINE_META;
+}
+
+int
+record_decode_version(unsigned version, const char *line, size_t len, char *scratch,
+		      struct record *ret, const char **ret_reason)
+{
+	struct record r = { .claimed_pid = RECORD_NO_CLAIMED_PID };
+	const char *pos = line, *end, *f;
+	size_t n;
 	ssize_t k;
 
 	if (record_check_csum(line, len) < 0)
 		REJECT("checksum mismatch or no checksum");
+	if (line[0] == '#')
+		return record_check_hash_line(version, line, len, ret_reason);
 	end = line + len - 1 - RECORD_CSUM_LEN; /* the SP before CSUM ends MSG */
 	if (record_parse_head(line, len, &pos, end, &r, ret_reason) < 0)
 		return -EBADMSG;
-	if (record_field(&pos, end, &tag, &tag_n) < 0 || tag_n == 0)
+	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
+			     record_decode_token(f, n, RECORD_HOST_MAX, &scratch, &r.hostname,
+						 &r.hostname_len) < 0))
+		REJECT("bad hostname field");
+	if (record_field(&pos, end, &f, &n) < 0 || n == 0)
 		REJECT("missing tag");
+	k = record_decode_token(f, n, RECORD_TAG_MAX, &scratch, &r.tag, &r.tag_len);
+	if (k == -EMSGSIZE)
+		REJECT("tag too long");
+	if (k < 0)
+		REJECT("bad escape in tag");
+	if (!r.tag)
+		r.tag = scratch;
 	if (record_parse_claims(&pos, end, &r, ret_reason) < 0)
 		return -EBADMSG;
+	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
+			     record_decode_token(f, n, RECORD_MSGID_MAX, &scratch, &r.msgid,
+						 &r.msgid_len) < 0))
+		REJECT("bad msgid field");
+	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
+			     record_decode_token(f, n, SIZE_MAX, &scratch, &r.sd, &r.sd_len) < 0))
+		REJECT("bad structured data field");
 	if (pos > end - 1)
 		REJECT("missing message");
-	/* tag: "-" is the empty tag, "\x2d" the tag "-" */
-	if (tag_n == 1 && tag[0] == '-') {
-		r.tag_len = 0;
-	} else if (tag_n == 4 && memcmp(tag, "\\x2d", 4) == 0) {
-		scratch[0] = '-';
-		r.tag_len = 1;
-	} else {
-		k = record_unescape_mode(tag, tag_n, scratch, true);
-		if (k < 0)
-			REJECT("bad escape in tag");
-		if ((size_t)k > RECORD_TAG_MAX)
-			REJECT("tag too long");
-		r.tag_len = (size_t)k;
-	}
-	r.tag = scratch;
 	/* message: everything up to the SP before CSUM */
-	k = record_unescape_mode(pos, (size_t)(end - 1 - pos), scratch + r.tag_len, false);
+	k = record_unescape_strict(pos, (size_t)(end - 1 - pos), scratch, false);
 	if (k < 0)
 		REJECT("bad escape or raw control byte in message");
-	r.msg = scratch + r.tag_len;
+	r.msg = scratch;
 	r.msg_len = (size_t)k;
 	*ret = r;
+	return 0;
+}
+
+int
+record_decode(const char *line, size_t len, char *scratch, struct record *ret,
+	      const char **ret_reason)
+{
+	return record_decode_version(1, line, len, scratch, ret, ret_reason);
+}
+
+int
+record_check_version(unsigned version, const char *line, size_t len, uint64_t *ret_seq,
+		     uint64_t *ret_time_us, const char **ret_reason)
+{
+	struct record r;
+	const char *pos = line, *end;
+
+	if (record_check_csum(line, len) < 0)
+		REJECT("checksum mismatch or no checksum");
+	if (line[0] == '#')
+		return record_check_hash_line(version, line, len, ret_reason);
+	end = line + len - 1 - RECORD_CSUM_LEN;
+	if (record_parse_head(line, len, &pos, end, &r, ret_reason) < 0)
+		return -EBADMSG;
+	*ret_seq = r.seq;
+	*ret_time_us = r.time_us;
 	return 0;
 }
 
@@ -652,17 +643,7 @@ int
 record_check(const char *line, size_t len, uint64_t *ret_seq, uint64_t *ret_time_us,
 	     const char **ret_reason)
 {
-	struct record r;
-	const char *pos = line, *end;
-
-	if (record_check_csum(line, len) < 0)
-		REJECT("checksum mismatch or no checksum");
-	end = line + len - 1 - RECORD_CSUM_LEN;
-	if (record_parse_head(line, len, &pos, end, &r, ret_reason) < 0)
-		return -EBADMSG;
-	*ret_seq = r.seq;
-	*ret_time_us = r.time_us;
-	return 0;
+	return record_check_version(1, line, len, ret_seq, ret_time_us, ret_reason);
 }
 
 /* --- header --------------------------------------------------------------- */
@@ -693,12 +674,46 @@ record_header_encode(const struct segment_header *h, char *buf)
 		*p++ = record_hex[h->dir_id[i] >> 4];
 		*p++ = record_hex[h->dir_id[i] & 15];
 	}
-	uint64_t x = XXH3_64bits(buf, (size_t)(p - buf));
-	*p++ = ' ';
-	record_put_csum(p, x);
-	p += RECORD_CSUM_LEN;
-	*p++ = '\n';
-	return (size_t)(p - buf);
+	if (h->version >= 2) {
+		size_t n = h->attrs_len < RECORD_ATTRS_MAX ? h->attrs_len : RECORD_ATTRS_MAX;
+		*p++ = ' ';
+		if (n == 0)
+			*p++ = '-';
+		memcpy(p, h->attrs, n);
+		p += n;
+	}
+	return record_finish(buf, p);
+}
+
+/* Version 2 header attributes: "-" or key=value[,key=value...], keys of
+ * [a-z0-9-], values of printable ASCII other than SP and ",". */
+static bool
+record_attrs_valid(const char *s, size_t n)
+{
+	bool in_key = true, have_key = false;
+
+	if (n == 0 || n > RECORD_ATTRS_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == ',') {
+			if (in_key)
+				return false;
+			in_key = true;
+			have_key = false;
+		} else if (in_key && c == '=') {
+			if (!have_key)
+				return false;
+			in_key = false;
+		} else if (in_key) {
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+				return false;
+			have_key = true;
+		} else if (c <= ' ' || c > '~') {
+			return false;
+		}
+	}
+	return !in_key;
 }
 
 int
@@ -719,7 +734,7 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 	end = line + len - 1 - RECORD_CSUM_LEN;
 	if (record_field(&pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0)
 		REJECT("bad format version");
-	if (v != RECORD_FORMAT_VERSION)
+	if (v < 1 || v > RECORD_FORMAT_MAX)
 		REJECT("unsupported format version");
 	h.version = (uint32_t)v;
 	if (record_field(&pos, end, &f, &n) < 0 || record_parse_u64(f, n, &h.first_seq) < 0 ||
@@ -727,7 +742,8 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 		REJECT("bad first seq");
 	if (record_field(&pos, end, &f, &n) < 0 || record_parse_time(f, n, &h.created_us) < 0)
 		REJECT("bad creation time");
-	if (record_field(&pos, end, &f, &n) < 0 || n != 2 * RECORD_DIR_ID_LEN || pos != end)
+	if (record_field(&pos, end, &f, &n) < 0 || n != 2 * RECORD_DIR_ID_LEN ||
+	    (h.version == 1 && pos != end))
 		REJECT("bad directory id");
 	for (int i = 0; i < RECORD_DIR_ID_LEN; i++) {
 		int hi = record_hexval((unsigned char)f[2 * i]);
@@ -735,6 +751,16 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 		if (hi < 0 || lo < 0)
 			REJECT("bad directory id");
 		h.dir_id[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (h.version >= 2) {
+		if (record_field(&pos, end, &f, &n) < 0 || pos != end)
+			REJECT("bad header attributes");
+		if (!(n == 1 && f[0] == '-')) {
+			if (!record_attrs_valid(f, n))
+				REJECT("bad header attributes");
+			memcpy(h.attrs, f, n);
+			h.attrs_len = n;
+		}
 	}
 	*ret = h;
 	return 0;

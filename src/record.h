@@ -43,9 +43,21 @@ enum {
 	RECORD_TIME_LEN = 27,	  /* "2026-11-24T09:02:35.123456Z" */
 	RECORD_CSUM_LEN = 16,
 	RECORD_TAG_MAX = 255,	  /* raw bytes */
-	RECORD_FORMAT_VERSION = 1,
-	RECORD_HEADER_MAX = 160,
+	RECORD_HOST_MAX = 255,	  /* raw bytes (RFC 5424 §6.2.4) */
+	RECORD_MSGID_MAX = 255,	  /* raw bytes (RFC 5424 allows 32) */
+	RECORD_FORMAT_VERSION = 1, /* the version new segments are written in */
+	RECORD_FORMAT_MAX = 2,	  /* the newest version readers understand */
+	RECORD_ATTRS_MAX = 256,	  /* version 2 header attributes */
+	RECORD_HEADER_MAX = 512,  /* a header line is never longer */
 	RECORD_DIR_ID_LEN = 16,	  /* bytes; 32 hex digits on disk */
+	RECORD_META_TYPE_MAX = 32,
+};
+
+/* record_decode_version / record_check_version: a valid meta line (version
+ * 2 "#TYPE BODY CSUM" lines other than the header, e.g. the seal lines of
+ * tamper-evident sealing), which readers skip. */
+enum {
+	RECORD_LINE_META = 1,
 };
 
 enum {
@@ -66,6 +78,13 @@ struct record {
 	size_t msg_len;
 	int64_t claimed_pid;	  /* RECORD_NO_CLAIMED_PID if none */
 	uint64_t claimed_time_us; /* 0 if none */
+	/* version 2 only (a version 1 line has none of them): */
+	const char *hostname;	  /* claimed HOSTNAME; hostname_len 0 if none */
+	size_t hostname_len;	  /* <= RECORD_HOST_MAX */
+	const char *msgid;	  /* RFC 5424 MSGID */
+	size_t msgid_len;	  /* <= RECORD_MSGID_MAX */
+	const char *sd;		  /* RFC 5424 STRUCTURED-DATA as received */
+	size_t sd_len;
 };
 
 struct segment_header {
@@ -73,24 +92,54 @@ struct segment_header {
 	uint64_t first_seq;
 	uint64_t created_us;
 	uint8_t dir_id[RECORD_DIR_ID_LEN];
+	/* version 2: "key=value,..." attributes (none yet; room for sealing),
+	 * NUL-terminated; readers ignore keys they do not know */
+	char attrs[RECORD_ATTRS_MAX + 1];
+	size_t attrs_len;
 };
 
-/* Upper bound of the encoded line length (with LF) for these field sizes. */
-size_t record_line_max(size_t tag_len, size_t msg_len);
-/* Encodes r into buf, which holds at least record_line_max() bytes; returns
- * the line length including the final LF. */
+/* Upper bound of the encoded line length (with LF), in any version, of a
+ * record with a tag of tag_len bytes and payload_len bytes of message and
+ * structured data together (a hostname and msgid of maximal length
+ * included). */
+size_t record_line_max(size_t tag_len, size_t payload_len);
+/* record_line_max() for this record. */
+size_t record_size_max(const struct record *r);
+/* Encodes r in RECORD_FORMAT_VERSION into buf, which holds at least
+ * record_size_max(r) bytes; returns the line length including the LF. */
 size_t record_encode(const struct record *r, char *buf);
+/* The same in a given version (1 or 2); version 1 drops the hostname,
+ * msgid and structured data. */
+size_t record_encode_version(const struct record *r, unsigned version, char *buf);
 
-/* Decodes one line (len counts the LF, which must be there).  Tag and
- * message are unescaped into scratch, which must hold len bytes; ret's
- * pointers point into it.  On error returns -EBADMSG and, if ret_reason is
- * not NULL, a static string saying what is wrong. */
+/* Decodes one line of a segment of the given format version (len counts
+ * the LF, which must be there).  Text fields are unescaped into scratch,
+ * which must hold len bytes; ret's pointers point into it.  Returns 0 for
+ * a record, RECORD_LINE_META for a valid version 2 meta line (ret
+ * untouched), and on error -EBADMSG and, if ret_reason is not NULL, a
+ * static string saying what is wrong. */
+int record_decode_version(unsigned version, const char *line, size_t len, char *scratch,
+			  struct record *ret, const char **ret_reason);
+/* Checks syntax and checksum of a line without unescaping; the fast path
+ * of verify and recovery.  Returns as record_decode_version and fills
+ * *ret_seq and *ret_time_us for a record. */
+int record_check_version(unsigned version, const char *line, size_t len, uint64_t *ret_seq,
+			 uint64_t *ret_time_us, const char **ret_reason);
+/* Version 1 shorthands of the two above. */
 int record_decode(const char *line, size_t len, char *scratch, struct record *ret,
 		  const char **ret_reason);
-/* Checks syntax and checksum of a record line without unescaping; the fast
- * path of verify and recovery.  Fills *ret_seq and *ret_time_us. */
 int record_check(const char *line, size_t len, uint64_t *ret_seq, uint64_t *ret_time_us,
 		 const char **ret_reason);
+
+/* Version 2 meta lines: "#" TYPE SP BODY SP CSUM LF, TYPE 1..32 of [a-z0-9-]
+ * (not "seglog", which is the header), BODY escaped text (may be empty).
+ * Encode writes at most RECORD_META_TYPE_MAX + 4 * body_len + 20 bytes;
+ * decode unescapes BODY into scratch (len bytes) and points into line for
+ * the type. */
+size_t record_meta_encode(const char *type, size_t type_len, const char *body, size_t body_len,
+			  char *buf);
+int record_meta_decode(const char *line, size_t len, char *scratch, const char **ret_type,
+		       size_t *ret_type_len, const char **ret_body, size_t *ret_body_len);
 
 size_t record_header_encode(const struct segment_header *h, char *buf);
 int record_header_decode(const char *line, size_t len, struct segment_header *ret,
@@ -116,3 +165,6 @@ size_t record_escape(const char *src, size_t n, char *dst, bool with_space);
 /* Reverses record_escape; returns bytes written to dst (capacity >= n) or
  * -EBADMSG on a malformed escape. */
 ssize_t record_unescape(const char *src, size_t n, char *dst);
+/* The strict inverse of record_escape(with_space): every byte string has
+ * exactly one accepted encoding. */
+ssize_t record_unescape_strict(const char *src, size_t n, char *dst, bool with_space);

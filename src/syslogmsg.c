@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "sdata.h"
 #include "syslogmsg.h"
 
 enum {
@@ -234,45 +235,10 @@ syslog_is_nil(const char *s, size_t n)
 	return n == 1 && s[0] == '-';
 }
 
-/* Skips RFC 5424 §6.3 STRUCTURED-DATA: the NILVALUE "-", or one or more
- * SD-ELEMENTs "[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE DQUOTE) "]"
- * with no space between them.  Inside a PARAM-VALUE '"', '\' and ']' may
- * be escaped with '\' (§6.3.3), so a ']' only ends an element outside
- * quotes.  Only the bracket and quote structure is checked. */
-static bool
-syslog_5424_skip_sd(const char *b, size_t len, size_t *pos)
-{
-	size_t i = *pos;
-
-	if (i < len && b[i] == '-') {
-		*pos = i + 1;
-		return true;
-	}
-	if (i >= len || b[i] != '[')
-		return false;
-	while (i < len && b[i] == '[') {
-		bool quoted = false;
-
-		for (i++; i < len; i++) {
-			if (b[i] == '"')
-				quoted = !quoted;
-			else if (quoted && b[i] == '\\' && i + 1 < len)
-				i++;
-			else if (!quoted && b[i] == ']')
-				break;
-		}
-		if (i >= len)
-			return false; /* unterminated element */
-		i++;
-	}
-	*pos = i;
-	return true;
-}
-
 /* RFC 5424 §6: "<PRI>1 TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID
  * SP STRUCTURED-DATA [SP MSG]" where "-" is a missing field.  The message
- * counts as RFC 5424 when VERSION is 1 and the five header fields and the
- * STRUCTURED-DATA are there; a TIMESTAMP that is not RFC 3339 only leaves
+ * counts as RFC 5424 when VERSION is 1 and the five header fields and a
+ * well-formed STRUCTURED-DATA (sdata.h; kept as received) are there; a TIMESTAMP that is not RFC 3339 only leaves
  * claimed_time_us at 0.  A UTF-8 BOM that starts MSG is dropped (§6.4).
  * Returns false, m untouched, for anything else. */
 static bool
@@ -306,11 +272,25 @@ syslog_parse_5424(const char *b, size_t len, size_t pos, struct syslog_msg *m)
 		return false;
 	if (n <= SYSLOG_PID_MAX_DIGITS && syslog_digits(f, n, &v))
 		r.claimed_pid = (int64_t)v;
-	if (!syslog_5424_field(b, len, &pos, &f, &n)) /* MSGID: not kept */
+	if (!syslog_5424_field(b, len, &pos, &f, &n))
 		return false;
-	if (!syslog_5424_skip_sd(b, len, &pos))
+	if (!syslog_is_nil(f, n)) {
+		r.msgid = f;
+		r.msgid_len = n;
+	}
+	if (pos < len && b[pos] == '-') {
+		pos++;
+	} else {
+		n = sdata_span(b + pos, len - pos);
+		if (n == 0)
+			return false;
+		r.sd = b + pos;
+		r.sd_len = n;
+		pos += n;
+	}
+	if (pos < len && b[pos] != ' ')
 		return false;
-	if (pos < len && b[pos] == ' ')
+	if (pos < len)
 		pos++;
 	if (len - pos >= 3 && memcmp(b + pos, "\xef\xbb\xbf", 3) == 0)
 		pos += 3;

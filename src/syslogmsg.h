@@ -24,6 +24,10 @@ struct syslog_msg {
 	uint64_t claimed_time_us; /* TIMESTAMP if parseable, else 0 */
 	const char *hostname;	  /* claimed HOSTNAME or NULL */
 	size_t hostname_len;
+	const char *msgid;	  /* RFC 5424 MSGID or NULL */
+	size_t msgid_len;
+	const char *sd;		  /* RFC 5424 STRUCTURED-DATA (sdata.h) as received, or NULL */
+	size_t sd_len;
 };
 
 /* Parses one datagram or framed message.  Never fails on content: anything

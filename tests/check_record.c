@@ -977,7 +977,7 @@ assert_header_rejected(const char *line, size_t len, const char *want)
 START_TEST(test_header_malformed)
 {
 	static const struct bad_line bad[] = {
-		{ "#seglog 2 42 " T " 00112233445566778899aabbccddeeff",
+		{ "#seglog 3 42 " T " 00112233445566778899aabbccddeeff",
 		  "unsupported format version" },
 		{ "#seglog 0 42 " T " 00112233445566778899aabbccddeeff",
 		  "unsupported format version" },

@@ -67,3 +67,17 @@ fuzz_take(struct fuzz_in *in, size_t bytes)
 	}
 	return v;
 }
+
+/* Takes up to want bytes off the front of the input (fewer if it runs
+ * out) as a field; never returns NULL. */
+static inline const char *
+fuzz_take_bytes(struct fuzz_in *in, size_t want, size_t *ret_len)
+{
+	const char *p = (const char *)in->p;
+	size_t n = want < in->n ? want : in->n;
+
+	in->p += n;
+	in->n -= n;
+	*ret_len = n;
+	return p;
+}

@@ -4,7 +4,8 @@
  * the letter.  Properties:
  *
  * - every pointer syslog_parse returns lies inside its input, facility
- *   and severity are in range;
+ *   and severity are in range, kept structured data is well-formed and
+ *   its elements and parameters walk to its exact end;
  * - the framer makes progress whenever it holds max + 10 bytes, never
  *   consumes more than it was given, and returns messages inside buf;
  * - chunking does not change the outcome: the messages, the count of
@@ -18,6 +19,7 @@
 #include <errno.h>
 
 #include "../../src/cleanup.h"
+#include "../../src/sdata.h"
 #include "../../src/syslogmsg.h"
 #include "fuzz.h"
 
@@ -32,6 +34,26 @@ fuzz_check_msg(const char *buf, size_t len, const struct syslog_msg *m)
 	FUZZ_CHECK(m->msg && m->msg >= buf && m->msg_len <= len && m->msg + m->msg_len <= end);
 	FUZZ_CHECK(m->tag && m->tag >= buf && m->tag_len <= len && m->tag + m->tag_len <= end);
 	FUZZ_CHECK(!m->hostname || (m->hostname >= buf && m->hostname + m->hostname_len <= end));
+	FUZZ_CHECK(!m->msgid || (m->msgid >= buf && m->msgid + m->msgid_len <= end));
+	FUZZ_CHECK(m->msgid || m->msgid_len == 0);
+	FUZZ_CHECK(m->sd || m->sd_len == 0);
+	if (m->sd) {
+		/* kept structured data is well-formed, and walking it ends
+		 * exactly at its end */
+		struct sdata_iter it = sdata_iter_init(m->sd, m->sd_len), p;
+		const char *id, *name, *val;
+		size_t idl, nl, vl, elements = 0;
+		FUZZ_CHECK(m->sd >= buf && m->sd + m->sd_len <= end);
+		FUZZ_CHECK(sdata_span(m->sd, m->sd_len) == m->sd_len);
+		while (sdata_next_element(&it, &id, &idl, &p)) {
+			FUZZ_CHECK(idl >= 1 && idl <= SDATA_NAME_MAX);
+			while (sdata_next_param(&p, &name, &nl, &val, &vl))
+				FUZZ_CHECK(val >= m->sd && val + vl <= m->sd + m->sd_len);
+			FUZZ_CHECK(p.p == p.end);
+			elements++;
+		}
+		FUZZ_CHECK(it.p == it.end && elements > 0);
+	}
 	FUZZ_CHECK(m->claimed_pid >= -1);
 }
 
