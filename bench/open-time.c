@@ -60,7 +60,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("open_us %.1f current_bytes %" PRIu64 " next_seq %" PRIu64 "\n",
-	       (double)(t1 - t0) / 1000.0, store->cur_size, store->next_seq);
+	       (double)(t1 - t0) / 1000.0, store_cur_size(store), store_next_seq(store));
 	store_free(store);
 	ring_free(ring);
 	event_base_free(base);

@@ -10,13 +10,23 @@
 #include "engine.h"
 #include "ackaudit.h"
 #include "log.h"
+#include "watermark.h"
 
-/* One batch: encoded lines for one write at the end of current. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+enum {
+	ENGINE_GRACE_US = 1000000,  /* engine_free: wait, cancel, wait again */
+	ENGINE_BACKOFF_MAX_MS = 5000,
+	ENGINE_TRANSIENT_MAX = 64,  /* EINTR/EAGAIN/ECANCELED in a row before backing off */
+};
+
+/* One batch: encoded lines for one write at the end of current.  A chunk
+ * of cap 0 carries only a seal request. */
 struct chunk {
 	struct chunk *next;
 	size_t len;
 	size_t cap;
-	size_t written;	  /* bytes of this chunk already written */
+	size_t written;	  /* bytes of this chunk known written */
 	uint64_t offset;  /* file offset of buf[0] in current, once started */
 	uint64_t first_seq;
 	uint64_t last_seq;
@@ -27,9 +37,34 @@ struct chunk {
 	char buf[];
 };
 
+/* One commit: the requests submitted for the head chunk, and everything
+ * their completions are judged by, recorded at submission.  chunk is
+ * NULL while no commit is in flight. */
+struct commit {
+	struct chunk *chunk;
+	uint64_t off;	/* file offset of the write */
+	unsigned len;	/* bytes of the write; 0: no write (fdatasync only) */
+	bool sync;	/* an fdatasync was submitted */
+	bool linked;	/* ... linked after the write, in the same submit */
+	enum cfg_durability durability;
+	unsigned pending; /* completions still to come */
+	bool write_done, sync_done;
+	int write_res, sync_res;
+	struct ring_req write_req, sync_req;
+};
+
+/* The asynchronous rewrite of DIR/watermark: at most one in flight. */
+struct engine_wm {
+	struct ring_req req;
+	bool inflight;
+	uint64_t seq; /* the value in flight, or the last one written */
+	int err;      /* the last failure, logged once */
+	char buf[WATERMARK_LEN];
+};
+
 struct engine {
 	struct event_base *base;
-	struct ring *ring;
+	const struct ring_ops *io;
 	struct store *store;
 	struct engine_config cfg;
 	struct engine_callbacks cb;
@@ -41,20 +76,26 @@ struct engine {
 	size_t max_line;
 	uint64_t seg_bytes;   /* projected size of the segment being filled */
 	uint64_t seg_records; /* records queued or committed into it */
+	int64_t seg_start;    /* monotonic µs at which current was created */
 
-	bool inflight, write_done, sync_done, sync_only;
-	int write_res, sync_res;
-	struct ring_req write_req, sync_req;
+	struct commit cm;
+	struct engine_wm wm;
 
 	struct event *kick_ev, *retry_ev, *tick_ev;
 	bool kicked, pressured, retry_scheduled, age_marked, closing;
-	int error;
-	unsigned backoff_ms;
+	bool pumping, repump, sq_dirty;
+	int error, submit_err;
+	unsigned backoff_ms, transients;
 	uint64_t durable_seq;
-	uint64_t last_retention_us;
+	uint64_t last_retention;
 	struct engine_stats st;
 	struct ack_audit audit; /* --enable-ack-audit only */
+	struct engine *next_abandoned;
 };
+
+/* An engine whose requests never completed: the kernel may still write
+ * into it, so it is never freed; kept reachable for leak checkers. */
+static struct engine *engine_abandoned;
 
 static void engine_pump(struct engine *e);
 
@@ -66,10 +107,24 @@ engine_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Segment age runs on the monotonic clock; after a restart it starts from
+ * the header's wall-clock creation time, converted once. */
+static void
+engine_segment_started(struct engine *e, bool from_header)
+{
+	int64_t now = (int64_t)engine_mono_us(), age = 0;
+	uint64_t created = store_cur_created_us(e->store), wall = store_now_us();
+
+	if (from_header && created && wall > created)
+		age = (int64_t)(wall - created);
+	e->seg_start = now - age;
+	e->age_marked = false;
+}
+
 static void
 engine_kick(struct engine *e)
 {
-	if (!e->kicked) {
+	if (!e->kicked && !e->closing) {
 		e->kicked = true;
 		event_active(e->kick_ev, EV_TIMEOUT, 0);
 	}
@@ -84,48 +139,81 @@ engine_kickcb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct chunk *
-engine_chunk_new(struct engine *e)
+engine_chunk_new(struct engine *e, bool marker)
 {
-	struct chunk *c = e->spare;
+	size_t cap = marker ? 0 : e->chunk_cap;
+	struct chunk *c = NULL;
 
-	if (c)
-		e->spare = NULL;
-	else if (!(c = malloc(sizeof(*c) + e->chunk_cap)))
+	if (!marker && e->spare)
+		c = TAKE_PTR(e->spare);
+	else if (!(c = malloc(sizeof(*c) + cap)))
 		return NULL;
 	memset(c, 0, sizeof(*c));
-	c->cap = e->chunk_cap;
+	c->cap = cap;
 	return c;
 }
 
 static void
 engine_chunk_release(struct engine *e, struct chunk *c)
 {
-	if (!e->spare)
+	if (!e->spare && c->cap == e->chunk_cap)
 		e->spare = c;
 	else
 		free(c);
 }
 
+static void
+engine_chunk_pop(struct engine *e)
+{
+	struct chunk *c = e->head;
+
+	e->head = c->next;
+	if (!e->head)
+		e->tail = NULL;
+	engine_chunk_release(e, c);
+}
+
+/* Stop when pending bytes come within two maximal lines of memory_limit;
+ * go again once under half of it (and out of that margin).  Evaluated
+ * whenever pending bytes or the limit change, so a caller that met
+ * -ENOBUFS or !engine_can_accept() always gets its pressure(false). */
+static void
+engine_update_pressure(struct engine *e)
+{
+	uint64_t p = e->st.pending_bytes, lim = e->cfg.memory_limit, margin = 2 * e->max_line;
+
+	if (!e->pressured && p + margin > lim) {
+		e->pressured = true;
+		if (e->cb.pressure)
+			e->cb.pressure(e->userdata, true);
+	} else if (e->pressured && p + margin <= lim && p <= lim / 2) {
+		e->pressured = false;
+		if (e->cb.pressure)
+			e->cb.pressure(e->userdata, false);
+	}
+}
+
 /* Storage trouble: report it once, free space if retention allows, and
- * retry with exponential backoff (100 ms .. 5 s). */
+ * retry with exponential backoff (retry_min .. 5 s). */
 static void
 engine_fail(struct engine *e, int err)
 {
+	unsigned min_ms = e->cfg.retry_min_us ? (unsigned)(e->cfg.retry_min_us / 1000) : 100;
 	struct timeval tv;
 
 	e->st.errors++;
 	if (e->error != err) {
 		log_error_errno(err, "Commits to %s/current are failing: %m; holding "
-				"acknowledgements and retrying",
-				e->store->path);
+				     "acknowledgements and retrying",
+				store_path(e->store));
 		e->error = err;
 		if (e->cb.storage_error)
 			e->cb.storage_error(e->userdata, err);
 	}
 	(void)store_retention(e->store, store_now_us());
-	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : 100;
-	if (e->backoff_ms > 5000)
-		e->backoff_ms = 5000;
+	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : (min_ms ? min_ms : 1);
+	if (e->backoff_ms > ENGINE_BACKOFF_MAX_MS)
+		e->backoff_ms = ENGINE_BACKOFF_MAX_MS;
 	tv.tv_sec = e->backoff_ms / 1000;
 	tv.tv_usec = (e->backoff_ms % 1000) * 1000;
 	e->retry_scheduled = true;
@@ -133,36 +221,65 @@ engine_fail(struct engine *e, int err)
 }
 
 static void
-engine_retrycb(evutil_socket_t fd, short what, void *arg)
-{
-	struct engine *e = arg;
-	e->retry_scheduled = false;
-	engine_pump(e);
-}
-
-static void
 engine_recovered(struct engine *e)
 {
 	if (!e->error)
 		return;
-	log_notice("Commits to %s/current work again", e->store->path);
+	log_notice("Commits to %s/current work again", store_path(e->store));
 	e->error = 0;
+	e->submit_err = 0;
 	e->backoff_ms = 0;
 	if (e->cb.storage_error)
 		e->cb.storage_error(e->userdata, 0);
 }
 
+/* Hands what was prepared to the kernel.  A failed submit leaves the SQEs
+ * queued; it is reported like a storage error and retried from the
+ * backoff timer. */
+static void
+engine_flush(struct engine *e)
+{
+	int r;
+
+	if (!e->sq_dirty || e->closing)
+		return;
+	r = e->io->submit(e->io->ctx);
+	if (r < 0) {
+		e->st.submit_errors++;
+		e->submit_err = r;
+		if (!e->retry_scheduled)
+			engine_fail(e, r);
+		return;
+	}
+	e->sq_dirty = false;
+	if (e->submit_err && e->error == e->submit_err)
+		engine_recovered(e);
+	e->submit_err = 0;
+}
+
+static void
+engine_retrycb(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine *e = arg;
+	e->retry_scheduled = false;
+	engine_flush(e);
+	engine_pump(e);
+}
+
 static void
 engine_seal(struct engine *e)
 {
-	uint64_t first = e->store->cur_hdr.first_seq;
+	uint64_t first = store_cur_first_seq(e->store);
 	int r = store_seal(e->store, store_now_us());
+
 	if (r < 0) {
 		engine_fail(e, r);
 		return;
 	}
-	if (e->store->cur_hdr.first_seq != first)
-		ack_audit_segment(&e->audit, e->store->cur_size);
+	if (store_cur_first_seq(e->store) != first) {
+		ack_audit_segment(&e->audit, store_cur_size(e->store));
+		engine_segment_started(e, false);
+	}
 	e->age_marked = false;
 	(void)store_retention(e->store, store_now_us());
 }
@@ -176,36 +293,75 @@ engine_record_latency(struct engine *e, uint64_t us)
 	e->st.lat_hist[b]++;
 }
 
-/* The head chunk is durable: account for it, tell the caller, go on. */
+/* Queues the rewrite of DIR/watermark with the durable seq, unless one is
+ * in flight (its completion queues the newest value then), so that an
+ * older value never lands after a newer one.  Not fsynced: a stale value
+ * is safe, and recovery defines the durable end after a crash. */
 static void
-engine_commit_done(struct engine *e)
+engine_wm_update(struct engine *e)
+{
+	struct engine_wm *wm = &e->wm;
+	int fd = store_watermark_fd(e->store);
+
+	if (wm->inflight || e->closing || fd < 0 || e->durable_seq <= wm->seq)
+		return;
+	if (e->io->reserve(e->io->ctx, 1) < 0)
+		return; /* the next commit tries again */
+	watermark_format(store_dir_id(e->store), e->durable_seq, wm->buf);
+	wm->seq = e->durable_seq;
+	wm->inflight = true;
+	e->io->prep_write(e->io->ctx, &wm->req, fd, wm->buf, WATERMARK_LEN, 0, false);
+	e->sq_dirty = true;
+}
+
+static void
+engine_wm_donecb(struct ring_req *req, int res)
+{
+	struct engine *e = container_of(req, struct engine, wm.req);
+
+	e->wm.inflight = false;
+	if (res == WATERMARK_LEN) {
+		e->st.watermark_writes++;
+		e->wm.err = 0;
+	} else {
+		int err = res < 0 ? res : -EIO;
+		e->st.watermark_errors++;
+		if (err != e->wm.err)
+			log_warning_errno(err, "Failed to update %s/" WATERMARK_FILE ": %m; readers "
+					       "see older records only until it works again",
+					  store_path(e->store));
+		e->wm.err = err;
+		e->wm.seq = 0; /* the next commit writes the newest value */
+		return;
+	}
+	if (e->closing)
+		return;
+	engine_wm_update(e);
+	engine_flush(e);
+}
+
+/* The head chunk is durable by the rule of the commit that completed it
+ * (durability): account for it, tell the caller, go on. */
+static void
+engine_commit_done(struct engine *e, enum cfg_durability durability)
 {
 	struct chunk *c = e->head;
 	bool seal = c->seal_after;
-	uint64_t c_last_seq = c->last_seq, c_end = c->offset + c->len;
+	uint64_t end = c->offset + c->len;
 
-	e->store->cur_size += c->len;
-	e->store->cur_records += c->records;
+	store_committed(e->store, c->len, c->records);
 	e->durable_seq = c->last_seq;
 	e->st.records += c->records;
 	e->st.bytes += c->len;
 	e->st.commits++;
-	if (e->cfg.durability == CFG_DURABILITY_FSYNC)
-		e->st.fsyncs++;
 	e->st.pending_bytes -= c->len;
 	engine_record_latency(e, engine_mono_us() - c->started);
-	e->head = c->next;
-	if (!e->head)
-		e->tail = NULL;
-	engine_chunk_release(e, c);
+	engine_chunk_pop(e);
+	e->transients = 0;
 	engine_recovered(e);
-
-	if (e->pressured && e->st.pending_bytes <= e->cfg.memory_limit / 2) {
-		e->pressured = false;
-		if (e->cb.pressure)
-			e->cb.pressure(e->userdata, false);
-	}
-	ack_audit_ack(&e->audit, c_last_seq, c_end, e->cfg.durability == CFG_DURABILITY_FSYNC);
+	engine_update_pressure(e);
+	ack_audit_ack(&e->audit, e->durable_seq, end, durability == CFG_DURABILITY_FSYNC);
+	engine_wm_update(e);
 	if (e->cb.committed)
 		e->cb.committed(e->userdata, e->durable_seq);
 	if (seal)
@@ -213,168 +369,244 @@ engine_commit_done(struct engine *e)
 	engine_pump(e);
 }
 
-/* Both completions of a commit are in: decide what they mean.  A batch
- * counts only if every byte was written and, in fsync mode, an fdatasync
- * issued after the last write completed successfully (io_uring ran the
- * linked fsync only after the write; a short write cancels the link). */
-static void
-engine_commit_complete(struct engine *e)
+static bool
+engine_transient(int res)
 {
-	struct chunk *c = e->head;
-	bool fsync_mode = e->cfg.durability == CFG_DURABILITY_FSYNC;
+	return res == -EINTR || res == -EAGAIN || res == -ECANCELED;
+}
 
-	if (!e->write_done || (fsync_mode && !e->sync_done))
-		return;
-	e->inflight = false;
+/* Every completion of the commit is in: decide what they mean, by what
+ * the commit recorded at submission.  A chunk counts only if every byte
+ * was written and, for a commit in fsync mode, an fdatasync that started
+ * after the last write completed returned 0 (io_uring runs a linked
+ * fsync only after its write completed in full; a short write cancels
+ * it).  Decision table: docs/design.md, "Group commit". */
+static void
+engine_commit_judge(struct engine *e)
+{
+	struct commit *cm = &e->cm;
+	struct chunk *c = cm->chunk;
+	int err = 0;
+
+	cm->chunk = NULL;
 	if (e->closing)
 		return;
-	if (!e->sync_only) {
-		int w = e->write_res;
-		if (w == -EINTR || w == -EAGAIN || w == -ECANCELED) {
-			engine_pump(e);
+	if (cm->len) {
+		int w = cm->write_res;
+		if (w > 0)
+			c->written += (unsigned)w < cm->len ? (unsigned)w : cm->len;
+		else if (w == 0)
+			err = -EIO;
+		else if (!engine_transient(w))
+			err = w;
+	}
+	if (!err && c->written == c->len) {
+		if (!cm->sync) {
+			engine_commit_done(e, cm->durability);
 			return;
 		}
-		if (w < 0) {
-			engine_fail(e, w);
+		if (cm->sync_res == 0) {
+			e->st.fsyncs++;
+			engine_commit_done(e, cm->durability);
 			return;
 		}
-		if (w == 0) {
-			engine_fail(e, -EIO);
-			return;
-		}
-		c->written += (size_t)w;
-		if (c->written < c->len) {
-			engine_pump(e); /* short write: the rest, then the sync */
-			return;
+		if (!engine_transient(cm->sync_res)) {
+			/* after a failed fsync the page cache may claim clean pages
+			 * that never reached the disk: write the whole chunk again */
+			c->written = 0;
+			err = cm->sync_res;
 		}
 	}
-	if (fsync_mode && e->sync_res < 0) {
-		int s = e->sync_res;
-		if (s == -EINTR || s == -EAGAIN || s == -ECANCELED) {
-			engine_pump(e);
-			return;
-		}
-		/* After a failed fsync the page cache may claim clean pages that
-		 * never reached the disk: write the whole batch again. */
-		c->written = 0;
-		engine_fail(e, s);
+	if (!err && ++e->transients > ENGINE_TRANSIENT_MAX)
+		err = -EAGAIN;
+	if (err) {
+		e->transients = 0;
+		engine_fail(e, err);
 		return;
 	}
-	engine_commit_done(e);
+	engine_pump(e); /* the rest of a short write, or the same again */
+}
+
+static void
+engine_commit_put(struct engine *e)
+{
+	if (--e->cm.pending == 0)
+		engine_commit_judge(e);
 }
 
 static void
 engine_write_donecb(struct ring_req *req, int res)
 {
-	struct engine *e = (struct engine *)((char *)req - offsetof(struct engine, write_req));
-	if (res > 0 && e->head)
-		ack_audit_write_done(&e->audit, e->head->offset + e->head->written + (uint64_t)res);
-	e->write_done = true;
-	e->write_res = res;
-	engine_commit_complete(e);
+	struct engine *e = container_of(req, struct engine, cm.write_req);
+
+	if (res > 0)
+		ack_audit_write_done(&e->audit, e->cm.off + (uint64_t)res);
+	e->cm.write_done = true;
+	e->cm.write_res = res;
+	engine_commit_put(e);
 }
 
 static void
 engine_sync_donecb(struct ring_req *req, int res)
 {
-	struct engine *e = (struct engine *)((char *)req - offsetof(struct engine, sync_req));
+	struct engine *e = container_of(req, struct engine, cm.sync_req);
+
 	ack_audit_sync_done(&e->audit, res);
-	e->sync_done = true;
-	e->sync_res = res;
-	engine_commit_complete(e);
+	e->cm.sync_done = true;
+	e->cm.sync_res = res;
+	engine_commit_put(e);
 }
 
-/* Starts the next commit if none is in flight: the rest of the head
- * chunk (one write) and, in fsync mode, a linked fdatasync. */
+/* Submits the next commit of chunk c: the rest of it (one write) and, if
+ * durability is fsync now, an fdatasync linked after it.  Both SQEs are
+ * reserved before either is prepared, so no automatic submit can cut the
+ * link. */
 static void
-engine_pump(struct engine *e)
+engine_commit_start(struct engine *e, struct chunk *c)
+{
+	struct commit *cm = &e->cm;
+	int fd = store_cur_fd(e->store);
+	bool sync = e->cfg.durability == CFG_DURABILITY_FSYNC;
+	unsigned left;
+	int r;
+
+	if (!c->started) {
+		c->closed = true;
+		c->offset = store_cur_size(e->store);
+		c->started = engine_mono_us();
+	}
+	left = (unsigned)(c->len - c->written);
+	if (!left && !sync) {
+		/* written in full by an earlier commit, and write mode needs
+		 * nothing more (durability was switched meanwhile) */
+		engine_commit_done(e, CFG_DURABILITY_WRITE);
+		return;
+	}
+	r = e->io->reserve(e->io->ctx, (left ? 1u : 0u) + (sync ? 1u : 0u));
+	if (r < 0) {
+		e->st.submit_errors++;
+		e->submit_err = r;
+		engine_fail(e, r);
+		return;
+	}
+	cm->chunk = c;
+	cm->off = c->offset + c->written;
+	cm->len = left;
+	cm->sync = sync;
+	cm->linked = left && sync;
+	cm->durability = e->cfg.durability;
+	cm->pending = (left ? 1u : 0u) + (sync ? 1u : 0u);
+	cm->write_done = cm->sync_done = false;
+	cm->write_res = cm->sync_res = 0;
+	if (left)
+		e->io->prep_write(e->io->ctx, &cm->write_req, fd, c->buf + c->written, left, cm->off,
+				  cm->linked);
+	if (sync) {
+		e->io->prep_fdatasync(e->io->ctx, &cm->sync_req, fd);
+		ack_audit_sync_submitted(&e->audit, cm->linked, c->offset + c->len);
+	}
+	e->sq_dirty = true;
+}
+
+/* One decision of the engine: finish recovery, finish a seal, or start
+ * the next commit, if nothing is in flight and no backoff is running. */
+static void
+engine_step(struct engine *e)
 {
 	struct chunk *c;
-	bool linked = false;
-	int fd, r;
 
-	if (e->inflight || e->retry_scheduled)
+	if (e->closing || e->cm.chunk || e->retry_scheduled)
 		return;
-	if (e->store->seal_step != STORE_SEAL_IDLE) {
+	if (store_repair_pending(e->store)) {
+		int r = store_repair(e->store);
+		if (r < 0) {
+			engine_fail(e, r);
+			return;
+		}
+		engine_segment_started(e, true);
+		ack_audit_segment(&e->audit, store_cur_size(e->store));
+		engine_recovered(e);
+	}
+	if (store_seal_pending(e->store)) {
 		engine_seal(e);
-		if (e->store->seal_step != STORE_SEAL_IDLE)
+		if (store_seal_pending(e->store))
 			return;
 	}
 	c = e->head;
 	if (!c)
 		return;
-	if (c->len == 0) { /* an empty chunk carrying only a seal request */
+	if (c->len == 0) { /* a seal request */
 		bool seal = c->seal_after;
-		e->head = c->next;
-		if (!e->head)
-			e->tail = NULL;
-		engine_chunk_release(e, c);
+		engine_chunk_pop(e);
 		if (seal)
 			engine_seal(e);
-		engine_pump(e);
+		e->repump = true;
 		return;
 	}
-	if (!c->started) {
-		c->closed = true;
-		c->offset = e->store->cur_size;
-		c->started = engine_mono_us();
+	engine_commit_start(e, c);
+}
+
+/* Runs engine_step until it has nothing more to decide (completion
+ * handlers that call back in only ask for another round), then submits
+ * everything prepared in one io_uring_submit. */
+static void
+engine_pump(struct engine *e)
+{
+	if (e->pumping) {
+		e->repump = true;
+		return;
 	}
-	fd = e->store->cur_fd;
-	e->inflight = true;
-	e->write_done = e->sync_done = false;
-	e->write_res = e->sync_res = 0;
-	e->sync_only = c->written == c->len;
-	if (e->sync_only) {
-		e->write_done = true;
-	} else {
-		struct io_uring_sqe *sqe = ring_sqe(e->ring, &e->write_req);
-		io_uring_prep_write(sqe, fd, c->buf + c->written, (unsigned)(c->len - c->written),
-				    c->offset + c->written);
-		if (e->cfg.durability == CFG_DURABILITY_FSYNC)
-			sqe->flags |= IOSQE_IO_LINK;
-		linked = sqe->flags & IOSQE_IO_LINK; /* what the kernel sees, for the audit */
-	}
-	if (e->cfg.durability == CFG_DURABILITY_FSYNC) {
-		struct io_uring_sqe *sqe = ring_sqe(e->ring, &e->sync_req);
-		io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
-		ack_audit_sync_submitted(&e->audit, linked, c->offset + c->len);
-	}
-	r = ring_submit(e->ring);
-	if (r < 0)
-		log_error_errno(r, "io_uring_submit failed: %m"); /* completions still arrive */
+	e->pumping = true;
+	do {
+		e->repump = false;
+		engine_step(e);
+	} while (e->repump && !e->closing);
+	e->pumping = false;
+	engine_flush(e);
 }
 
 /* Closes the tail to appends and marks it so current is sealed once it is
- * durable; with nothing queued, seals right away. */
+ * durable.  With nothing queued it seals at once, or, while a repair, a
+ * seal step or a backoff is pending, queues a seal request of its own
+ * (run from the pump, never under a commit or a repair). */
 static void
 engine_mark_seal(struct engine *e)
 {
 	e->seg_bytes = RECORD_HEADER_MAX;
 	e->seg_records = 0;
-	if (e->tail) {
-		e->tail->seal_after = true;
-		e->tail->closed = true;
+	if (!e->tail && !e->retry_scheduled && !store_repair_pending(e->store) &&
+	    !store_seal_pending(e->store)) {
+		engine_seal(e);
 		return;
 	}
-	engine_seal(e);
+	if (!e->tail) {
+		struct chunk *c = engine_chunk_new(e, true);
+		if (!c)
+			return; /* out of memory: the next trigger tries again */
+		e->head = e->tail = c;
+	}
+	e->tail->seal_after = true;
+	e->tail->closed = true;
 }
 
 int
 engine_append(struct engine *e, struct record *r)
 {
 	struct chunk *t;
-	size_t max;
+	size_t max, n;
 
 	if (r->msg_len > e->cfg.max_record || r->tag_len > RECORD_TAG_MAX)
 		return -EMSGSIZE;
-	if (e->st.pending_bytes + e->max_line > e->cfg.memory_limit)
+	if (e->st.pending_bytes + e->max_line > e->cfg.memory_limit) {
+		engine_update_pressure(e); /* promises the pressure(false) */
 		return -ENOBUFS;
+	}
 	max = record_line_max(r->tag_len, r->msg_len);
 	if (e->seg_records > 0 && e->seg_bytes + max > e->cfg.segment_size)
 		engine_mark_seal(e);
 	t = e->tail;
 	if (!t || t->closed || t->len + max > t->cap || t->len >= e->write_max) {
-		struct chunk *c = engine_chunk_new(e);
+		struct chunk *c = engine_chunk_new(e, false);
 		if (!c)
 			return -ENOMEM;
 		if (t)
@@ -383,8 +615,8 @@ engine_append(struct engine *e, struct record *r)
 			e->head = c;
 		e->tail = t = c;
 	}
-	r->seq = e->store->next_seq++;
-	size_t n = record_encode(r, t->buf + t->len);
+	r->seq = store_take_seq(e->store);
+	n = record_encode(r, t->buf + t->len);
 	if (t->records == 0)
 		t->first_seq = r->seq;
 	t->last_seq = r->seq;
@@ -393,12 +625,7 @@ engine_append(struct engine *e, struct record *r)
 	e->seg_bytes += n;
 	e->seg_records++;
 	e->st.pending_bytes += n;
-	e->store->last_time_us = r->time_us;
-	if (!e->pressured && e->st.pending_bytes + 2 * e->max_line > e->cfg.memory_limit) {
-		e->pressured = true;
-		if (e->cb.pressure)
-			e->cb.pressure(e->userdata, true);
-	}
+	engine_update_pressure(e);
 	engine_kick(e);
 	return 0;
 }
@@ -406,30 +633,31 @@ engine_append(struct engine *e, struct record *r)
 void
 engine_rotate(struct engine *e)
 {
-	if (e->seg_records == 0 && e->store->cur_records == 0) {
-		log_info("Nothing to seal: %s/current holds no records", e->store->path);
+	if (e->seg_records == 0 && store_cur_records(e->store) == 0) {
+		log_info("Nothing to seal: %s/current holds no records", store_path(e->store));
 		return;
 	}
 	engine_mark_seal(e);
 	engine_kick(e);
 }
 
-/* Once a second: segment age, and the time-based retention rules. */
+/* Once a second: segment age, and the time-based retention rules, both
+ * on the monotonic clock (a clock step neither seals nor stalls). */
 static void
 engine_tickcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine *e = arg;
-	uint64_t now = store_now_us();
+	uint64_t now = engine_mono_us();
 
 	if (e->cfg.segment_age_us && !e->age_marked && e->seg_records > 0 &&
-	    now - e->store->cur_hdr.created_us >= e->cfg.segment_age_us) {
+	    (int64_t)now - e->seg_start >= (int64_t)e->cfg.segment_age_us) {
 		e->age_marked = true;
 		engine_mark_seal(e);
 		engine_kick(e);
 	}
-	if (now - e->last_retention_us >= e->cfg.retention_interval_us) {
-		e->last_retention_us = now;
-		(void)store_retention(e->store, now);
+	if (now - e->last_retention >= e->cfg.retention_interval_us) {
+		e->last_retention = now;
+		(void)store_retention(e->store, store_now_us());
 	}
 }
 
@@ -446,7 +674,7 @@ engine_apply_config(struct engine *e, const struct engine_config *cfg)
 }
 
 int
-engine_new(struct event_base *base, struct ring *ring, struct store *store,
+engine_new(struct event_base *base, const struct ring_ops *io, struct store *store,
 	   const struct engine_config *cfg, const struct engine_callbacks *cb, void *userdata,
 	   struct engine **ret)
 {
@@ -456,28 +684,32 @@ engine_new(struct event_base *base, struct ring *ring, struct store *store,
 	if (!e)
 		return -ENOMEM;
 	e->base = base;
-	e->ring = ring;
+	e->io = io;
 	e->store = store;
 	e->cb = *cb;
 	e->userdata = userdata;
-	e->write_req.done = engine_write_donecb;
-	e->sync_req.done = engine_sync_donecb;
+	e->cm.write_req.done = engine_write_donecb;
+	e->cm.sync_req.done = engine_sync_donecb;
+	e->wm.req.done = engine_wm_donecb;
 	engine_apply_config(e, cfg);
 	/* chunk capacity is fixed for the engine's life: the largest line
 	 * the hard limits allow must fit after write_max bytes */
 	e->chunk_cap = STORE_WRITE_MAX + record_line_max(RECORD_TAG_MAX, 1 << 20);
-	e->seg_bytes = store->cur_size;
-	e->seg_records = store->cur_records;
-	e->durable_seq = store->next_seq - 1;
-	e->last_retention_us = store_now_us();
+	e->seg_bytes = store_cur_size(store);
+	e->seg_records = store_cur_records(store);
+	e->durable_seq = store_next_seq(store) - 1;
+	e->wm.seq = e->durable_seq; /* store_open() wrote it */
+	e->last_retention = engine_mono_us();
+	engine_segment_started(e, true);
 	ack_audit_open(&e->audit);
-	ack_audit_segment(&e->audit, store->cur_size);
+	ack_audit_segment(&e->audit, store_cur_size(store));
 	e->kick_ev = event_new(base, -1, 0, engine_kickcb, e);
 	e->retry_ev = evtimer_new(base, engine_retrycb, e);
 	e->tick_ev = event_new(base, -1, EV_PERSIST, engine_tickcb, e);
 	if (!e->kick_ev || !e->retry_ev || !e->tick_ev || event_add(e->tick_ev, &sec) < 0)
 		return -ENOMEM;
-	(void)store_retention(store, store_now_us());
+	if (store_repair_pending(store))
+		engine_pump(e); /* reports the storage error and starts the retries */
 	*ret = TAKE_PTR(e);
 	return 0;
 }
@@ -486,25 +718,48 @@ void
 engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 {
 	engine_apply_config(e, cfg);
+	engine_update_pressure(e);
 	engine_kick(e);
 }
 
-struct engine *
-engine_free(struct engine *e)
+static unsigned
+engine_outstanding(const struct engine *e)
 {
-	if (!e)
-		return NULL;
-	/* our requests point into this object: let them complete first */
-	e->closing = true;
-	while (e->inflight)
-		if (ring_wait(e->ring) < 0)
-			break;
-	while (e->head) {
-		struct chunk *c = e->head;
-		e->head = c->next;
-		free(c);
+	return (e->cm.chunk ? e->cm.pending : 0) + (e->wm.inflight ? 1 : 0);
+}
+
+static void
+engine_cancel_all(struct engine *e)
+{
+	if (e->cm.chunk && e->cm.len && !e->cm.write_done)
+		(void)e->io->cancel(e->io->ctx, &e->cm.write_req);
+	if (e->cm.chunk && e->cm.sync && !e->cm.sync_done)
+		(void)e->io->cancel(e->io->ctx, &e->cm.sync_req);
+	if (e->wm.inflight)
+		(void)e->io->cancel(e->io->ctx, &e->wm.req);
+}
+
+/* Waits for the engine's own requests (their buffers are in this object):
+ * ENGINE_GRACE_US, then cancels them and waits as long again. */
+static bool
+engine_quiesce(struct engine *e)
+{
+	for (int round = 0; round < 2 && engine_outstanding(e); round++) {
+		uint64_t deadline = engine_mono_us() + ENGINE_GRACE_US;
+		if (round == 1)
+			engine_cancel_all(e);
+		for (uint64_t now; engine_outstanding(e) && (now = engine_mono_us()) < deadline;) {
+			int k = e->io->wait(e->io->ctx, deadline - now);
+			if (k < 0 && k != -ETIME && k != -EINTR && k != -EAGAIN && k != -EBUSY)
+				break;
+		}
 	}
-	free(e->spare);
+	return engine_outstanding(e) == 0;
+}
+
+static void
+engine_free_events(struct engine *e)
+{
 	ack_audit_close(&e->audit);
 	if (e->kick_ev)
 		event_free(e->kick_ev);
@@ -512,6 +767,29 @@ engine_free(struct engine *e)
 		event_free(e->retry_ev);
 	if (e->tick_ev)
 		event_free(e->tick_ev);
+	e->kick_ev = e->retry_ev = e->tick_ev = NULL;
+}
+
+struct engine *
+engine_free(struct engine *e)
+{
+	if (!e)
+		return NULL;
+	e->closing = true;
+	if (e->io && !engine_quiesce(e)) {
+		log_error("%u I/O request(s) of the commit engine did not complete or cancel "
+			  "within %u ms (a hung disk?); leaving them, and the memory they use, to "
+			  "the kernel",
+			  engine_outstanding(e), 2 * ENGINE_GRACE_US / 1000);
+		engine_free_events(e);
+		e->next_abandoned = engine_abandoned;
+		engine_abandoned = e;
+		return NULL;
+	}
+	engine_free_events(e);
+	while (e->head)
+		engine_chunk_pop(e);
+	free(e->spare);
 	free(e);
 	return NULL;
 }
@@ -522,10 +800,17 @@ engine_can_accept(const struct engine *e)
 	return e->st.pending_bytes + e->max_line <= e->cfg.memory_limit;
 }
 
+/* Nothing in flight and no record queued (a queued seal request alone
+ * does not hold a shutdown). */
 bool
 engine_idle(const struct engine *e)
 {
-	return !e->inflight && !e->head;
+	if (e->cm.chunk)
+		return false;
+	for (const struct chunk *c = e->head; c; c = c->next)
+		if (c->len)
+			return false;
+	return true;
 }
 
 uint64_t

@@ -6,10 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "ring.h"
+
+enum {
+	RING_GRACE_US = 1000000, /* ring_free: wait this long, cancel, wait again */
+	RING_RETRY_MAX = 10000,	 /* transient enter failures in one synchronous wait */
+};
 
 struct ring {
 	struct io_uring uring;
@@ -17,11 +23,13 @@ struct ring {
 	int efd;
 	struct event *ev;
 	unsigned inflight;
-	struct fsops ops;
+	struct fsops fs;
+	struct ring_ops ops;
 };
 
 static void ring_eventfd_readcb(evutil_socket_t fd, short what, void *arg);
 static const struct fsops ring_fsops_template;
+static const struct ring_ops ring_ops_template;
 
 int
 ring_new(unsigned entries, struct event_base *base, struct ring **ret)
@@ -36,7 +44,9 @@ ring_new(unsigned entries, struct event_base *base, struct ring **ret)
 	if (k < 0)
 		return k;
 	r->uring_ready = true;
-	r->ops = ring_fsops_template;
+	r->fs = ring_fsops_template;
+	r->fs.ctx = r;
+	r->ops = ring_ops_template;
 	r->ops.ctx = r;
 	if (base) {
 		r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -53,33 +63,38 @@ ring_new(unsigned entries, struct event_base *base, struct ring **ret)
 	return 0;
 }
 
-/* Waits for every operation still in flight (their buffers may be owned by
- * objects being freed after us), then tears the ring down. */
-struct ring *
-ring_free(struct ring *r)
+/* The ring itself failed while an operation that refers to a caller's
+ * memory is in the kernel's hands: returning would let the kernel write
+ * into a frame or buffer that is reused, so the process stops here. */
+static _Noreturn void
+ring_fatal(const struct ring *r, int err, const char *what)
 {
-	if (!r)
-		return NULL;
-	if (r->uring_ready) {
-		while (r->inflight > 0)
-			if (ring_wait(r) < 0)
-				break;
-		io_uring_queue_exit(&r->uring);
-	}
-	if (r->ev)
-		event_free(r->ev);
-	safe_close(r->efd);
-	free(r);
-	return NULL;
+	log_error_errno(err, "io_uring failed while %s: %m; %u operation(s) may still "
+			     "refer to memory of this process, aborting",
+			what, r->inflight);
+	abort();
 }
 
-struct io_uring_sqe *
-ring_sqe(struct ring *r, struct ring_req *req)
+static void
+ring_pause_ms(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000 };
+	(void)nanosleep(&ts, NULL);
+}
+
+/* An SQE for req; submits (and on a busy ring reaps) until there is one. */
+static struct io_uring_sqe *
+ring_get_sqe(struct ring *r, struct ring_req *req)
 {
 	struct io_uring_sqe *sqe;
 
-	while (!(sqe = io_uring_get_sqe(&r->uring)))
-		(void)io_uring_submit(&r->uring);
+	for (unsigned tries = 0; !(sqe = io_uring_get_sqe(&r->uring)); tries++) {
+		int k = ring_submit(r);
+		if (k < 0 && tries > RING_RETRY_MAX)
+			ring_fatal(r, k, "making room in the submission queue");
+		if (k < 0)
+			ring_pause_ms(1);
+	}
 	io_uring_sqe_set_data(sqe, req);
 	r->inflight++;
 	return sqe;
@@ -90,20 +105,17 @@ ring_submit(struct ring *r)
 {
 	int k;
 
-	do
-		k = io_uring_submit(&r->uring);
-	while (k == -EINTR);
-	return k < 0 ? k : 0;
-}
-
-int
-ring_wait(struct ring *r)
-{
-	int k = io_uring_submit_and_wait(&r->uring, 1);
-	if (k < 0 && k != -EINTR && k != -EAGAIN && k != -EBUSY)
-		return k;
-	ring_process(r);
-	return 0;
+	for (int again = 0;; again++) {
+		do
+			k = io_uring_submit(&r->uring);
+		while (k == -EINTR);
+		if (k >= 0)
+			return 0;
+		if ((k != -EBUSY && k != -EAGAIN) || again)
+			return k;
+		/* EBUSY: completions must be reaped before more can be taken */
+		ring_process(r);
+	}
 }
 
 unsigned
@@ -148,6 +160,174 @@ ring_eventfd_readcb(evutil_socket_t fd, short what, void *arg)
 	ring_process(r);
 }
 
+/* Waits up to timeout_us for at least one completion, then handles every
+ * ready one.  -ETIME if none came. */
+static int
+ring_wait_timeout(struct ring *r, uint64_t timeout_us)
+{
+	struct __kernel_timespec ts = { .tv_sec = (long long)(timeout_us / 1000000),
+					.tv_nsec = (long long)(timeout_us % 1000000) * 1000 };
+	struct io_uring_cqe *cqe;
+	int k;
+
+	(void)ring_submit(r);
+	k = io_uring_wait_cqe_timeout(&r->uring, &cqe, &ts);
+	if (ring_process(r) > 0)
+		return 0;
+	return k < 0 ? k : 0;
+}
+
+/* Waits for every operation in flight, at most grace_us. */
+static bool
+ring_quiesce(struct ring *r, uint64_t grace_us)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (r->inflight > 0) {
+		uint64_t spent;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		spent = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000u +
+			(uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000);
+		if ((int64_t)spent < 0 || spent >= grace_us)
+			return false;
+		int k = ring_wait_timeout(r, grace_us - spent);
+		if (k < 0 && k != -ETIME && k != -EINTR && k != -EAGAIN && k != -EBUSY)
+			return false;
+	}
+	return true;
+}
+
+/* Waits for what is in flight (their buffers may belong to objects freed
+ * after us), cancels what does not finish, and only then tears the ring
+ * down.  What even a cancel cannot stop is left to the kernel, which
+ * reaps it when the process exits; it is logged. */
+struct ring *
+ring_free(struct ring *r)
+{
+	if (!r)
+		return NULL;
+	if (r->uring_ready) {
+		if (!ring_quiesce(r, RING_GRACE_US)) {
+			struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+			if (sqe) {
+				io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+				io_uring_sqe_set_data(sqe, NULL);
+				r->inflight++;
+			}
+			if (!ring_quiesce(r, RING_GRACE_US))
+				log_error("%u io_uring operation(s) did not complete or cancel "
+					  "within %u ms; leaving them to the kernel",
+					  r->inflight, 2 * RING_GRACE_US / 1000);
+		}
+		io_uring_queue_exit(&r->uring);
+	}
+	if (r->ev)
+		event_free(r->ev);
+	safe_close(r->efd);
+	free(r);
+	return NULL;
+}
+
+const char *
+ring_missing_opcode(struct ring *r)
+{
+	static const struct {
+		int op;
+		const char *name;
+	} need[] = {
+		{ IORING_OP_WRITE, "IORING_OP_WRITE" },
+		{ IORING_OP_FSYNC, "IORING_OP_FSYNC" },
+		{ IORING_OP_OPENAT, "IORING_OP_OPENAT" },
+		{ IORING_OP_RENAMEAT, "IORING_OP_RENAMEAT" },
+		{ IORING_OP_UNLINKAT, "IORING_OP_UNLINKAT" },
+		{ IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL" },
+	};
+	struct io_uring_probe *p = io_uring_get_probe_ring(&r->uring);
+	const char *missing = NULL;
+
+	if (!p)
+		return "IORING_REGISTER_PROBE";
+	for (size_t i = 0; i < ELEMENTSOF(need) && !missing; i++)
+		if (!io_uring_opcode_supported(p, need[i].op))
+			missing = need[i].name;
+	io_uring_free_probe(p);
+	return missing;
+}
+
+/* --- asynchronous operations (the commit engine) --------------------- */
+
+static int
+ring_op_reserve(void *ctx, unsigned n)
+{
+	struct ring *r = ctx;
+	int k;
+
+	if (io_uring_sq_space_left(&r->uring) >= n)
+		return 0;
+	k = ring_submit(r);
+	if (k < 0)
+		return k;
+	return io_uring_sq_space_left(&r->uring) >= n ? 0 : -EBUSY;
+}
+
+static void
+ring_op_prep_write(void *ctx, struct ring_req *req, int fd, const void *buf, unsigned len,
+		   uint64_t off, bool link)
+{
+	struct io_uring_sqe *sqe = ring_get_sqe(ctx, req);
+
+	io_uring_prep_write(sqe, fd, buf, len, off);
+	if (link)
+		sqe->flags |= IOSQE_IO_LINK;
+}
+
+static void
+ring_op_prep_fdatasync(void *ctx, struct ring_req *req, int fd)
+{
+	io_uring_prep_fsync(ring_get_sqe(ctx, req), fd, IORING_FSYNC_DATASYNC);
+}
+
+static int
+ring_op_submit(void *ctx)
+{
+	return ring_submit(ctx);
+}
+
+static int
+ring_op_wait(void *ctx, uint64_t timeout_us)
+{
+	return ring_wait_timeout(ctx, timeout_us);
+}
+
+static int
+ring_op_cancel(void *ctx, struct ring_req *req)
+{
+	struct ring *r = ctx;
+	int k = ring_op_reserve(r, 1);
+
+	if (k < 0)
+		return k;
+	struct io_uring_sqe *sqe = ring_get_sqe(r, NULL);
+	io_uring_prep_cancel(sqe, req, 0);
+	return ring_submit(r);
+}
+
+static const struct ring_ops ring_ops_template = {
+	.reserve = ring_op_reserve,
+	.prep_write = ring_op_prep_write,
+	.prep_fdatasync = ring_op_prep_fdatasync,
+	.submit = ring_op_submit,
+	.wait = ring_op_wait,
+	.cancel = ring_op_cancel,
+};
+
+const struct ring_ops *
+ring_ops(struct ring *r)
+{
+	return &r->ops;
+}
+
 /* --- synchronous operations ------------------------------------------ */
 
 struct ring_sync {
@@ -164,28 +344,33 @@ ring_sync_done(struct ring_req *req, int res)
 	s->res = res;
 }
 
+/* Submits and waits until s completed, whatever else completes meanwhile.
+ * s lives in the caller's frame, so this never returns before its CQE:
+ * transient enter failures are retried, and a ring that fails for good
+ * aborts the process (ring_fatal). */
 static int
 ring_sync_wait(struct ring *r, struct ring_sync *s)
 {
-	int k = ring_submit(r);
-	if (k < 0)
-		return k;
-	while (!s->done) {
-		struct io_uring_cqe *cqe;
-		k = io_uring_wait_cqe(&r->uring, &cqe);
-		if (k < 0 && k != -EINTR && k != -EAGAIN)
-			return k;
+	for (unsigned tries = 0; !s->done;) {
+		int k = io_uring_submit_and_wait(&r->uring, 1);
+		if (k < 0 && k != -EINTR && k != -EAGAIN && k != -EBUSY && k != -ETIME)
+			ring_fatal(r, k, "waiting for a file operation");
+		if ((k == -EAGAIN || k == -EBUSY) && ring_process(r) == 0) {
+			if (++tries > RING_RETRY_MAX)
+				ring_fatal(r, k, "waiting for a file operation");
+			ring_pause_ms(1);
+		}
 		ring_process(r);
 	}
 	return s->res;
 }
 
-#define RING_SYNC(r, s) \
+#define RING_SYNC(r, s)                                      \
 	struct ring_sync s = { .req.done = ring_sync_done }; \
-	struct io_uring_sqe *sqe = ring_sqe((r), &s.req)
+	struct io_uring_sqe *sqe = ring_get_sqe((r), &s.req)
 
 static int
-ring_op_openat(void *ctx, int dir_fd, const char *path, int flags, mode_t mode)
+ring_fs_openat(void *ctx, int dir_fd, const char *path, int flags, mode_t mode)
 {
 	RING_SYNC(ctx, s);
 	io_uring_prep_openat(sqe, dir_fd, path, flags | O_CLOEXEC, mode);
@@ -193,7 +378,7 @@ ring_op_openat(void *ctx, int dir_fd, const char *path, int flags, mode_t mode)
 }
 
 static ssize_t
-ring_op_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
+ring_fs_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
 {
 	RING_SYNC(ctx, s);
 	io_uring_prep_write(sqe, fd, buf, (unsigned)(n > 1u << 30 ? 1u << 30 : n), (uint64_t)off);
@@ -201,7 +386,7 @@ ring_op_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
 }
 
 static int
-ring_op_fsync(void *ctx, int fd, bool datasync)
+ring_fs_fsync(void *ctx, int fd, bool datasync)
 {
 	RING_SYNC(ctx, s);
 	io_uring_prep_fsync(sqe, fd, datasync ? IORING_FSYNC_DATASYNC : 0);
@@ -209,7 +394,7 @@ ring_op_fsync(void *ctx, int fd, bool datasync)
 }
 
 static int
-ring_op_renameat(void *ctx, int old_dir, const char *old_path, int new_dir, const char *new_path,
+ring_fs_renameat(void *ctx, int old_dir, const char *old_path, int new_dir, const char *new_path,
 		 unsigned flags)
 {
 	RING_SYNC(ctx, s);
@@ -218,7 +403,7 @@ ring_op_renameat(void *ctx, int old_dir, const char *old_path, int new_dir, cons
 }
 
 static int
-ring_op_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
+ring_fs_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
 {
 	RING_SYNC(ctx, s);
 	io_uring_prep_unlinkat(sqe, dir_fd, path, flags);
@@ -226,15 +411,15 @@ ring_op_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
 }
 
 static const struct fsops ring_fsops_template = {
-	.openat = ring_op_openat,
-	.pwrite = ring_op_pwrite,
-	.fsync = ring_op_fsync,
-	.renameat = ring_op_renameat,
-	.unlinkat = ring_op_unlinkat,
+	.openat = ring_fs_openat,
+	.pwrite = ring_fs_pwrite,
+	.fsync = ring_fs_fsync,
+	.renameat = ring_fs_renameat,
+	.unlinkat = ring_fs_unlinkat,
 };
 
 const struct fsops *
 ring_fsops(struct ring *r)
 {
-	return &r->ops;
+	return &r->fs;
 }

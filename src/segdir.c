@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "segdir.h"
 
@@ -149,6 +151,122 @@ segdir_retention_pick(const struct segdir_entry *e, size_t n, const struct segdi
 		fs_avail += e[k].size;
 	}
 	return k;
+}
+
+int
+segdir_load_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
+		   uint8_t id[RECORD_DIR_ID_LEN], bool *ret_created)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char buf[2 * RECORD_DIR_ID_LEN + 2];
+	struct stat st;
+	ssize_t n;
+
+	*ret_created = false;
+	fd = openat(dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+			return -EINVAL;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		while (n > 0 && buf[n - 1] == '\n')
+			n--;
+		return segdir_id_from_hex(buf, (size_t)n, id) < 0 ? -EBADMSG : 0;
+	}
+	*ret_created = true;
+	if (getrandom(id, RECORD_DIR_ID_LEN, 0) != RECORD_DIR_ID_LEN)
+		return -errno;
+	segdir_id_to_hex(id, buf);
+	buf[2 * RECORD_DIR_ID_LEN] = '\n';
+	return atomic_file_write_all(ops, dir_fd, SEGDIR_DIR_ID, mode, buf,
+				     2 * RECORD_DIR_ID_LEN + 1);
+}
+
+void
+segdir_make_read_only(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0222))
+		(void)fchmod(fd, st.st_mode & 07555);
+}
+
+int
+segdir_sync_parent(const struct fsops *ops, const char *path)
+{
+	_cleanup_free_ char *parent = strdup(path);
+	_cleanup_close_ int fd = -EBADF;
+	char *slash;
+
+	if (!parent)
+		return -ENOMEM;
+	/* "/a/b//" -> "/a": strip trailing slashes, then the last name */
+	for (size_t n = strlen(parent); n > 1 && parent[n - 1] == '/'; n--)
+		parent[n - 1] = 0;
+	slash = strrchr(parent, '/');
+	if (!slash)
+		strcpy(parent, ".");
+	else if (slash == parent)
+		parent[1] = 0;
+	else
+		*slash = 0;
+	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	return ops->fsync(ops->ctx, fd, false);
+}
+
+int
+segdir_open_quarantine(const struct fsops *ops, int dir_fd, mode_t mode, int *ret_fd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (mkdirat(dir_fd, SEGDIR_QUARANTINE, mode) < 0 && errno != EEXIST)
+		return -errno;
+	/* also when it existed: a crash may have come before that fsync */
+	r = ops->fsync(ops->ctx, dir_fd, false);
+	if (r < 0)
+		return r;
+	fd = openat(dir_fd, SEGDIR_QUARANTINE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+void
+segdir_quarantine_name(uint64_t now_us, const char *what, char *buf, size_t len)
+{
+	char t[RECORD_TIME_LEN + 1];
+
+	record_format_time(now_us, t);
+	t[RECORD_TIME_LEN] = 0;
+	snprintf(buf, len, "%s-current.%s", t, what);
+}
+
+int
+segdir_read_range(int fd, uint64_t start, uint64_t end, char **ret)
+{
+	_cleanup_free_ char *buf = malloc(end - start + 1);
+	uint64_t got = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while (start + got < end) {
+		ssize_t n = pread(fd, buf + got, end - start - got, (off_t)(start + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		got += (uint64_t)n;
+	}
+	*ret = TAKE_PTR(buf);
+	return 0;
 }
 
 const char *

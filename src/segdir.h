@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
+#include "fsops.h"
 #include "record.h"
 
 #define SEGDIR_CURRENT "current"
@@ -62,6 +65,28 @@ size_t segdir_retention_pick(const struct segdir_entry *e, size_t n,
 			     const struct segdir_retention *r, uint64_t now_us, uint64_t fs_avail,
 			     uint64_t fs_size, enum segdir_reason *ret_reason);
 const char *segdir_reason_name(enum segdir_reason reason);
+
+/* fsyncs the directory that holds path (its entry for path becomes
+ * durable: fsync(2) on a new directory does not cover its own name). */
+int segdir_sync_parent(const struct fsops *ops, const char *path);
+/* Opens DIR/quarantine (dir_fd: DIR), creating it if missing, and fsyncs
+ * DIR so that the quarantine directory's name is durable before anything
+ * inside it is relied on. */
+int segdir_open_quarantine(const struct fsops *ops, int dir_fd, mode_t mode, int *ret_fd);
+/* "<RFC 3339 time>-current.<what>": the name of a quarantine file. */
+void segdir_quarantine_name(uint64_t now_us, const char *what, char *buf, size_t len);
+/* Reads the bytes [start, end) of fd into a new buffer (pread, EINTR and
+ * short reads resumed; -EIO if the file is shorter). */
+int segdir_read_range(int fd, uint64_t start, uint64_t end, char **ret);
+
+/* Reads DIR/dir-id into id; creates it (random, through the atomic-file
+ * guard with mode) if missing, setting *ret_created.  -EINVAL: not a
+ * regular file; -EBADMSG: not 32 hex digits. */
+int segdir_load_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
+		       uint8_t id[RECORD_DIR_ID_LEN], bool *ret_created);
+/* Sealed segments lose their write bits, and nothing else: their read
+ * bits stay what file_mode and the umask made them. */
+void segdir_make_read_only(int fd);
 
 /* Hex form of a directory id (32 digits + NUL) and back. */
 void segdir_id_to_hex(const uint8_t id[RECORD_DIR_ID_LEN], char *buf);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -24,6 +25,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
 
 enum {
 	EXIT_CONFIG = 2,
+	DAEMON_ALARM_GRACE_S = 10, /* after shutdown_timeout, for the SIGALRM backstop */
 };
 
 struct override {
@@ -124,6 +126,14 @@ daemon_engine_config(const struct cfg *c)
 
 static void daemon_statuscb(evutil_socket_t fd, short what, void *arg);
 
+static uint64_t
+daemon_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void
 daemon_drained(struct server *srv)
 {
@@ -131,6 +141,9 @@ daemon_drained(struct server *srv)
 	event_base_loopexit(srv->base, &(struct timeval){ 0, 50000 });
 }
 
+/* Shutdown did not finish in time: leave the loop; daemon_done() then
+ * waits for nothing that can hang (engine_free and ring_free give up on
+ * requests that do not complete and leave them to the kernel). */
 static void
 daemon_stop_timeoutcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -141,6 +154,18 @@ daemon_stop_timeoutcb(evutil_socket_t fd, short what, void *arg)
 		  (unsigned long long)engine_stats(d->engine)->pending_bytes);
 	d->exit_status = 1;
 	event_base_loopbreak(d->base);
+}
+
+/* The last resort, for a loop that cannot even run its timer (blocked in
+ * a file operation on a hung disk): async-signal-safe, exits 1. */
+static void
+daemon_alarm(int sig)
+{
+	static const char msg[] = "<3>Shutdown is stuck (the event loop does not run); "
+				  "exiting without cleaning up\n";
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
 }
 
 static void
@@ -156,6 +181,8 @@ daemon_termcb(evutil_socket_t sig, short what, void *arg)
 		 strsignal((int)sig));
 	notify("STOPPING=1");
 	event_add(d->stop_timer, &tv);
+	signal(SIGALRM, daemon_alarm);
+	alarm((unsigned)(d->cfg.shutdown_timeout_us / 1000000) + DAEMON_ALARM_GRACE_S);
 	server_drain(d->server);
 }
 
@@ -199,7 +226,8 @@ daemon_hupcb(evutil_socket_t sig, short what, void *arg)
 	cfg_done(&d->cfg);
 	d->cfg = n;
 	log_set_max_level(d->cfg.log_level);
-	d->store->cfg.retention = daemon_store_config(&d->cfg).retention;
+	struct store_config sc = daemon_store_config(&d->cfg);
+	store_set_retention(d->store, &sc.retention);
 	struct engine_config ec = daemon_engine_config(&d->cfg);
 	engine_reconfigure(d->engine, &ec);
 	server_reconfigure(d->server);
@@ -227,19 +255,21 @@ daemon_statuscb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	const struct engine_stats *es = engine_stats(d->engine);
-	uint64_t now = store_now_us();
+	uint64_t now = daemon_mono_us();
 	double secs = (double)(now - d->status_us) / 1e6;
 	double rate = secs > 0 ? (double)(es->records - d->status_records) / secs : 0;
+	struct store_status ss;
 
+	store_get_status(d->store, &ss);
 	d->status_us = now;
 	d->status_records = es->records;
 	if (engine_error(d->engine))
 		notify_printf("STATUS=Cannot write to %s: %s; holding acknowledgements, retrying",
-			      d->store->path, strerror(-engine_error(d->engine)));
+			      ss.path, strerror(-engine_error(d->engine)));
 	else
 		notify_printf("STATUS=%.0f records/s, seq %llu, segment %llu, %u clients", rate,
 			      (unsigned long long)engine_durable_seq(d->engine),
-			      (unsigned long long)d->store->cur_hdr.first_seq, d->server->n_conns);
+			      (unsigned long long)ss.segment_first_seq, d->server->n_conns);
 }
 
 static int
@@ -318,6 +348,7 @@ daemon_run(struct daemon *d)
 	struct store_config sc = daemon_store_config(&d->cfg);
 	struct engine_config ec = daemon_engine_config(&d->cfg);
 	struct engine_callbacks cb = { server_committed, server_pressure, server_storage_error };
+	const char *missing;
 	uint64_t wd;
 	int r;
 
@@ -330,13 +361,17 @@ daemon_run(struct daemon *d)
 		return log_error_errno(r, "Failed to set up io_uring: %m (seglogd needs Linux >= "
 				       "5.15 with io_uring enabled; check "
 				       "/proc/sys/kernel/io_uring_disabled and seccomp filters)");
+	missing = ring_missing_opcode(d->ring);
+	if (missing)
+		return log_error_errno(EOPNOTSUPP, "io_uring on this kernel lacks %s, which seglogd "
+				       "needs (Linux >= 5.15; check seccomp filters)", missing);
 	r = store_open(&sc, ring_fsops(d->ring), &d->store);
 	if (r < 0)
 		return r;
 	r = server_new(d->base, &d->cfg, &d->server);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the server: %m");
-	r = engine_new(d->base, d->ring, d->store, &ec, &cb, d->server, &d->engine);
+	r = engine_new(d->base, ring_ops(d->ring), d->store, &ec, &cb, d->server, &d->engine);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the commit engine: %m");
 	server_attach_engine(d->server, d->engine, d->store);
@@ -362,9 +397,9 @@ daemon_run(struct daemon *d)
 		if (!d->watchdog_ev || event_add(d->watchdog_ev, &tv))
 			return -ENOMEM;
 	}
-	d->status_us = store_now_us();
+	d->status_us = daemon_mono_us();
 	log_info("seglogd %s ready: data %s, next seq %llu, durability %s", PACKAGE_VERSION,
-		 d->store->path, (unsigned long long)d->store->next_seq,
+		 store_path(d->store), (unsigned long long)store_next_seq(d->store),
 		 d->cfg.durability == CFG_DURABILITY_FSYNC ? "fsync" : "write");
 	notify("READY=1");
 	daemon_statuscb(-1, 0, d);

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -15,6 +14,46 @@
 #include "log.h"
 #include "recover.h"
 #include "store.h"
+#include "watermark.h"
+
+enum store_seal_step {
+	STORE_SEAL_IDLE,     /* `current` is open and writable */
+	STORE_SEAL_RENAME,   /* next: rename current to its sealed name */
+	STORE_SEAL_SYNC,     /* next: fsync the directory */
+	STORE_SEAL_CREATE,   /* next: create the new current */
+	STORE_SEAL_SYNC_NEW, /* next: fsync the directory after creating it */
+};
+
+/* What recovery still has to do before records may be written; the steps
+ * run in this order, each once (store_repair). */
+enum store_repair_step {
+	STORE_REPAIR_TORN,	/* copy [torn_cut, torn_end) to quarantine/, then cut it */
+	STORE_REPAIR_EMPTY,	/* move the empty current into quarantine/ */
+	STORE_REPAIR_CREATE,	/* create current (first seq: next_seq) */
+	STORE_REPAIR_SYNC,	/* fdatasync current: what survived the crash is durable */
+	STORE_REPAIR_WATERMARK, /* publish the recovered seq in DIR/watermark */
+	STORE_REPAIR_DONE,
+};
+
+struct store {
+	char *path;
+	const struct fsops *ops;
+	int dir_fd, lock_fd, cur_fd, wm_fd;
+	uint8_t dir_id[RECORD_DIR_ID_LEN];
+	struct segment_header cur_hdr;
+	uint64_t cur_size;    /* bytes of current that are committed */
+	uint64_t cur_records; /* records in current */
+	uint64_t next_seq;    /* the seq the next record gets */
+	struct segdir_entry *sealed; /* oldest first */
+	size_t n_sealed, cap_sealed;
+	enum store_seal_step seal_step;
+	enum store_repair_step repair;
+	uint64_t torn_cut, torn_end;
+	int repair_err; /* the last failure of store_repair, logged once */
+	struct store_config cfg;
+	uint64_t removed_segments; /* by retention, since open */
+	uint64_t quarantined_bytes;
+};
 
 uint64_t
 store_now_us(void)
@@ -38,12 +77,19 @@ store_unsynced_max(const struct store *s)
 	return STORE_WRITE_MAX + store_max_line(s->cfg.max_record);
 }
 
+static bool
+store_no_space(int err)
+{
+	return err == -ENOSPC || err == -EDQUOT;
+}
+
 struct store *
 store_free(struct store *s)
 {
 	if (!s)
 		return NULL;
 	safe_close(s->cur_fd);
+	safe_close(s->wm_fd);
 	safe_close(s->dir_fd);
 	safe_close(s->lock_fd); /* releases the flock */
 	free(s->sealed);
@@ -53,14 +99,24 @@ store_free(struct store *s)
 }
 
 /* Opens the data directory, creating it if missing, and refuses one that
- * others may write to: anyone who can write there can forge records. */
+ * others may write to: anyone who can write there can forge records.  The
+ * parent is fsynced before anything inside is relied on: a directory
+ * created by mkdir() can vanish in a power cut with everything in it. */
 static int
 store_open_dir(struct store *s)
 {
 	struct stat st;
+	bool created = mkdir(s->path, s->cfg.dir_mode) == 0;
+	int r;
 
-	if (mkdir(s->path, s->cfg.dir_mode) < 0 && errno != EEXIST)
+	if (!created && errno != EEXIST)
 		return log_error_errno(errno, "Failed to create data directory %s: %m", s->path);
+	r = segdir_sync_parent(s->ops, s->path);
+	if (r < 0 && created)
+		return log_error_errno(r, "Failed to sync the parent of the new data directory %s: "
+				       "%m", s->path);
+	if (r < 0)
+		log_internal(LOG_DEBUG, r, "Could not sync the parent directory of %s: %m", s->path);
 	s->dir_fd = open(s->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->dir_fd < 0)
 		return log_error_errno(errno, "Failed to open data directory %s: %m", s->path);
@@ -78,42 +134,23 @@ store_open_dir(struct store *s)
 static int
 store_load_dir_id(struct store *s)
 {
-	_cleanup_close_ int fd = -EBADF;
-	char buf[2 * RECORD_DIR_ID_LEN + 2];
-	ssize_t n;
-	int r;
+	char hex[2 * RECORD_DIR_ID_LEN + 1];
+	bool created = false;
+	int r = segdir_load_dir_id(s->ops, s->dir_fd, s->cfg.file_mode & 0444, s->dir_id, &created);
 
-	fd = openat(s->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0) {
-		struct stat st;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			return log_error_errno(EBADMSG,
-					       "%s/" SEGDIR_DIR_ID " is not a regular file; move it "
-					       "away and restore it from a segment header", s->path);
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0)
-			return log_error_errno(errno, "Failed to read %s/" SEGDIR_DIR_ID ": %m",
-					       s->path);
-		while (n > 0 && buf[n - 1] == '\n')
-			n--;
-		if (segdir_id_from_hex(buf, (size_t)n, s->dir_id) < 0)
-			return log_error_errno(EBADMSG,
-					       "%s/" SEGDIR_DIR_ID " is damaged (expected 32 hex "
-					       "digits); restore it from a segment header",
-					       s->path);
-		return 0;
-	}
-	if (errno != ENOENT)
-		return log_error_errno(errno, "Failed to open %s/" SEGDIR_DIR_ID ": %m", s->path);
-	if (getrandom(s->dir_id, sizeof(s->dir_id), 0) != sizeof(s->dir_id))
-		return log_error_errno(errno, "getrandom failed: %m");
-	segdir_id_to_hex(s->dir_id, buf);
-	buf[2 * RECORD_DIR_ID_LEN] = '\n';
-	r = atomic_file_write_all(s->ops, s->dir_fd, SEGDIR_DIR_ID, s->cfg.file_mode & 0444, buf,
-				  2 * RECORD_DIR_ID_LEN + 1);
+	if (r == -EINVAL)
+		return log_error_errno(EBADMSG, "%s/" SEGDIR_DIR_ID " is not a regular file; move "
+				       "it away and restore it from a segment header", s->path);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "%s/" SEGDIR_DIR_ID " is damaged (expected 32 hex "
+				       "digits); restore it from a segment header", s->path);
 	if (r < 0)
-		return log_error_errno(r, "Failed to create %s/" SEGDIR_DIR_ID ": %m", s->path);
-	log_info("Initialised data directory %s (id %.32s)", s->path, buf);
+		return log_error_errno(r, "Failed to %s %s/" SEGDIR_DIR_ID ": %m",
+				       created ? "create" : "read", s->path);
+	if (created) {
+		segdir_id_to_hex(s->dir_id, hex);
+		log_info("Initialised data directory %s (id %s)", s->path, hex);
+	}
 	return 0;
 }
 
@@ -144,33 +181,31 @@ store_remove_temporaries(struct store *s)
 	return 0;
 }
 
-/* Reads up to len bytes ending at file offset end into a new buffer. */
+/* Opens (creating if needed) DIR/watermark and returns the seq it holds
+ * for this directory, 0 if it holds none (new, torn, foreign). */
 static int
-store_read_range(int fd, uint64_t start, uint64_t end, char **ret)
+store_open_watermark(struct store *s, uint64_t *ret_seq)
 {
-	_cleanup_free_ char *buf = malloc(end - start + 1);
-	uint64_t got = 0;
+	char buf[WATERMARK_LEN];
+	uint8_t id[RECORD_DIR_ID_LEN];
+	ssize_t n;
 
-	if (!buf)
-		return -ENOMEM;
-	while (start + got < end) {
-		ssize_t n = pread(fd, buf + got, end - start - got, (off_t)(start + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		got += (uint64_t)n;
-	}
-	*ret = TAKE_PTR(buf);
+	*ret_seq = 0;
+	s->wm_fd = openat(s->dir_fd, WATERMARK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+			  s->cfg.file_mode);
+	if (s->wm_fd < 0)
+		return log_error_errno(errno, "Failed to open %s/" WATERMARK_FILE ": %m", s->path);
+	n = pread(s->wm_fd, buf, sizeof(buf), 0);
+	if (n == WATERMARK_LEN && watermark_parse(buf, (size_t)n, id, ret_seq) == 0 &&
+	    memcmp(id, s->dir_id, sizeof(id)) != 0)
+		*ret_seq = 0;
 	return 0;
 }
 
 /* Reads and checks the header line of an open segment. */
 static int
-store_read_header(struct store *s, int fd, const char *name, uint64_t size,
-		  struct segment_header *ret, uint64_t *ret_len)
+store_read_header(struct store *s, int fd, const char *name, struct segment_header *ret,
+		  uint64_t *ret_len)
 {
 	char buf[RECORD_HEADER_MAX];
 	const char *reason = NULL;
@@ -184,9 +219,12 @@ store_read_header(struct store *s, int fd, const char *name, uint64_t size,
 	if (!nl || record_header_decode(buf, (size_t)(nl - buf) + 1, ret, &reason) < 0)
 		return log_error_errno(EBADMSG,
 				       "%s/%s: the header line is damaged (%s); refusing to "
-				       "start. Move the file out of the directory after "
-				       "checking it with 'seglog verify'",
-				       s->path, name, reason ? reason : "no complete first line");
+				       "start, since the records in it cannot be placed. Move "
+				       "the file aside (mkdir -p %s/" SEGDIR_QUARANTINE " && mv "
+				       "%s/%s %s/" SEGDIR_QUARANTINE "/%s.damaged), check it with "
+				       "'seglog verify', and start again",
+				       s->path, name, reason ? reason : "no complete first line",
+				       s->path, s->path, name, s->path, name);
 	if (memcmp(ret->dir_id, s->dir_id, RECORD_DIR_ID_LEN) != 0) {
 		segdir_id_to_hex(ret->dir_id, hex);
 		return log_error_errno(EXDEV,
@@ -209,7 +247,7 @@ store_scan_tail(struct store *s, int fd, uint64_t hdr_len, uint64_t size, uint64
 	for (;;) {
 		_cleanup_free_ char *buf = NULL;
 		uint64_t start = size - hdr_len > window ? size - window : hdr_len;
-		int r = store_read_range(fd, start, size, &buf);
+		int r = segdir_read_range(fd, start, size, &buf);
 		if (r < 0)
 			return r;
 		recover_scan(buf, size - start, start, start == hdr_len, unsynced, ret);
@@ -217,16 +255,6 @@ store_scan_tail(struct store *s, int fd, uint64_t hdr_len, uint64_t size, uint64
 			return 0;
 		window *= 4;
 	}
-}
-
-/* Sealed segments lose their write bits, and nothing else: their read
- * bits stay what file_mode and the umask made them. */
-static void
-store_make_read_only(int fd)
-{
-	struct stat st;
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0222))
-		(void)fchmod(fd, st.st_mode & 07555);
 }
 
 /* Last seq of the newest sealed segment (0 if there is none). */
@@ -249,8 +277,8 @@ store_sealed_last_seq(struct store *s, uint64_t *ret)
 	fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return log_error_errno(errno, "Failed to open %s/%s: %m", s->path, name);
-	store_make_read_only(fd);
-	r = store_read_header(s, fd, name, e->size, &h, &hdr_len);
+	segdir_make_read_only(fd);
+	r = store_read_header(s, fd, name, &h, &hdr_len);
 	if (r < 0)
 		return r;
 	/* the next seq is derived from this segment: if it is not the one its
@@ -268,46 +296,71 @@ store_sealed_last_seq(struct store *s, uint64_t *ret)
 	return 0;
 }
 
-/* Copies the torn tail [cut, size) of current to quarantine/ through the
+/* Copies the torn tail [cut, end) of current to quarantine/ through the
  * atomic-file guard, then truncates current to cut and syncs it.  A crash
  * in between repeats the whole step on the next start (the quarantine
  * then holds the bytes twice, never zero times). */
 static int
-store_quarantine_tail(struct store *s, uint64_t cut, uint64_t size)
+store_quarantine_tail(struct store *s)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int qfd = -EBADF;
-	char name[64], t[RECORD_TIME_LEN + 1];
+	uint64_t cut = s->torn_cut, end = s->torn_end;
+	char name[64];
 	int r;
 
-	r = store_read_range(s->cur_fd, cut, size, &buf);
+	r = segdir_read_range(s->cur_fd, cut, end, &buf);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read the torn tail of %s/current: %m",
 				       s->path);
-	if (mkdirat(s->dir_fd, SEGDIR_QUARANTINE, s->cfg.dir_mode) < 0 && errno != EEXIST)
-		return log_error_errno(errno, "Failed to create %s/" SEGDIR_QUARANTINE ": %m",
-				       s->path);
-	qfd = openat(s->dir_fd, SEGDIR_QUARANTINE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (qfd < 0)
-		return log_error_errno(errno, "Failed to open %s/" SEGDIR_QUARANTINE ": %m",
-				       s->path);
-	record_format_time(store_now_us(), t);
-	t[RECORD_TIME_LEN] = 0;
-	snprintf(name, sizeof(name), "%s-current.torn", t);
-	r = atomic_file_write_all(s->ops, qfd, name, s->cfg.file_mode & 0444, buf, size - cut);
+	r = segdir_open_quarantine(s->ops, s->dir_fd, s->cfg.dir_mode, &qfd);
 	if (r < 0)
-		return log_error_errno(r, "Failed to write %s/" SEGDIR_QUARANTINE "/%s: %m",
-				       s->path, name);
+		return r;
+	segdir_quarantine_name(store_now_us(), "torn", name, sizeof(name));
+	r = atomic_file_write_all(s->ops, qfd, name, s->cfg.file_mode & 0444, buf, end - cut);
+	if (r < 0)
+		return r;
 	if (ftruncate(s->cur_fd, (off_t)cut) < 0)
-		return log_error_errno(errno, "Failed to truncate %s/current: %m", s->path);
+		return -errno;
 	r = s->ops->fsync(s->ops->ctx, s->cur_fd, false);
 	if (r < 0)
-		return log_error_errno(r, "Failed to sync %s/current: %m", s->path);
+		return r;
 	log_warning("Cut a torn tail of %llu bytes off %s/current at offset %llu; "
 		    "kept in %s/" SEGDIR_QUARANTINE "/%s",
-		    (unsigned long long)(size - cut), s->path, (unsigned long long)cut, s->path,
+		    (unsigned long long)(end - cut), s->path, (unsigned long long)cut, s->path,
 		    name);
-	s->quarantined_bytes += size - cut;
+	s->quarantined_bytes += end - cut;
+	return 0;
+}
+
+/* An empty current (`: > current`, logrotate's copytruncate) keeps no
+ * records but is evidence: it moves into quarantine/ under a name that
+ * says so, both directories synced, before a new current replaces it. */
+static int
+store_quarantine_empty(struct store *s)
+{
+	_cleanup_close_ int qfd = -EBADF;
+	char name[64];
+	int r;
+
+	r = segdir_open_quarantine(s->ops, s->dir_fd, s->cfg.dir_mode, &qfd);
+	if (r < 0)
+		return r;
+	segdir_quarantine_name(store_now_us(), "empty", name, sizeof(name));
+	r = s->ops->renameat(s->ops->ctx, s->dir_fd, SEGDIR_CURRENT, qfd, name, RENAME_NOREPLACE);
+	if (r == -ENOENT) /* moved by an earlier attempt whose fsync failed */
+		name[0] = 0;
+	else if (r < 0)
+		return r;
+	r = s->ops->fsync(s->ops->ctx, qfd, false);
+	if (r >= 0)
+		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+	if (r < 0)
+		return r;
+	if (name[0])
+		log_warning("%s/current was empty (truncated from outside?); moved it to "
+			    "%s/" SEGDIR_QUARANTINE "/%s and starting a new current at seq %llu",
+			    s->path, s->path, name, (unsigned long long)s->next_seq);
 	return 0;
 }
 
@@ -365,52 +418,66 @@ store_add_sealed(struct store *s, const struct segdir_entry *e)
 	return 0;
 }
 
-/* Recovers `current`: header, torn tail, next seq.  Every state that a
- * crash during rotation or first start can leave is handled here: no
- * current (sealed but not yet recreated), a header-only current, and a
- * current whose sealing rename was lost (it is simply still current). */
+/* No usable current (none, or an empty one): the next one starts after
+ * the newest sealed segment, and after the watermark, so that a seq a
+ * reader may have seen is never given to another record. */
+static void
+store_plan_new_current(struct store *s, uint64_t sealed_last, uint64_t wm_seq,
+		       enum store_repair_step first)
+{
+	s->next_seq = (sealed_last > wm_seq ? sealed_last : wm_seq) + 1;
+	s->cur_hdr.first_seq = s->next_seq;
+	s->cur_size = 0;
+	s->cur_records = 0;
+	s->repair = first;
+}
+
+/* Recovers `current`: header, torn tail, next seq; decides which repair
+ * steps store_repair() must run.  Every state that a crash during
+ * rotation or first start can leave is handled here: no current (sealed
+ * but not yet recreated), a header-only current, and a current whose
+ * sealing rename was lost (it is simply still current). */
 static int
-store_recover(struct store *s)
+store_recover(struct store *s, uint64_t sealed_last, uint64_t wm_seq)
 {
 	struct stat st;
 	struct recover_result res;
-	uint64_t hdr_len, sealed_last, size;
+	uint64_t hdr_len, size;
 	int r;
 
-	r = store_sealed_last_seq(s, &sealed_last);
-	if (r < 0)
-		return r;
 	s->cur_fd = openat(s->dir_fd, SEGDIR_CURRENT, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (s->cur_fd < 0 && errno != ENOENT)
 		return log_error_errno(errno, "Failed to open %s/current: %m", s->path);
 	if (s->cur_fd < 0) {
-		s->next_seq = sealed_last + 1;
-		return store_create_current(s, s->next_seq, store_now_us());
+		store_plan_new_current(s, sealed_last, wm_seq, STORE_REPAIR_CREATE);
+		return 0;
 	}
 	if (fstat(s->cur_fd, &st) < 0)
 		return log_error_errno(errno, "Failed to stat %s/current: %m", s->path);
 	if (!S_ISREG(st.st_mode))
 		return log_error_errno(EINVAL, "%s/current is not a regular file", s->path);
 	size = (uint64_t)st.st_size;
-	r = store_read_header(s, s->cur_fd, SEGDIR_CURRENT, size, &s->cur_hdr, &hdr_len);
+	if (size == 0) {
+		s->cur_fd = safe_close(s->cur_fd);
+		store_plan_new_current(s, sealed_last, wm_seq, STORE_REPAIR_EMPTY);
+		return 0;
+	}
+	r = store_read_header(s, s->cur_fd, SEGDIR_CURRENT, &s->cur_hdr, &hdr_len);
 	if (r < 0)
 		return r;
 	r = store_scan_tail(s, s->cur_fd, hdr_len, size, store_unsynced_max(s), &res);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read %s/current: %m", s->path);
-	if (res.cut < size) {
-		r = store_quarantine_tail(s, res.cut, size);
-		if (r < 0)
-			return r;
-	}
+	s->repair = res.cut < size ? STORE_REPAIR_TORN : STORE_REPAIR_SYNC;
+	s->torn_cut = res.cut;
+	s->torn_end = size;
 	if (res.damaged)
 		log_warning("%s/current has %llu damaged line(s) before its tail; left in place, "
 			    "run 'seglog verify' for details",
 			    s->path, (unsigned long long)res.damaged);
 	s->cur_size = res.cut;
 	s->next_seq = res.have_last ? res.last_seq + 1 : s->cur_hdr.first_seq;
-	s->last_time_us = res.last_time_us;
-	/* records in current: exact when the window reached the header */
+	/* records in current: exact, from the seqs */
 	s->cur_records = res.have_last ? res.last_seq - s->cur_hdr.first_seq + 1 : 0;
 	if (sealed_last && s->cur_hdr.first_seq != sealed_last + 1)
 		log_warning("%s/current starts at seq %llu but the newest sealed segment ends at "
@@ -419,22 +486,119 @@ store_recover(struct store *s)
 			    (unsigned long long)sealed_last);
 	if (s->next_seq <= sealed_last)
 		s->next_seq = sealed_last + 1; /* never reuse a seq */
-	log_info("Recovered %s: %llu sealed segment(s), current holds seq %llu..%llu, next seq %llu",
-		 s->path, (unsigned long long)s->n_sealed,
-		 (unsigned long long)s->cur_hdr.first_seq, (unsigned long long)(s->next_seq - 1),
-		 (unsigned long long)s->next_seq);
+	if (wm_seq >= s->next_seq)
+		log_warning("%s/" WATERMARK_FILE " says seq %llu was durable, but the records end "
+			    "at seq %llu: durable records were lost or cut; run 'seglog verify'",
+			    s->path, (unsigned long long)wm_seq,
+			    (unsigned long long)(s->next_seq - 1));
 	return 0;
+}
+
+/* The recovered end, written in place; readers treat a missing or torn
+ * file as "nothing durable yet", so a failure here is not fatal (the
+ * engine rewrites it after its next commit). */
+static void
+store_write_watermark(struct store *s)
+{
+	char buf[WATERMARK_LEN];
+	ssize_t n;
+
+	watermark_format(s->dir_id, s->next_seq - 1, buf);
+	n = s->ops->pwrite(s->ops->ctx, s->wm_fd, buf, sizeof(buf), 0);
+	if (n != WATERMARK_LEN)
+		log_warning_errno(n < 0 ? (int)n : -EIO,
+				  "Failed to write %s/" WATERMARK_FILE ": %m; readers wait for "
+				  "the next commit", s->path);
+}
+
+/* One repair step; 0 when it is done. */
+static int
+store_repair_step(struct store *s)
+{
+	int r;
+
+	switch (s->repair) {
+	case STORE_REPAIR_TORN:
+		r = store_quarantine_tail(s);
+		s->repair = r < 0 ? STORE_REPAIR_TORN : STORE_REPAIR_WATERMARK;
+		return r;
+	case STORE_REPAIR_EMPTY:
+		r = store_quarantine_empty(s);
+		s->repair = r < 0 ? STORE_REPAIR_EMPTY : STORE_REPAIR_CREATE;
+		return r;
+	case STORE_REPAIR_CREATE:
+		r = store_create_current(s, s->next_seq, store_now_us());
+		if (r < 0 && s->cur_fd < 0)
+			return r;
+		/* a failed directory sync is the seal sequence's to retry */
+		s->repair = STORE_REPAIR_WATERMARK;
+		return 0;
+	case STORE_REPAIR_SYNC:
+		r = s->ops->fsync(s->ops->ctx, s->cur_fd, true);
+		s->repair = r < 0 ? STORE_REPAIR_SYNC : STORE_REPAIR_WATERMARK;
+		return r;
+	case STORE_REPAIR_WATERMARK:
+		store_write_watermark(s);
+		s->repair = STORE_REPAIR_DONE;
+		return 0;
+	case STORE_REPAIR_DONE:
+		return 0;
+	}
+	return 0;
+}
+
+static const char *
+store_repair_what(enum store_repair_step step)
+{
+	static const char *const what[] = {
+		[STORE_REPAIR_TORN] = "copy the torn tail of current into " SEGDIR_QUARANTINE "/",
+		[STORE_REPAIR_EMPTY] = "move the empty current into " SEGDIR_QUARANTINE "/",
+		[STORE_REPAIR_CREATE] = "create current",
+		[STORE_REPAIR_SYNC] = "sync current",
+	};
+	return step < ELEMENTSOF(what) && what[step] ? what[step] : "recover";
+}
+
+int
+store_repair(struct store *s)
+{
+	int r = 0;
+
+	if (s->repair == STORE_REPAIR_DONE)
+		return 0;
+	/* free space before writing quarantine: a full disk must not stop
+	 * the recovery that retention could make room for */
+	if (s->repair < STORE_REPAIR_SYNC)
+		(void)store_retention(s, store_now_us());
+	while (s->repair != STORE_REPAIR_DONE && (r = store_repair_step(s)) >= 0)
+		;
+	if (r < 0 && r != s->repair_err)
+		log_error_errno(r, "Recovery of %s cannot finish: failed to %s: %m; %s", s->path,
+				store_repair_what(s->repair),
+				store_no_space(r) ? "holding commits until space is freed, retrying"
+						  : "retrying");
+	if (r >= 0 && s->repair_err)
+		log_notice("Recovery of %s/current finished", s->path);
+	s->repair_err = r < 0 ? r : 0;
+	return r;
+}
+
+bool
+store_repair_pending(const struct store *s)
+{
+	return s->repair != STORE_REPAIR_DONE;
 }
 
 int
 store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
 {
 	_cleanup_(store_freep) struct store *s = calloc(1, sizeof(*s));
+	uint64_t sealed_last, wm_seq;
 	int r;
 
 	if (!s)
 		return log_error_errno(ENOMEM, "Out of memory");
-	s->dir_fd = s->lock_fd = s->cur_fd = -EBADF;
+	s->dir_fd = s->lock_fd = s->cur_fd = s->wm_fd = -EBADF;
 	s->cfg = *cfg;
 	s->ops = ops;
 	s->path = strdup(cfg->dir);
@@ -452,18 +616,33 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	if (r < 0)
 		return log_error_errno(r, "Failed to lock %s/lock: %m", s->path);
 	r = store_load_dir_id(s);
-	if (r < 0)
-		return r;
-	r = store_remove_temporaries(s);
+	if (r >= 0)
+		r = store_remove_temporaries(s);
 	if (r < 0)
 		return r;
 	r = segdir_list(s->dir_fd, &s->sealed, &s->n_sealed);
 	if (r < 0)
 		return log_error_errno(r, "Failed to list %s: %m", s->path);
 	s->cap_sealed = s->n_sealed;
-	r = store_recover(s);
+	/* before retention, which may remove the newest sealed segment */
+	r = store_sealed_last_seq(s, &sealed_last);
+	if (r >= 0)
+		r = store_open_watermark(s, &wm_seq);
+	if (r >= 0)
+		r = store_recover(s, sealed_last, wm_seq);
 	if (r < 0)
 		return r;
+	/* a full disk, or a failed sync of what survived, is not fatal: the
+	 * engine holds commits and retries (a restart loop helps no one) */
+	r = store_repair(s);
+	if (r < 0 && !store_no_space(r) && s->repair != STORE_REPAIR_SYNC)
+		return r;
+	if (r < 0)
+		log_warning("Starting with the recovery of %s unfinished: records are accepted "
+			    "but not written or acknowledged until it completes", s->path);
+	log_info("Recovered %s: %zu sealed segment(s), current holds seq %llu..%llu, next seq %llu",
+		 s->path, s->n_sealed, (unsigned long long)s->cur_hdr.first_seq,
+		 (unsigned long long)(s->next_seq - 1), (unsigned long long)s->next_seq);
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -476,6 +655,7 @@ store_seal(struct store *s, uint64_t now_us)
 	 * so the new segment starts after the last committed one, not at
 	 * next_seq */
 	uint64_t next_first = s->cur_hdr.first_seq + s->cur_records;
+	struct stat st;
 	int r;
 
 	if (s->seal_step == STORE_SEAL_IDLE) {
@@ -492,16 +672,23 @@ store_seal(struct store *s, uint64_t now_us)
 					       name);
 		/* sealed segments are read-only (a crash right here leaves this
 		 * one writable; recovery fixes the newest's mode) */
-		store_make_read_only(s->cur_fd);
+		segdir_make_read_only(s->cur_fd);
 		s->seal_step = STORE_SEAL_SYNC;
 	}
 	if (s->seal_step == STORE_SEAL_SYNC) {
 		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
 		if (r < 0)
 			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
-		r = store_add_sealed(s, &(struct segdir_entry){ .first_seq = s->cur_hdr.first_seq,
-							      .size = s->cur_size,
-							      .mtime_us = now_us });
+		/* max_age goes by st_mtime, as after a restart (segdir_list) */
+		if (fstat(s->cur_fd, &st) < 0)
+			return log_error_errno(errno, "Failed to stat %s/%s: %m", s->path, name);
+		r = store_add_sealed(s, &(struct segdir_entry){
+			.first_seq = s->cur_hdr.first_seq,
+			.size = s->cur_size,
+			.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u +
+				    (uint64_t)st.st_mtim.tv_nsec / 1000u,
+			.ino = (uint64_t)st.st_ino,
+		});
 		if (r < 0)
 			return log_error_errno(r, "Out of memory");
 		s->cur_fd = safe_close(s->cur_fd);
@@ -521,6 +708,18 @@ store_seal(struct store *s, uint64_t now_us)
 	}
 	s->seal_step = STORE_SEAL_IDLE;
 	return 0;
+}
+
+bool
+store_seal_pending(const struct store *s)
+{
+	return s->seal_step != STORE_SEAL_IDLE;
+}
+
+bool
+store_writable(const struct store *s)
+{
+	return s->cur_fd >= 0 && s->seal_step == STORE_SEAL_IDLE && s->repair == STORE_REPAIR_DONE;
 }
 
 void
@@ -572,4 +771,90 @@ store_retention(struct store *s, uint64_t now_us)
 		s->removed_segments++;
 	}
 	return 0;
+}
+
+void
+store_set_retention(struct store *s, const struct segdir_retention *r)
+{
+	s->cfg.retention = *r;
+}
+
+uint64_t
+store_take_seq(struct store *s)
+{
+	return s->next_seq++;
+}
+
+uint64_t
+store_next_seq(const struct store *s)
+{
+	return s->next_seq;
+}
+
+void
+store_committed(struct store *s, uint64_t bytes, uint64_t records)
+{
+	s->cur_size += bytes;
+	s->cur_records += records;
+}
+
+int
+store_cur_fd(const struct store *s)
+{
+	return s->cur_fd;
+}
+
+uint64_t
+store_cur_size(const struct store *s)
+{
+	return s->cur_size;
+}
+
+uint64_t
+store_cur_records(const struct store *s)
+{
+	return s->cur_records;
+}
+
+uint64_t
+store_cur_first_seq(const struct store *s)
+{
+	return s->cur_hdr.first_seq;
+}
+
+uint64_t
+store_cur_created_us(const struct store *s)
+{
+	return s->cur_hdr.created_us;
+}
+
+int
+store_watermark_fd(const struct store *s)
+{
+	return s->wm_fd;
+}
+
+const uint8_t *
+store_dir_id(const struct store *s)
+{
+	return s->dir_id;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+const struct segdir_entry *
+store_sealed(const struct store *s, size_t *ret_n)
+{
+	*ret_n = s->n_sealed;
+	return s->sealed;
+}
+
+void
+store_set_fsops(struct store *s, const struct fsops *ops)
+{
+	s->ops = ops;
 }

@@ -1,9 +1,13 @@
 /* The data directory as a whole (docs/design.md): opening it with the
  * writer's lock, constant-time recovery of `current`, the resumable seal
- * (rotation) sequence and retention.  The commit engine (engine.c) drives
- * it; appends themselves go through the engine.  All file creation,
- * writes, fsyncs, renames and unlinks go through the fsops it is given
- * (the io_uring in the daemon). */
+ * (rotation) sequence, retention and the durable watermark file.  The
+ * commit engine (engine.c) drives it; appends themselves go through the
+ * engine.  All file creation, writes, fsyncs, renames and unlinks go
+ * through the fsops it is given (the io_uring in the daemon).
+ *
+ * struct store is opaque: its state is written by store.c only; the
+ * engine reports what it committed (store_committed) and takes seqs
+ * (store_take_seq), everyone else reads through store_get_status(). */
 #pragma once
 
 #include <stdbool.h>
@@ -29,52 +33,67 @@ struct store_config {
 	struct segdir_retention retention;
 };
 
-enum store_seal_step {
-	STORE_SEAL_IDLE,   /* `current` is open and writable */
-	STORE_SEAL_RENAME, /* next: rename current to its sealed name */
-	STORE_SEAL_SYNC,   /* next: fsync the directory */
-	STORE_SEAL_CREATE, /* next: create the new current */
-	STORE_SEAL_SYNC_NEW, /* next: fsync the directory after creating it */
-};
-
-struct store {
-	char *path;
-	const struct fsops *ops;
-	int dir_fd;
-	int lock_fd;
-	int cur_fd;
-	uint8_t dir_id[RECORD_DIR_ID_LEN];
-	struct segment_header cur_hdr;
-	uint64_t cur_size;    /* bytes of current that are committed */
-	uint64_t cur_records; /* records in current */
-	uint64_t next_seq;    /* the seq the next record gets */
-	uint64_t last_time_us;
-	struct segdir_entry *sealed; /* oldest first */
-	size_t n_sealed;
-	size_t cap_sealed;
-	enum store_seal_step seal_step;
-	struct store_config cfg;
-	uint64_t removed_segments; /* by retention, since open */
-	uint64_t quarantined_bytes;
-};
+struct store;
 
 size_t store_max_line(uint32_t max_record);
 
-/* Opens (creating if needed) the directory, takes the lock, recovers.
- * Logs what it finds and decides (torn tails, stale files) and every
- * fatal problem with the path involved. */
+/* Opens (creating if needed, and fsyncing the parent) the directory,
+ * takes the lock, runs retention, recovers `current`, makes what it
+ * recovered durable (fdatasync) and writes DIR/watermark.  Logs what it
+ * finds and decides (torn tails, stale files, an empty current) and every
+ * fatal problem with the path involved.
+ *
+ * A full disk is not fatal: if the torn tail cannot be copied to
+ * quarantine/ (or the new current cannot be created) for lack of space,
+ * the store opens with that step pending (store_repair_pending()); the
+ * engine holds every commit and retries store_repair() with backoff. */
 int store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret);
 struct store *store_free(struct store *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store *, store_free)
+
+/* Recovery steps that store_open() could not finish (full disk): the
+ * quarantine copy and cut of a torn tail, moving an empty current aside,
+ * the fdatasync of current, then the watermark.  Runs retention first.
+ * 0 when nothing is pending any more. */
+int store_repair(struct store *s);
+bool store_repair_pending(const struct store *s);
 
 /* Seals current (if it holds records) and creates the next one.
  * Resumable: after an error, calling it again continues with the step
  * that failed.  Returns 0 when current is open and writable again. */
 int store_seal(struct store *s, uint64_t now_us);
-/* Removes the oldest sealed segments the retention rules want gone. */
+bool store_seal_pending(const struct store *s);
+/* True when records may be written to current (store_cur_fd()). */
+bool store_writable(const struct store *s);
+
+/* Removes the oldest sealed segments the retention rules want gone.
+ * max_age compares now_us with each sealed segment's st_mtime. */
 int store_retention(struct store *s, uint64_t now_us);
+void store_set_retention(struct store *s, const struct segdir_retention *r);
 /* Free bytes available to us on the data directory's file system. */
 uint64_t store_disk_free(const struct store *s);
+
+/* The seq the next record gets, and takes it. */
+uint64_t store_take_seq(struct store *s);
+uint64_t store_next_seq(const struct store *s);
+/* The engine made bytes (records) durable at the end of current. */
+void store_committed(struct store *s, uint64_t bytes, uint64_t records);
+int store_cur_fd(const struct store *s);
+uint64_t store_cur_size(const struct store *s);
+uint64_t store_cur_records(const struct store *s);
+uint64_t store_cur_first_seq(const struct store *s);
+/* Wall-clock creation time of current, from its header line. */
+uint64_t store_cur_created_us(const struct store *s);
+
+/* DIR/watermark, open for writing in place (WATERMARK_LEN bytes at 0). */
+int store_watermark_fd(const struct store *s);
+const uint8_t *store_dir_id(const struct store *s);
+const char *store_path(const struct store *s);
+/* The sealed segments, oldest first (mtime_us: st_mtime after the seal). */
+const struct segdir_entry *store_sealed(const struct store *s, size_t *ret_n);
+
+/* Replaces the file operations (tests inject faults with it). */
+void store_set_fsops(struct store *s, const struct fsops *ops);
 
 /* What the server and the daemon may show of the store (read-only view). */
 struct store_status {
@@ -87,4 +106,5 @@ struct store_status {
 };
 void store_get_status(const struct store *s, struct store_status *ret);
 
+/* Wall-clock time (record stamps, file times); never for intervals. */
 uint64_t store_now_us(void);

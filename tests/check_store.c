@@ -2,16 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/log.h"
 #include "../src/recover.h"
 #include "../src/store.h"
+#include "../src/watermark.h"
 #include "testutil.h"
 
 static char *dir;
@@ -59,10 +63,11 @@ append_records(struct store *s, int n)
 	uint64_t total = 0;
 
 	for (int i = 0; i < n; i++) {
-		int ml = snprintf(msg, sizeof(msg), "message %llu", (unsigned long long)s->next_seq);
+		uint64_t seq = store_take_seq(s);
+		int ml = snprintf(msg, sizeof(msg), "message %llu", (unsigned long long)seq);
 		struct record r = {
-			.seq = s->next_seq++,
-			.time_us = 1700000000000000ull + s->next_seq,
+			.seq = seq,
+			.time_us = 1700000000000000ull + seq + 1,
 			.pid = 42, .uid = 1000, .gid = 1000,
 			.facility = 1, .severity = 6,
 			.tag = "test", .tag_len = 4,
@@ -70,12 +75,54 @@ append_records(struct store *s, int n)
 			.claimed_pid = RECORD_NO_CLAIMED_PID,
 		};
 		size_t len = record_encode(&r, line);
-		ck_assert_int_eq(pwrite(s->cur_fd, line, len, (off_t)s->cur_size), (ssize_t)len);
-		s->cur_size += len;
-		s->cur_records++;
+		ck_assert_int_eq(pwrite(store_cur_fd(s), line, len, (off_t)store_cur_size(s)),
+				 (ssize_t)len);
+		store_committed(s, len, 1);
 		total += len;
 	}
 	return total;
+}
+
+static size_t
+n_sealed(const struct store *s)
+{
+	size_t n;
+	(void)store_sealed(s, &n);
+	return n;
+}
+
+static const struct segdir_entry *
+sealed(const struct store *s)
+{
+	size_t n;
+	return store_sealed(s, &n);
+}
+
+static struct store_status
+status_of(const struct store *s)
+{
+	struct store_status ss;
+	store_get_status(s, &ss);
+	return ss;
+}
+
+static void
+set_retention(struct store *s, struct segdir_retention r)
+{
+	store_set_retention(s, &r);
+}
+
+/* Sets a file's mtime back by secs seconds. */
+static void
+age_file(const char *name, time_t secs)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	ck_assert_int_eq(stat(p, &st), 0);
+	struct timespec ts[2] = { st.st_atim, st.st_mtim };
+	ts[1].tv_sec -= secs;
+	ck_assert_int_eq(utimensat(AT_FDCWD, p, ts, 0), 0);
 }
 
 static off_t
@@ -98,15 +145,15 @@ exists(const char *name)
 START_TEST(test_first_start_creates_layout)
 {
 	struct store *s = open_store(NULL);
-	ck_assert_uint_eq(s->next_seq, 1);
+	ck_assert_uint_eq(store_next_seq(s), 1);
 	ck_assert(exists("current"));
 	ck_assert(exists("lock"));
 	ck_assert(exists("dir-id"));
-	ck_assert_uint_eq(s->cur_hdr.first_seq, 1);
+	ck_assert_uint_eq(store_cur_first_seq(s), 1);
 	store_free(s);
 	/* reopen: same directory id, same next seq */
 	s = open_store(NULL);
-	ck_assert_uint_eq(s->next_seq, 1);
+	ck_assert_uint_eq(store_next_seq(s), 1);
 	store_free(s);
 }
 END_TEST
@@ -139,8 +186,8 @@ START_TEST(test_reopen_continues_seq)
 	append_records(s, 10);
 	store_free(s);
 	s = open_store(NULL);
-	ck_assert_uint_eq(s->next_seq, 11);
-	ck_assert_uint_eq(s->cur_records, 10);
+	ck_assert_uint_eq(store_next_seq(s), 11);
+	ck_assert_uint_eq(store_cur_records(s), 10);
 	store_free(s);
 }
 END_TEST
@@ -156,11 +203,11 @@ START_TEST(test_recovery_at_every_cut)
 	size_t orig_len;
 
 	append_records(s, 8);
-	before_last2 = s->cur_size;
+	before_last2 = store_cur_size(s);
 	append_records(s, 1);
-	uint64_t rec9_end = s->cur_size;
+	uint64_t rec9_end = store_cur_size(s);
 	append_records(s, 1);
-	size = s->cur_size;
+	size = store_cur_size(s);
 	store_free(s);
 	snprintf(path, sizeof(path), "%s/current", dir);
 	orig = test_read_file(path, &orig_len);
@@ -177,9 +224,9 @@ START_TEST(test_recovery_at_every_cut)
 
 		s = open_store(NULL);
 		uint64_t want = cut >= size ? 10 : cut >= rec9_end ? 9 : 8;
-		ck_assert_uint_eq(s->next_seq, want + 1);
+		ck_assert_uint_eq(store_next_seq(s), want + 1);
 		uint64_t kept = want == 10 ? size : want == 9 ? rec9_end : before_last2;
-		ck_assert_uint_eq(s->cur_size, kept);
+		ck_assert_uint_eq(store_cur_size(s), kept);
 		ck_assert_int_eq(file_size("current"), (off_t)kept);
 		if (cut > kept)
 			ck_assert_int_eq(test_count_entries(q), 1);
@@ -194,15 +241,15 @@ START_TEST(test_garbage_tail_quarantined)
 {
 	struct store *s = open_store(NULL);
 	append_records(s, 5);
-	uint64_t good = s->cur_size;
+	uint64_t good = store_cur_size(s);
 	/* a crash after the size grew but before the data arrived: zeros */
 	char zeros[3000] = { 0 };
-	ck_assert_int_eq(pwrite(s->cur_fd, zeros, sizeof(zeros), (off_t)good), (ssize_t)sizeof(zeros));
+	ck_assert_int_eq(pwrite(store_cur_fd(s), zeros, sizeof(zeros), (off_t)good), (ssize_t)sizeof(zeros));
 	store_free(s);
 	s = open_store(NULL);
-	ck_assert_uint_eq(s->next_seq, 6);
-	ck_assert_uint_eq(s->cur_size, good);
-	ck_assert_uint_eq(s->quarantined_bytes, sizeof(zeros));
+	ck_assert_uint_eq(store_next_seq(s), 6);
+	ck_assert_uint_eq(store_cur_size(s), good);
+	ck_assert_uint_eq(status_of(s).quarantined_bytes, sizeof(zeros));
 	store_free(s);
 }
 END_TEST
@@ -258,19 +305,19 @@ START_TEST(test_crash_after_each_seal_step)
 		setup();
 		struct store *s = open_store(NULL);
 		append_records(s, 7);
-		s->ops = &ops;
+		store_set_fsops(s, &ops);
 		int r = store_seal(s, store_now_us());
 		ck_assert_int_eq(r, step <= 7 ? -EIO : 0);
 		store_free(s); /* crash */
 
 		s = open_store(NULL);
-		ck_assert_uint_eq(s->next_seq, 8);
-		uint64_t in_sealed = s->n_sealed ? 7 : 0;
-		ck_assert_uint_eq(in_sealed + s->cur_records, 7);
-		ck_assert_uint_eq(s->cur_hdr.first_seq, in_sealed ? 8 : 1);
+		ck_assert_uint_eq(store_next_seq(s), 8);
+		uint64_t in_sealed = n_sealed(s) ? 7 : 0;
+		ck_assert_uint_eq(in_sealed + store_cur_records(s), 7);
+		ck_assert_uint_eq(store_cur_first_seq(s), in_sealed ? 8 : 1);
 		ck_assert(exists("current"));
 		/* no stale temporary survives recovery */
-		ck_assert_int_eq(test_count_entries(dir), 3 + (int)s->n_sealed);
+		ck_assert_int_eq(test_count_entries(dir), 4 + (int)n_sealed(s));
 		append_records(s, 1);
 		ck_assert_int_eq(store_seal(s, store_now_us()), 0);
 		store_free(s);
@@ -288,16 +335,17 @@ START_TEST(test_seal_resumes)
 		setup();
 		struct store *s = open_store(NULL);
 		append_records(s, 3);
-		s->ops = &ops;
+		store_set_fsops(s, &ops);
 		ck_assert_int_eq(store_seal(s, store_now_us()), -EIO);
-		ck_assert_int_ne(s->seal_step, STORE_SEAL_IDLE);
-		s->ops = &fsops_syscall;
+		ck_assert(store_seal_pending(s));
+		store_set_fsops(s, &fsops_syscall);
 		ck_assert_int_eq(store_seal(s, store_now_us()), 0);
-		ck_assert_int_eq(s->seal_step, STORE_SEAL_IDLE);
-		ck_assert_uint_eq(s->n_sealed, 1);
+		ck_assert(!store_seal_pending(s));
+		ck_assert_uint_eq(n_sealed(s), 1);
 		ck_assert(exists("00000000000000000001.log"));
-		ck_assert_uint_eq(s->cur_hdr.first_seq, 4);
-		ck_assert_int_eq(test_count_entries(dir), 4); /* current, lock, dir-id, sealed */
+		ck_assert_uint_eq(store_cur_first_seq(s), 4);
+		/* current, lock, dir-id, watermark, sealed */
+		ck_assert_int_eq(test_count_entries(dir), 5);
 		store_free(s);
 	}
 }
@@ -314,7 +362,7 @@ START_TEST(test_sealed_is_read_only_and_named)
 	ck_assert_int_eq(store_seal(s, store_now_us()), 0);
 	/* empty current: nothing to seal */
 	ck_assert_int_eq(store_seal(s, store_now_us()), 0);
-	ck_assert_uint_eq(s->n_sealed, 2);
+	ck_assert_uint_eq(n_sealed(s), 2);
 	snprintf(p, sizeof(p), "%s/00000000000000000005.log", dir);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0222, 0);
@@ -323,8 +371,8 @@ START_TEST(test_sealed_is_read_only_and_named)
 	snprintf(p, sizeof(p), "%s/current", dir);
 	ck_assert_int_eq(unlink(p), 0);
 	s = open_store(NULL);
-	ck_assert_uint_eq(s->next_seq, 7);
-	ck_assert_uint_eq(s->cur_hdr.first_seq, 7);
+	ck_assert_uint_eq(store_next_seq(s), 7);
+	ck_assert_uint_eq(store_cur_first_seq(s), 7);
 	store_free(s);
 }
 END_TEST
@@ -343,9 +391,9 @@ store_with_segments(int n)
 START_TEST(test_retention_max_segments)
 {
 	struct store *s = store_with_segments(5);
-	s->cfg.retention.max_segments = 2;
+	set_retention(s, (struct segdir_retention){ .max_segments = 2 });
 	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
-	ck_assert_uint_eq(s->n_sealed, 2);
+	ck_assert_uint_eq(n_sealed(s), 2);
 	ck_assert(!exists("00000000000000000001.log"));
 	ck_assert(exists("00000000000000000010.log"));
 	ck_assert(exists("00000000000000000013.log"));
@@ -357,10 +405,11 @@ END_TEST
 START_TEST(test_retention_max_bytes)
 {
 	struct store *s = store_with_segments(4);
-	s->cfg.retention.max_bytes = s->sealed[2].size + s->sealed[3].size;
+	const struct segdir_entry *se = sealed(s);
+	set_retention(s, (struct segdir_retention){ .max_bytes = se[2].size + se[3].size });
 	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
-	ck_assert_uint_eq(s->n_sealed, 2);
-	ck_assert_uint_eq(s->sealed[0].first_seq, 7);
+	ck_assert_uint_eq(n_sealed(s), 2);
+	ck_assert_uint_eq(sealed(s)[0].first_seq, 7);
 	store_free(s);
 }
 END_TEST
@@ -368,13 +417,15 @@ END_TEST
 START_TEST(test_retention_max_age)
 {
 	struct store *s = store_with_segments(3);
-	/* pretend the two oldest are old */
-	s->sealed[0].mtime_us -= 3600ull * 1000000;
-	s->sealed[1].mtime_us -= 3600ull * 1000000;
-	s->cfg.retention.max_age_us = 60ull * 1000000;
+	/* max_age goes by st_mtime: make the two oldest old, then restart */
+	age_file("00000000000000000001.log", 3600);
+	age_file("00000000000000000004.log", 3600);
+	store_free(s);
+	s = open_store(NULL);
+	set_retention(s, (struct segdir_retention){ .max_age_us = 60ull * 1000000 });
 	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
-	ck_assert_uint_eq(s->n_sealed, 1);
-	ck_assert_uint_eq(s->sealed[0].first_seq, 7);
+	ck_assert_uint_eq(n_sealed(s), 1);
+	ck_assert_uint_eq(sealed(s)[0].first_seq, 7);
 	store_free(s);
 }
 END_TEST
@@ -394,9 +445,9 @@ START_TEST(test_retention_keep_free)
 	ck_assert_uint_eq(segdir_retention_pick(e, 3, &r, 0, 1950, 10000, &why), 1);
 	/* on a real store with an impossible keep_free, every sealed one goes */
 	struct store *s = store_with_segments(2);
-	s->cfg.retention.keep_free_percent = 99;
+	set_retention(s, (struct segdir_retention){ .keep_free_percent = 99 });
 	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
-	ck_assert_uint_eq(s->n_sealed, 0);
+	ck_assert_uint_eq(n_sealed(s), 0);
 	ck_assert(exists("current"));
 	store_free(s);
 }
@@ -436,6 +487,382 @@ START_TEST(test_symlink_not_followed)
 }
 END_TEST
 
+
+/* --- recording and failing fsops for the recovery tests ---------------- */
+
+/* Records every operation as a line ("fsync INO DATASYNC", "openat NAME",
+ * "pwrite INO", "rename NAME", "unlink NAME"), and fails the ones that
+ * match fail_what (a prefix of the line) with fail_errno while
+ * unlinks < free_after_unlinks (space "freed" by retention). */
+struct rec {
+	char log[256][96];
+	int n;
+	const char *fail_what;
+	int fail_errno;
+	int unlinks, free_after_unlinks;
+};
+
+static ino_t
+fd_ino(int fd)
+{
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+static ino_t
+path_ino(const char *name)
+{
+	char p[4096];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	ck_assert_int_eq(stat(p, &st), 0);
+	return st.st_ino;
+}
+
+static bool
+rec_add(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool
+rec_add(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *line = r->log[r->n < 256 ? r->n : 255];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(r->log[0]), fmt, ap);
+	va_end(ap);
+	if (r->n < 256)
+		r->n++;
+	return r->fail_what && strncmp(line, r->fail_what, strlen(r->fail_what)) == 0 &&
+	       (!r->free_after_unlinks || r->unlinks < r->free_after_unlinks);
+}
+
+static int
+r_openat(void *c, int d, const char *p, int fl, mode_t m)
+{
+	return rec_add(c, "openat %s", p) ? -((struct rec *)c)->fail_errno
+					  : fsops_syscall.openat(NULL, d, p, fl, m);
+}
+static ssize_t
+r_pwrite(void *c, int fd, const void *b, size_t n, off_t o)
+{
+	return rec_add(c, "pwrite %lu", (unsigned long)fd_ino(fd))
+		       ? -((struct rec *)c)->fail_errno
+		       : fsops_syscall.pwrite(NULL, fd, b, n, o);
+}
+static int
+r_fsync(void *c, int fd, bool ds)
+{
+	return rec_add(c, "fsync %lu %d", (unsigned long)fd_ino(fd), ds)
+		       ? -((struct rec *)c)->fail_errno
+		       : fsops_syscall.fsync(NULL, fd, ds);
+}
+static int
+r_renameat(void *c, int a, const char *b, int d, const char *e, unsigned f)
+{
+	return rec_add(c, "rename %s %s", b, e) ? -((struct rec *)c)->fail_errno
+						: fsops_syscall.renameat(NULL, a, b, d, e, f);
+}
+static int
+r_unlinkat(void *c, int d, const char *p, int f)
+{
+	((struct rec *)c)->unlinks++;
+	return rec_add(c, "unlink %s", p) ? -((struct rec *)c)->fail_errno
+					  : fsops_syscall.unlinkat(NULL, d, p, f);
+}
+
+#define REC_OPS(r) { r_openat, r_pwrite, r_fsync, r_renameat, r_unlinkat, &(r) }
+
+/* Index of the first log line starting with prefix, -1 if none. */
+static int
+rec_find(const struct rec *r, const char *prefix)
+{
+	for (int i = 0; i < r->n; i++)
+		if (strncmp(r->log[i], prefix, strlen(prefix)) == 0)
+			return i;
+	return -1;
+}
+
+static void
+add_torn_tail(void)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/current", dir);
+	int fd = open(p, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "2026-11-24T09:02:35.1234", 24), 24);
+	close(fd);
+}
+
+/* Finding 4: the data directory made by mkdir() is fsynced into its
+ * parent before dir-id (or anything else) is created inside it. */
+START_TEST(test_new_dir_synced_into_parent)
+{
+	char sub[4096], parent_fsync[64];
+	struct rec rc = { 0 };
+	const struct fsops ops = REC_OPS(rc);
+	struct store_config cfg = test_config();
+	struct store *s = NULL;
+
+	snprintf(sub, sizeof(sub), "%s/data", dir);
+	cfg.dir = sub;
+	ck_assert_int_eq(store_open(&cfg, &ops, &s), 0);
+	snprintf(parent_fsync, sizeof(parent_fsync), "fsync %lu ", (unsigned long)path_ino(""));
+	int synced = rec_find(&rc, parent_fsync), first_create = rec_find(&rc, "openat .tmp.");
+	ck_assert_int_ge(synced, 0);
+	ck_assert_int_ge(first_create, 0);
+	ck_assert_int_lt(synced, first_create);
+	store_free(s);
+}
+END_TEST
+
+/* Finding 4: quarantine/ is fsynced into the data directory before the
+ * torn tail is written into it (and so before current is cut). */
+START_TEST(test_quarantine_dir_synced_before_use)
+{
+	char dir_fsync[64];
+	struct rec rc = { 0 };
+	const struct fsops ops = REC_OPS(rc);
+	struct store *s = open_store(NULL);
+
+	append_records(s, 3);
+	store_free(s);
+	add_torn_tail();
+	s = open_store(&ops);
+	snprintf(dir_fsync, sizeof(dir_fsync), "fsync %lu ", (unsigned long)path_ino(""));
+	int q = rec_find(&rc, "openat .tmp.");
+	ck_assert_int_ge(q, 0);
+	int synced = -1;
+	for (int i = 0; i < q; i++)
+		if (strncmp(rc.log[i], dir_fsync, strlen(dir_fsync)) == 0)
+			synced = i;
+	ck_assert_int_ge(synced, 0);
+	ck_assert_uint_eq(status_of(s).quarantined_bytes, 24);
+	store_free(s);
+}
+END_TEST
+
+/* After a kill -9, records only in the page cache must be durable before
+ * they are published: recovery fdatasyncs current even with nothing cut. */
+START_TEST(test_recovery_syncs_current)
+{
+	char cur_sync[64];
+	struct rec rc = { 0 };
+	const struct fsops ops = REC_OPS(rc);
+	struct store *s = open_store(NULL);
+
+	append_records(s, 4);
+	store_free(s);
+	s = open_store(&ops);
+	snprintf(cur_sync, sizeof(cur_sync), "fsync %lu 1", (unsigned long)path_ino("current"));
+	ck_assert_int_ge(rec_find(&rc, cur_sync), 0);
+	store_free(s);
+}
+END_TEST
+
+static uint64_t
+read_watermark(void)
+{
+	char p[4096];
+	size_t n;
+	uint8_t id[RECORD_DIR_ID_LEN];
+	uint64_t seq = 0;
+
+	snprintf(p, sizeof(p), "%s/" WATERMARK_FILE, dir);
+	_cleanup_free_ char *buf = test_read_file(p, &n);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(watermark_parse(buf, n, id, &seq), 0);
+	return seq;
+}
+
+START_TEST(test_watermark_written_at_open)
+{
+	struct store *s = open_store(NULL);
+
+	ck_assert_uint_eq(read_watermark(), 0);
+	ck_assert_int_ge(store_watermark_fd(s), 0);
+	append_records(s, 5);
+	store_free(s);
+	s = open_store(NULL);
+	ck_assert_uint_eq(read_watermark(), 5);
+	store_free(s);
+}
+END_TEST
+
+/* Finding 7: an empty current (`: > current`) is rebuilt after the
+ * newest sealed segment; the empty file is kept in quarantine/. */
+START_TEST(test_empty_current_rebuilt)
+{
+	char p[4096], q[4096];
+	struct store *s = open_store(NULL);
+
+	append_records(s, 3);
+	ck_assert_int_eq(store_seal(s, store_now_us()), 0);
+	append_records(s, 3);
+	ck_assert_int_eq(store_seal(s, store_now_us()), 0);
+	append_records(s, 2);
+	store_free(s);
+	snprintf(p, sizeof(p), "%s/current", dir);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	s = open_store(NULL);
+	ck_assert(!store_repair_pending(s));
+	ck_assert(store_writable(s));
+	/* seqs 7 and 8 were in the truncated file and are gone; no open
+	 * published them (the watermark says 0), so the new current starts
+	 * after the newest sealed segment */
+	ck_assert_uint_eq(store_next_seq(s), 7);
+	ck_assert_uint_eq(store_cur_first_seq(s), 7);
+	ck_assert_int_gt(file_size("current"), 0);
+	snprintf(q, sizeof(q), "%s/quarantine", dir);
+	ck_assert_int_eq(test_count_entries(q), 1);
+	_cleanup_closedir_ DIR *d = opendir(q);
+	struct dirent *de;
+	bool found = false;
+	while ((de = readdir(d)))
+		found |= strstr(de->d_name, "-current.empty") != NULL;
+	ck_assert(found);
+	store_free(s);
+	s = open_store(NULL); /* and it stays a normal directory */
+	ck_assert_uint_eq(store_next_seq(s), 7);
+	store_free(s);
+}
+END_TEST
+
+/* An empty current with no sealed segment: the watermark keeps the seqs
+ * readers may have seen from being handed out again. */
+START_TEST(test_empty_current_after_watermark)
+{
+	char p[4096];
+	struct store *s = open_store(NULL);
+
+	append_records(s, 5);
+	store_free(s);
+	s = open_store(NULL); /* publishes 5 */
+	store_free(s);
+	snprintf(p, sizeof(p), "%s/current", dir);
+	ck_assert_int_eq(truncate(p, 0), 0);
+	s = open_store(NULL);
+	ck_assert_uint_eq(store_next_seq(s), 6);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(test_damaged_header_refused)
+{
+	char p[4096];
+	struct store *s = open_store(NULL);
+	struct store_config cfg = test_config();
+
+	store_free(s);
+	snprintf(p, sizeof(p), "%s/current", dir);
+	int fd = open(p, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "garbage\n", 8), 8);
+	close(fd);
+	s = NULL;
+	ck_assert_int_eq(store_open(&cfg, &fsops_syscall, &s), -EBADMSG);
+	ck_assert_ptr_null(s);
+}
+END_TEST
+
+/* Finding 3: a torn tail that cannot be quarantined for lack of space
+ * does not stop the start: the store opens with the cut pending, current
+ * untouched and not writable, and store_repair() finishes it later. */
+START_TEST(test_full_disk_torn_tail_pending)
+{
+	struct rec rc = { .fail_what = "pwrite", .fail_errno = ENOSPC };
+	const struct fsops ops = REC_OPS(rc);
+	struct store_config cfg = test_config();
+	struct store *s = open_store(NULL);
+
+	append_records(s, 3);
+	uint64_t good = store_cur_size(s);
+	store_free(s);
+	add_torn_tail();
+	s = NULL;
+	ck_assert_int_eq(store_open(&cfg, &ops, &s), 0);
+	ck_assert(store_repair_pending(s));
+	ck_assert(!store_writable(s));
+	ck_assert_uint_eq(store_next_seq(s), 4);
+	ck_assert_int_eq(file_size("current"), (off_t)good + 24);
+	ck_assert_int_eq(store_repair(s), -ENOSPC); /* still full */
+	store_set_fsops(s, &fsops_syscall);	    /* space freed */
+	ck_assert_int_eq(store_repair(s), 0);
+	ck_assert(!store_repair_pending(s));
+	ck_assert(store_writable(s));
+	ck_assert_int_eq(file_size("current"), (off_t)good);
+	ck_assert_uint_eq(status_of(s).quarantined_bytes, 24);
+	ck_assert_uint_eq(read_watermark(), 3);
+	store_free(s);
+}
+END_TEST
+
+/* Finding 3: retention runs before the quarantine copy, so the space it
+ * frees is there for it (here: the write fails until a segment went). */
+START_TEST(test_retention_before_quarantine)
+{
+	struct rec rc = { .fail_what = "pwrite", .fail_errno = ENOSPC, .free_after_unlinks = 1 };
+	const struct fsops ops = REC_OPS(rc);
+	struct store_config cfg = test_config();
+	struct store *s = store_with_segments(3);
+
+	append_records(s, 2);
+	store_free(s);
+	add_torn_tail();
+	cfg.retention.max_segments = 1;
+	s = NULL;
+	ck_assert_int_eq(store_open(&cfg, &ops, &s), 0);
+	ck_assert(!store_repair_pending(s));
+	ck_assert_uint_eq(n_sealed(s), 1);
+	ck_assert_uint_eq(status_of(s).quarantined_bytes, 24);
+	ck_assert_uint_eq(store_next_seq(s), 12);
+	store_free(s);
+}
+END_TEST
+
+/* No current (a crash between seal steps) on a full disk: it is created
+ * once there is space, and the seqs go on after the sealed ones. */
+START_TEST(test_full_disk_missing_current_pending)
+{
+	char p[4096];
+	struct rec rc = { .fail_what = "openat .tmp.current", .fail_errno = ENOSPC };
+	const struct fsops ops = REC_OPS(rc);
+	struct store_config cfg = test_config();
+	struct store *s = store_with_segments(2);
+
+	store_free(s);
+	snprintf(p, sizeof(p), "%s/current", dir);
+	ck_assert_int_eq(unlink(p), 0);
+	s = NULL;
+	ck_assert_int_eq(store_open(&cfg, &ops, &s), 0);
+	ck_assert(store_repair_pending(s));
+	ck_assert(!exists("current"));
+	store_set_fsops(s, &fsops_syscall);
+	ck_assert_int_eq(store_repair(s), 0);
+	ck_assert(store_writable(s));
+	ck_assert_uint_eq(store_cur_first_seq(s), 7);
+	ck_assert_uint_eq(store_next_seq(s), 7);
+	store_free(s);
+}
+END_TEST
+
+/* max_age is judged by st_mtime in memory too (not by the time passed to
+ * store_seal), so a restart does not change which segments are old. */
+START_TEST(test_sealed_mtime_is_st_mtime)
+{
+	char p[4096];
+	struct stat st;
+	struct store *s = open_store(NULL);
+
+	append_records(s, 3);
+	ck_assert_int_eq(store_seal(s, 1000), 0);
+	snprintf(p, sizeof(p), "%s/00000000000000000001.log", dir);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_uint_eq(sealed(s)[0].mtime_us, (uint64_t)st.st_mtim.tv_sec * 1000000u +
+							 (uint64_t)st.st_mtim.tv_nsec / 1000u);
+	store_free(s);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -459,6 +886,17 @@ store_suite(void)
 	tcase_add_test(tc, test_retention_keep_free);
 	tcase_add_test(tc, test_segment_names);
 	tcase_add_test(tc, test_symlink_not_followed);
+	tcase_add_test(tc, test_new_dir_synced_into_parent);
+	tcase_add_test(tc, test_quarantine_dir_synced_before_use);
+	tcase_add_test(tc, test_recovery_syncs_current);
+	tcase_add_test(tc, test_watermark_written_at_open);
+	tcase_add_test(tc, test_empty_current_rebuilt);
+	tcase_add_test(tc, test_empty_current_after_watermark);
+	tcase_add_test(tc, test_damaged_header_refused);
+	tcase_add_test(tc, test_full_disk_torn_tail_pending);
+	tcase_add_test(tc, test_retention_before_quarantine);
+	tcase_add_test(tc, test_full_disk_missing_current_pending);
+	tcase_add_test(tc, test_sealed_mtime_is_st_mtime);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,6 @@
 /* A test program (not the daemon) that drives the storage engine directly:
  *
- *   engine-writer write DIR COUNT [fsync|write] [SEGMENT_SIZE]
+ *   engine-writer write DIR COUNT [fsync|write] [SEGMENT_SIZE] [BATCH_MAX]
  *	appends COUNT records through the io_uring group commit and prints
  *	"ack SEQ" each time the durable seq advances (stdout, unbuffered).
  *   engine-writer check DIR ACKED
@@ -96,7 +96,8 @@ writer_pressure(void *ud, bool stop)
 }
 
 static int
-do_write(const char *dir, uint64_t count, const char *durability, uint64_t segment_size)
+do_write(const char *dir, uint64_t count, const char *durability, uint64_t segment_size,
+	 uint64_t batch_max)
 {
 	_cleanup_(ring_freep) struct ring *ring = NULL;
 	_cleanup_(store_freep) struct store *store = NULL;
@@ -106,7 +107,7 @@ do_write(const char *dir, uint64_t count, const char *durability, uint64_t segme
 	struct engine_config ecfg = {
 		.durability = strcmp(durability, "write") == 0 ? CFG_DURABILITY_WRITE
 							       : CFG_DURABILITY_FSYNC,
-		.segment_size = segment_size, .memory_limit = 16 << 20, .batch_max = 1 << 20,
+		.segment_size = segment_size, .memory_limit = 16 << 20, .batch_max = batch_max,
 		.max_record = 65536,
 	};
 	struct engine_callbacks cb = { writer_committed, writer_pressure, NULL };
@@ -122,7 +123,7 @@ do_write(const char *dir, uint64_t count, const char *durability, uint64_t segme
 	r = store_open(&scfg, ring_fsops(ring), &store);
 	if (r < 0)
 		return 1;
-	r = engine_new(w.base, ring, store, &ecfg, &cb, &w, &w.engine);
+	r = engine_new(w.base, ring_ops(ring), store, &ecfg, &cb, &w, &w.engine);
 	if (r < 0)
 		return 1;
 	w.feed = event_new(w.base, -1, 0, writer_feedcb, &w);
@@ -197,10 +198,11 @@ main(int argc, char **argv)
 	log_set_max_level(LOG_NOTICE);
 	if (argc >= 4 && strcmp(argv[1], "write") == 0)
 		return do_write(argv[2], strtoull(argv[3], NULL, 10), argc > 4 ? argv[4] : "fsync",
-				argc > 5 ? strtoull(argv[5], NULL, 10) : 64 << 20);
+				argc > 5 ? strtoull(argv[5], NULL, 10) : 64 << 20,
+				argc > 6 ? strtoull(argv[6], NULL, 10) : 1 << 20);
 	if (argc == 4 && strcmp(argv[1], "check") == 0)
 		return do_check(argv[2], strtoull(argv[3], NULL, 10));
-	fprintf(stderr, "usage: engine-writer write DIR COUNT [fsync|write] [SEGMENT_SIZE]\n"
+	fprintf(stderr, "usage: engine-writer write DIR COUNT [fsync|write] [SEGMENT_SIZE] [BATCH_MAX]\n"
 			"       engine-writer check DIR ACKED\n");
 	return 2;
 }
