@@ -4,21 +4,28 @@
 
 passed=0
 failed=0
-_tmpdirs=()
+# test_tmpdir is called as w=$(test_tmpdir), in a subshell: the directories
+# it makes are listed in a file, so the exit trap finds them all.
+_tmplist=$(mktemp "${TMPDIR:-/tmp}/seglog-it-list.XXXXXX")
 
 trace() { echo "# $*"; }
 
 test_tmpdir() {
 	local d
 	d=$(mktemp -d "${TMPDIR:-/tmp}/seglog-it.XXXXXX")
-	_tmpdirs+=("$d")
+	echo "$d" >> "$_tmplist"
 	echo "$d"
 }
 
 _cleanup() {
-	local p
+	local p d
 	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	[ "${KEEP_TMP:-0}" = 1 ] || rm -rf "${_tmpdirs[@]}"
+	if [ "${KEEP_TMP:-0}" != 1 ]; then
+		while read -r d; do
+			[ -n "$d" ] && rm -rf "$d"
+		done < "$_tmplist"
+	fi
+	rm -f "$_tmplist"
 }
 trap _cleanup EXIT
 
