@@ -24,6 +24,8 @@
  *	syslog_dgram =                     absolute path or empty (off)
  *	syslog_stream =                    absolute path or empty (off)
  *	max_clients = 1024
+ *	max_clients_per_uid = 256          connections one uid may hold (not root), 0 = no limit
+ *	reserved_clients = 16              last slots kept for root and socket_group
  *	max_record = 64K                   size, 1 .. 1M (message bytes)
  *	client_buffer = 256K               read buffer per connection, > max_record
  *	ack_queue_max = 1M                 unsent bytes to one client before it is dropped
@@ -47,7 +49,7 @@
 #include <sys/types.h>
 
 enum {
-	CFG_N_KEYS = 26, /* keys in the table above */
+	CFG_N_KEYS = 28, /* keys in the table above */
 };
 
 enum cfg_durability {
@@ -77,6 +79,8 @@ struct cfg {
 	char *syslog_dgram; /* NULL if off */
 	char *syslog_stream;
 	uint32_t max_clients;
+	uint32_t max_clients_per_uid; /* 0: no limit */
+	uint32_t reserved_clients;    /* at most max_clients / 2 take effect */
 	uint32_t max_record;
 	uint64_t client_buffer;
 	uint64_t ack_queue_max;

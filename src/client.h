@@ -11,6 +11,9 @@ enum {
 	CLIENT_EXIT_FAILURE = 1,    /* records not acknowledged, problems found */
 	CLIENT_EXIT_USAGE = 2,
 	CLIENT_EXIT_UNAVAILABLE = 69, /* EX_UNAVAILABLE: the daemon is not there */
+	CLIENT_EXIT_TEMPFAIL = 75,    /* EX_TEMPFAIL: it is there but refused us (limits,
+				       * shutdown), closed or did not answer in time */
+	CLIENT_EXIT_PROTOCOL = 76,    /* EX_PROTOCOL: it does not speak our protocol */
 };
 
 struct client_opts {

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "client.h"
 #include "clientconn.h"
 
 enum {
@@ -148,6 +149,8 @@ clientconn_queue_hello(struct clientconn *c)
 int
 clientconn_flush(struct clientconn *c)
 {
+	if (c->write_err)
+		return c->write_err;
 	while (c->out_pos < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -156,7 +159,8 @@ clientconn_flush(struct clientconn *c)
 				continue;
 			if (errno == EAGAIN)
 				return 0;
-			return -errno;
+			c->write_err = -errno;
+			return c->write_err;
 		}
 		c->out_pos += (size_t)n;
 	}
@@ -329,10 +333,7 @@ clientconn_wait_frame(struct clientconn *c, int timeout_ms, struct clientconn_fr
 			return k;
 		if (c->in_eof)
 			return -ECONNRESET;
-		k = clientconn_flush(c);
-		if (k < 0)
-			return k;
-		if (clientconn_pending(c) > 0)
+		if (clientconn_flush(c) == 0 && clientconn_pending(c) > 0)
 			pfd.events |= POLLOUT;
 		if (deadline >= 0) {
 			int64_t now = clientconn_now_ms();
@@ -372,13 +373,15 @@ clientconn_hello(struct clientconn *c, int timeout_ms)
 	size_t n = e.text_len < CLIENTCONN_ERROR_TEXT_MAX ? e.text_len : CLIENTCONN_ERROR_TEXT_MAX;
 	memcpy(c->hello_err_text, e.text, n);
 	c->hello_err_text[n] = '\0';
-	return -EPROTO;
+	return e.code == PROTO_ERR_VERSION ? -EPROTONOSUPPORT : -EPROTO;
 }
 
 /* Connects and exchanges HELLO for a seglog subcommand.  This is where the
  * decision is made, so this is where it is said: a daemon that is not
  * there, refuses us or does not answer gets one line on stderr naming the
- * socket.  Returns -errno (the caller exits with EX_UNAVAILABLE). */
+ * socket.  A daemon that refuses a connection sends its ERROR and closes,
+ * maybe before our HELLO is written: the write then fails, and the ERROR
+ * is read all the same (clientconn_wait_frame()). */
 int
 clientconn_open(const char *path, int timeout_ms, struct clientconn **ret)
 {
@@ -393,7 +396,7 @@ clientconn_open(const char *path, int timeout_ms, struct clientconn **ret)
 		return k;
 	}
 	k = clientconn_hello(c, timeout_ms);
-	if (k == -EPROTO)
+	if (k == -EPROTO || k == -EPROTONOSUPPORT)
 		fprintf(stderr, "seglog: the daemon at %s refused the connection: %s%s%s\n", path,
 			proto_error_name(c->hello_err_code), c->hello_err_text[0] ? ": " : "",
 			c->hello_err_text);
@@ -403,10 +406,29 @@ clientconn_open(const char *path, int timeout_ms, struct clientconn **ret)
 	else if (k < 0)
 		fprintf(stderr, "seglog: no HELLO_OK from %s: %s\n", path,
 			k == -EBADMSG	   ? "unexpected reply (not seglogd?)"
-			: k == -ECONNRESET ? "the daemon closed the connection"
+			: k == -ECONNRESET ? "the daemon closed the connection without a reason"
 					   : strerror(-k));
 	if (k < 0)
 		return k;
 	*ret = TAKE_PTR(c);
 	return 0;
+}
+
+int
+clientconn_exit_status(int err)
+{
+	switch (err) {
+	case -EPROTO:
+	case -ECONNRESET:
+	case -EPIPE:
+	case -ETIMEDOUT:
+		return CLIENT_EXIT_TEMPFAIL;
+	case -EPROTONOSUPPORT:
+	case -EBADMSG:
+		return CLIENT_EXIT_PROTOCOL;
+	case -ENOMEM:
+		return CLIENT_EXIT_FAILURE;
+	default:
+		return CLIENT_EXIT_UNAVAILABLE;
+	}
 }

@@ -28,6 +28,7 @@ struct clientconn {
 	uint8_t *in; /* received bytes: in[in_pos .. in_len) */
 	size_t in_pos, in_len, in_cap;
 	bool in_eof;
+	int write_err; /* -errno of the first failed send; nothing is sent after it */
 	/* records, numbered 1, 2, ... as queued; see clientconn_take_reply() */
 	uint64_t sent;	   /* recno of the last record queued */
 	uint64_t acked;	   /* from the last ACK: every recno <= acked is resolved */
@@ -64,9 +65,20 @@ clientconn_fd(const struct clientconn *c)
 }
 
 /* clientconn_connect() and clientconn_hello() for a seglog subcommand: on
- * failure prints one line naming the socket (with a hint when the daemon is
- * not running) and returns -errno. */
+ * failure prints one line naming the socket and what happened (with a hint
+ * when the daemon is not running, the daemon's reason when it refused us)
+ * and returns -errno: that of connect(2) when there is no daemon to talk
+ * to, else -EPROTO (it refused us with an ERROR frame), -EPROTONOSUPPORT (no
+ * common version), -EBADMSG (not seglogd), -ECONNRESET (closed without a
+ * word) or -ETIMEDOUT.  clientconn_exit_status() turns it into the exit
+ * status. */
 int clientconn_open(const char *path, int timeout_ms, struct clientconn **ret);
+
+/* The seglog exit status for a failure of clientconn_open() or of an
+ * exchange after it: EX_UNAVAILABLE (69) when no daemon could be reached,
+ * EX_TEMPFAIL (75) when one is there but refused, closed or did not answer
+ * in time, EX_PROTOCOL (76) when it does not speak our protocol (client.h). */
+int clientconn_exit_status(int err);
 
 /* Sends HELLO (version 1) and waits up to timeout_ms for HELLO_OK, which
  * it keeps in c->hello.  -EPROTO if the daemon answered with an ERROR
@@ -80,7 +92,11 @@ int clientconn_queue_record(struct clientconn *c, const struct proto_record *r);
 int clientconn_queue_status_req(struct clientconn *c);
 /* Sends as much of the queue as the socket takes without blocking.
  * Returns 0 (the rest, if any, stays queued), or -EPIPE, -ECONNRESET, ...
- * when the daemon is gone (SIGPIPE is never raised: MSG_NOSIGNAL). */
+ * when the daemon stopped reading or is gone (SIGPIPE is never raised:
+ * MSG_NOSIGNAL).  After a failure nothing more is sent (the same error is
+ * returned again), but what the daemon sent before -- its last ACKs and
+ * the ERROR saying why it stopped reading -- is still to be read: read to
+ * the end of stream before reporting the failure. */
 int clientconn_flush(struct clientconn *c);
 /* shutdown(SHUT_WR): no more frames; the daemon answers what it has. */
 int clientconn_shutdown(struct clientconn *c);
@@ -120,5 +136,7 @@ clientconn_unresolved(const struct clientconn *c)
 }
 
 /* Flushes the queue and waits up to timeout_ms (-1: forever) for the next
- * frame.  -ECONNRESET at end of stream, -ETIMEDOUT, or a flush error. */
+ * frame.  A failed send does not end the wait: the daemon's reply (an ERROR
+ * saying why it stopped reading) may still come.  -ECONNRESET at end of
+ * stream, -ETIMEDOUT, or a receive error. */
 int clientconn_wait_frame(struct clientconn *c, int timeout_ms, struct clientconn_frame *ret);

@@ -80,6 +80,7 @@ struct send {
 	bool shut;	/* shutdown(SHUT_WR) done */
 	bool write_dead; /* a write failed: only reading on */
 	bool over;	/* closed, or ERROR(0): nothing more will come */
+	int write_err;	/* -errno of the send that failed, if one did */
 	char why[320];	/* why the connection ended early, if it did */
 };
 
@@ -104,7 +105,8 @@ send_usage(FILE *f)
 		"Levels: emerg alert crit err warning notice info debug, or 0-7.\n"
 		"\n"
 		"Exit status: 0 all acknowledged, 1 some records not stored, 2 usage,\n"
-		"69 the daemon is not running.\n");
+		"69 the daemon is not running, 75 it refused the connection (client\n"
+		"limits, shutting down) or did not answer, 76 it is not seglogd.\n");
 }
 
 static int
@@ -340,6 +342,19 @@ send_stop(struct send *s, bool over, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A send failed: the daemon stopped reading us (it is shutting down, or
+ * dropped us) or is gone.  Nothing more is written, but the reason is not
+ * decided yet: the daemon's last ACKs and the ERROR saying why may be in
+ * our receive queue already, or on their way, and are read until the end
+ * of stream (docs/protocol.md, "End of a connection"). */
+static void
+send_write_failed(struct send *s, int err)
+{
+	s->write_dead = true;
+	if (!s->write_err)
+		s->write_err = err;
+}
+
 /* ACKs and ERRORs: a refused record is noted by its input line; ERROR(0)
  * ends the connection (docs/protocol.md, "Errors"). */
 static void
@@ -411,11 +426,11 @@ send_loop(struct send *s)
 
 		send_fill(s);
 		if (!s->write_dead && (k = clientconn_flush(s->conn)) < 0)
-			send_stop(s, false, SEND_LOST, s->path, strerror(-k));
+			send_write_failed(s, k);
 		if (!s->shut && !s->write_dead && send_input_done(s) &&
 		    clientconn_pending(s->conn) == 0) {
 			if ((k = clientconn_shutdown(s->conn)) < 0)
-				send_stop(s, false, SEND_LOST, s->path, strerror(-k));
+				send_write_failed(s, k);
 			s->shut = true;
 		}
 		if (s->over || (s->shut && (s->no_wait ? send_received(s)
@@ -443,6 +458,9 @@ send_loop(struct send *s)
 		while (!s->over && clientconn_next_frame(s->conn, &f) > 0)
 			send_frame(s, &f);
 	}
+	/* the daemon said nothing about why our send failed */
+	if (s->write_err && !s->why[0])
+		snprintf(s->why, sizeof(s->why), SEND_LOST, s->path, strerror(-s->write_err));
 }
 
 /* The one line that says how many records were stored of how many, and
@@ -603,8 +621,9 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* no HELLO timeout: a daemon under backpressure answers late, not never */
-	if (clientconn_open(s.path, -1, &c) < 0)
-		return CLIENT_EXIT_UNAVAILABLE;
+	k = clientconn_open(s.path, -1, &c);
+	if (k < 0)
+		return clientconn_exit_status(k);
 	s.conn = c;
 	s.max_record = c->hello.max_record;
 	if (s.max_record > SEND_RECORD_MAX)

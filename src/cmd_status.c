@@ -27,7 +27,10 @@ status_usage(FILE *f)
 		   "with -o json one JSON object (all-digit values as numbers).\n"
 		   "\n"
 		   "  -o, --output FORMAT   text (default) or json\n"
-		   "  -h, --help            this text\n");
+		   "  -h, --help            this text\n"
+		   "\n"
+		   "Exit status: 0 printed, 2 usage, 69 the daemon is not running, 75 it\n"
+		   "refused the connection or did not answer, 76 it is not seglogd.\n");
 }
 
 /* Calls fn for each "key value" line of a STATUS body (the value is empty
@@ -180,10 +183,12 @@ cmd_status(const struct client_opts *o, int argc, char **argv)
 		fprintf(stderr, "seglog: status takes no arguments\n");
 		return CLIENT_EXIT_USAGE;
 	}
-	if (clientconn_open(o->socket, STATUS_TIMEOUT_MS, &c) < 0)
-		return CLIENT_EXIT_UNAVAILABLE;
-	if (status_fetch(c, &f) < 0)
-		return CLIENT_EXIT_FAILURE;
+	k = clientconn_open(o->socket, STATUS_TIMEOUT_MS, &c);
+	if (k < 0)
+		return clientconn_exit_status(k);
+	k = status_fetch(c, &f);
+	if (k < 0)
+		return clientconn_exit_status(k);
 	if (json) {
 		bool first = true;
 		status_each((const char *)f.body, f.len, status_json, &first);

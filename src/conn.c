@@ -1,7 +1,6 @@
 /* One stream connection: the native protocol (docs/protocol.md) or a
  * syslog stream (RFC 6587), with its read buffer, its pending acks and its
- * output queue.  Every limit a client controls is enforced here: frame
- * size, bytes buffered, unread acks. */
+ * output queue.  See conn.h for the host interface and the lifetime. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,47 +11,81 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cleanup.h"
+#include "conn.h"
+#include "engine.h"
 #include "log.h"
 #include "proto.h"
-#include "server.h"
+#include "ratelimit.h"
+#include "record.h"
+#include "syslogmsg.h"
 
 /* A RECORD body holds at most this much besides the message. */
 #define CONN_RECORD_OVERHEAD (PROTO_RECORD_FIXED + 12 + RECORD_TAG_MAX)
 
+enum {
+	CONN_MARKS = 64,      /* pending ack marks; more are coalesced into the last */
+	CONN_STATUS_MAX = 2048,
+};
+
+struct conn_ackmark {
+	uint64_t recno; /* records up to this one are resolved once seq is durable */
+	uint64_t seq;
+};
+
+struct conn {
+	const struct conn_host *host;
+	void *cookie;
+	enum conn_proto proto;
+	int fd;
+	struct ucred cred;
+	struct event *rev, *wev, *timer;
+	uint8_t *rbuf;
+	size_t rlen, rcap;
+	/* the output queue: whole frames, except that the first whead bytes
+	 * are the unsent rest of a frame the socket took only part of */
+	uint8_t *wbuf;
+	size_t wlen, wcap, whead;
+	uint64_t skip;	   /* bytes of a refused oversized frame still to discard */
+	uint64_t recno;	   /* records received (native) */
+	uint64_t last_seq; /* seq of this connection's newest appended record */
+	uint64_t acked_recno;
+	bool hello_done, closing, reading, eof, waiting, draining;
+	bool peer_gone; /* writes fail (EPIPE): acks are dropped, input is still read */
+	bool blocked;	/* stopped on engine backpressure with bytes buffered */
+	struct conn_ackmark *marks;
+	size_t marks_head, marks_len;
+	struct syslog_framer framer;
+};
+
 static void conn_readcb(evutil_socket_t fd, short what, void *arg);
 static void conn_writecb(evutil_socket_t fd, short what, void *arg);
 static void conn_timeoutcb(evutil_socket_t fd, short what, void *arg);
-static void conn_process(struct conn *c);
+
+uint64_t
+conn_now_us(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void
-conn_unwait(struct conn *c)
+conn_set_waiting(struct conn *c, bool on)
 {
-	struct server *srv = c->srv;
-	if (!c->waiting)
+	if (c->waiting == on)
 		return;
-	if (c->wait_prev)
-		c->wait_prev->wait_next = c->wait_next;
-	else
-		srv->waiters = c->wait_next;
-	if (c->wait_next)
-		c->wait_next->wait_prev = c->wait_prev;
-	c->wait_prev = c->wait_next = NULL;
-	c->waiting = false;
+	c->waiting = on;
+	c->host->ops->wait(c->host->ctx, c->cookie, on);
 }
 
 void
 conn_free(struct conn *c)
 {
-	struct server *srv = c->srv;
-
-	conn_unwait(c);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	srv->n_conns--;
+	if (!c)
+		return;
+	conn_set_waiting(c, false);
 	if (c->rev)
 		event_free(c->rev);
 	if (c->wev)
@@ -60,6 +93,7 @@ conn_free(struct conn *c)
 	if (c->timer)
 		event_free(c->timer);
 	safe_close(c->fd);
+	c->host->ops->gone(c->host->ctx, c->cookie);
 	free(c->rbuf);
 	free(c->wbuf);
 	free(c->marks);
@@ -67,54 +101,77 @@ conn_free(struct conn *c)
 }
 
 int
-conn_new(struct server *srv, enum listener_kind kind, int fd, struct conn **ret)
+conn_new(const struct conn_host *host, void *cookie, enum conn_proto proto, int fd,
+	 const struct ucred *cred, struct conn **ret)
 {
+	_cleanup_close_ int sfd = fd;
 	struct conn *c = calloc(1, sizeof(*c));
-	socklen_t len = sizeof(c ? c->cred : (struct ucred){ 0 });
 
-	if (!c) {
-		safe_close(fd);
+	if (!c)
 		return -ENOMEM;
-	}
-	c->srv = srv;
-	c->kind = kind;
-	c->fd = fd;
-	c->rcap = srv->cfg->client_buffer;
+	*c = (struct conn){
+		.host = host,
+		.cookie = cookie,
+		.proto = proto,
+		.fd = TAKE_FD(sfd),
+		.cred = *cred,
+		.rcap = host->cfg->client_buffer,
+		.framer = SYSLOG_FRAMER_INIT,
+	};
 	c->rbuf = malloc(c->rcap);
-	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
-	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, conn_writecb, c);
-	c->timer = evtimer_new(srv->base, conn_timeoutcb, c);
-	c->next = srv->conns;
-	if (srv->conns)
-		srv->conns->prev = c;
-	srv->conns = c;
-	srv->n_conns++;
-	if (!c->rbuf || !c->rev || !c->wev || !c->timer) {
-		conn_free(c);
+	c->rev = event_new(host->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
+	c->wev = event_new(host->base, fd, EV_WRITE | EV_PERSIST, conn_writecb, c);
+	c->timer = evtimer_new(host->base, conn_timeoutcb, c);
+	if (!c->rbuf || !c->rev || !c->wev || !c->timer || event_add(c->rev, NULL) < 0) {
+		safe_close(c->fd);
+		if (c->rev)
+			event_free(c->rev);
+		if (c->wev)
+			event_free(c->wev);
+		if (c->timer)
+			event_free(c->timer);
+		free(c->rbuf);
+		free(c);
 		return -ENOMEM;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-		int r = -errno;
-		conn_free(c);
-		return r;
-	}
-	if (kind == LISTENER_NATIVE) {
-		struct timeval tv = { (time_t)(srv->cfg->hello_timeout_us / 1000000),
-				      (suseconds_t)(srv->cfg->hello_timeout_us % 1000000) };
+	c->reading = true;
+	if (proto == CONN_NATIVE) {
+		uint64_t t = host->cfg->hello_timeout_us;
+		struct timeval tv = { (time_t)(t / 1000000), (suseconds_t)(t % 1000000) };
 		event_add(c->timer, &tv);
-	}
-	if (!srv->draining) {
-		event_add(c->rev, NULL);
-		c->reading = true;
 	}
 	*ret = c;
 	return 0;
 }
 
+/* The socket took n of the wlen queued bytes: drop them, and find where
+ * the frame now at the head of the queue starts, so that a frame is never
+ * cut by what is done to the queue later (the slow-reader drop).  Frames
+ * are walked only on a partial send, which happens when the socket is
+ * full. */
+static void
+conn_sent(struct conn *c, size_t n)
+{
+	size_t pos = c->whead; /* the first frame boundary */
+
+	if (n == c->wlen) {
+		c->wlen = c->whead = 0;
+		return;
+	}
+	while (pos < n) {
+		const uint8_t *h = c->wbuf + pos;
+		pos += 4 + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 |
+			    (size_t)h[3] << 24);
+	}
+	c->whead = pos - n;
+	memmove(c->wbuf, c->wbuf + n, c->wlen - n);
+	c->wlen -= n;
+}
+
 /* Sends what is queued; on EAGAIN waits for the socket to drain.  Never
  * frees the connection (callers may be in the middle of using it): a
  * closing connection is freed from its write callback, at the top of the
- * event loop, once its queue is out (or after a grace period). */
+ * event loop. */
 static void
 conn_flush(struct conn *c)
 {
@@ -130,17 +187,44 @@ conn_flush(struct conn *c)
 			/* the peer closed its end: no ack can be delivered any
 			 * more, but what it sent before is still read and
 			 * committed (a client may send and close at once) */
-			c->wlen = 0;
+			c->wlen = c->whead = 0;
 			c->peer_gone = true;
 			break;
 		}
-		memmove(c->wbuf, c->wbuf + n, c->wlen - (size_t)n);
-		c->wlen -= (size_t)n;
+		conn_sent(c, (size_t)n);
 	}
 	if (c->closing)
 		event_active(c->wev, EV_WRITE, 0);
 	else
 		event_del(c->wev);
+}
+
+/* The end of a closing connection whose frames are out: an orderly end of
+ * stream for the peer (SHUT_WR), and its unread bytes discarded before
+ * close(2) -- on a Unix socket closed with input unread, the peer's next
+ * read fails with ECONNRESET instead of reading end of stream (unix(7)).
+ * The read side was shut down in conn_close(), so the kernel holds no
+ * more than it held then: the loop ends at end of stream. */
+static void
+conn_finish(struct conn *c)
+{
+	uint8_t sink[4096];
+	ssize_t n;
+
+	event_del(c->wev);
+	(void)shutdown(c->fd, SHUT_WR);
+	do
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+	while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0 && errno == EAGAIN) {
+		/* not shut down for reading (not a Unix socket?): wait for
+		 * the end of stream, or the linger timer */
+		if (!c->reading && event_add(c->rev, NULL) == 0)
+			c->reading = true;
+		if (c->reading)
+			return;
+	}
+	conn_free(c);
 }
 
 static void
@@ -150,38 +234,28 @@ conn_writecb(evutil_socket_t fd, short what, void *arg)
 
 	conn_flush(c);
 	if (c->closing && c->wlen == 0)
-		conn_free(c);
+		conn_finish(c);
 }
 
 bool
-conn_flushed(const struct conn *c)
+conn_blocked(const struct conn *c)
 {
-	return c->wlen == 0 && c->marks_len == 0;
+	return !c->closing && c->blocked;
 }
 
-/* Queues bytes for the client.  A client that lets more than
- * ack_queue_max bytes pile up is not reading its acks: it is dropped so it
- * cannot hold memory (or others) hostage.  Returns false if c is gone. */
-static bool
-conn_queue(struct conn *c, const void *data, size_t n)
+bool
+conn_reading(const struct conn *c)
 {
-	uint64_t max = c->srv->cfg->ack_queue_max;
+	return c->reading;
+}
 
-	if (c->peer_gone)
-		return true; /* nobody to tell */
-	if (c->wlen + n > max && !c->closing) {
-		c->srv->st.slow_readers++;
-		log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
-			    "unread (ack_queue_max = %llu)",
-			    (int)c->cred.pid, c->cred.uid, c->wlen, (unsigned long long)max);
-		/* the unread acks are dropped; the reason goes in their place */
-		c->wlen = 0;
-		conn_send_error(c, 0, PROTO_ERR_SLOW_READER,
-				"acknowledgements left unread beyond ack_queue_max");
-		return false;
-	}
-	if (c->closing && c->wlen + n > max)
-		return false;
+static void conn_error(struct conn *c, uint64_t recno, uint16_t code, const char *text);
+
+/* Appends n bytes to the output queue, growing it.  False (and the
+ * connection closing) without memory. */
+static bool
+conn_append(struct conn *c, const void *data, size_t n)
+{
 	if (c->wlen + n > c->wcap) {
 		size_t ncap = c->wcap ? c->wcap : 256;
 		while (ncap < c->wlen + n)
@@ -199,75 +273,115 @@ conn_queue(struct conn *c, const void *data, size_t n)
 	return true;
 }
 
-/* Closes after telling the client why (for native clients the ERROR frame
- * has been queued by the caller). */
+/* Queues one whole frame for the client.  A client that lets more than
+ * ack_queue_max bytes pile up is not reading its replies: it is dropped
+ * (with ERROR(0, slow-reader) in place of the unsent replies, after the
+ * rest of a frame the socket already took part of), so it cannot hold
+ * memory or the daemon hostage.  Returns false if nothing more is to be
+ * queued (the connection is closing). */
+static bool
+conn_queue(struct conn *c, const void *data, size_t n)
+{
+	static const char text[] = "acknowledgements left unread beyond ack_queue_max";
+	uint8_t err[PROTO_FRAME_HEADER + PROTO_ERROR_FIXED + sizeof(text)];
+	uint64_t max = c->host->cfg->ack_queue_max;
+
+	if (c->peer_gone)
+		return true; /* nobody to tell */
+	if (c->wlen + n <= max)
+		return conn_append(c, data, n);
+	if (c->closing)
+		return false;
+	c->host->stats->slow_readers++;
+	log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
+		    "unread (ack_queue_max = %llu)",
+		    (int)c->cred.pid, c->cred.uid, c->wlen, (unsigned long long)max);
+	c->wlen = c->whead;
+	if (conn_append(c, err, proto_put_error(err, 0, PROTO_ERR_SLOW_READER, text,
+						sizeof(text) - 1)))
+		conn_close(c, "slow reader");
+	return false;
+}
+
 void
 conn_close(struct conn *c, const char *why)
 {
-	struct timeval grace = { 5, 0 };
+	struct timeval linger = { CONN_LINGER_SEC, 0 };
 
 	if (c->closing)
 		return;
 	if (why)
 		log_debug("Closing connection of pid %d: %s", (int)c->cred.pid, why);
 	c->closing = true;
-	conn_unwait(c);
-	event_del(c->rev);
-	c->reading = false;
-	shutdown(c->fd, SHUT_RD);
-	event_add(c->timer, &grace); /* a peer that never reads cannot keep us */
+	conn_set_waiting(c, false);
+	conn_pause(c);
+	(void)shutdown(c->fd, SHUT_RD);
+	event_add(c->timer, &linger); /* a peer that never reads cannot keep us */
 	conn_flush(c);
 }
 
-void
-conn_send_error(struct conn *c, uint64_t recno, uint16_t code, const char *text)
+/* ERROR(recno, code, text); for recno 0 the connection then closes. */
+static void
+conn_error(struct conn *c, uint64_t recno, uint16_t code, const char *text)
 {
-	uint8_t buf[PROTO_FRAME_HEADER + 10 + 256];
+	uint8_t buf[PROTO_FRAME_HEADER + PROTO_ERROR_FIXED + 256];
 	size_t tl = strlen(text);
+
 	if (tl > 256)
 		tl = 256;
-	size_t n = proto_put_error(buf, recno, code, text, tl);
-	if (conn_queue(c, buf, n) && recno == 0)
+	if (conn_queue(c, buf, proto_put_error(buf, recno, code, text, tl)) && recno == 0)
 		conn_close(c, text);
 }
 
-/* Records from this read are resolved once seq is durable. */
+void
+conn_end(struct conn *c, uint16_t code, const char *text)
+{
+	if (c->closing)
+		return;
+	if (c->proto == CONN_NATIVE && c->hello_done)
+		conn_error(c, 0, code, text);
+	else
+		conn_close(c, text);
+}
+
+/* A native client that asked for it, with every ack owed sent: close. */
+static void
+conn_maybe_done(struct conn *c)
+{
+	if (c->eof && !c->closing && !c->blocked && c->marks_len == 0)
+		conn_close(c, "end of stream");
+}
+
+/* Records from this read are resolved once seq is durable: a mark per
+ * read, coalesced while the seq does not change or the marks are full. */
 static void
 conn_push_mark(struct conn *c)
 {
-	struct ackmark *m;
+	struct conn_ackmark *m;
 
 	if (c->marks_len > 0) {
-		m = &c->marks[(c->marks_head + c->marks_len - 1) % c->marks_cap];
-		if (m->seq == c->last_seq || c->marks_len == c->marks_cap) {
-			m->recno = c->recno; /* coalesce */
+		m = &c->marks[(c->marks_head + c->marks_len - 1) % CONN_MARKS];
+		if (m->seq == c->last_seq || c->marks_len == CONN_MARKS) {
+			m->recno = c->recno;
 			m->seq = c->last_seq;
 			return;
 		}
 	} else if (c->recno == c->acked_recno) {
 		return;
 	}
-	if (c->marks_cap == 0) {
-		c->marks = malloc(64 * sizeof(*c->marks));
-		if (!c->marks)
+	if (!c->marks) {
+		c->marks = malloc(CONN_MARKS * sizeof(*c->marks));
+		if (!c->marks) {
+			conn_close(c, "out of memory");
 			return;
-		c->marks_cap = 64;
+		}
 	}
-	m = &c->marks[(c->marks_head + c->marks_len) % c->marks_cap];
-	m->recno = c->recno;
-	m->seq = c->last_seq;
+	c->marks[(c->marks_head + c->marks_len) % CONN_MARKS] =
+		(struct conn_ackmark){ .recno = c->recno, .seq = c->last_seq };
 	c->marks_len++;
-	if (!c->waiting) {
-		struct server *srv = c->srv;
-		c->wait_next = srv->waiters;
-		if (srv->waiters)
-			srv->waiters->wait_prev = c;
-		srv->waiters = c;
-		c->waiting = true;
-	}
+	conn_set_waiting(c, true);
 }
 
-/* Sends one cumulative ACK for every mark now durable. */
 void
 conn_ack(struct conn *c, uint64_t durable_seq)
 {
@@ -276,53 +390,49 @@ conn_ack(struct conn *c, uint64_t durable_seq)
 	bool any = false;
 
 	while (c->marks_len > 0) {
-		struct ackmark *m = &c->marks[c->marks_head];
+		struct conn_ackmark *m = &c->marks[c->marks_head];
 		if (m->seq > durable_seq)
 			break;
-		a.recno = m->recno;
-		a.seq = m->seq;
+		a = (struct proto_ack){ .recno = m->recno, .seq = m->seq };
 		any = true;
-		c->marks_head = (c->marks_head + 1) % c->marks_cap;
+		c->marks_head = (c->marks_head + 1) % CONN_MARKS;
 		c->marks_len--;
 	}
 	if (c->marks_len == 0)
-		conn_unwait(c);
-	if (!any)
-		return;
-	c->acked_recno = a.recno;
-	if (conn_queue(c, buf, proto_put_ack(buf, &a)))
-		conn_flush(c);
-	if (c->eof && c->marks_len == 0 && !c->closing)
-		conn_close(c, "end of stream");
+		conn_set_waiting(c, false);
+	if (any) {
+		c->acked_recno = a.recno;
+		if (conn_queue(c, buf, proto_put_ack(buf, &a)))
+			conn_flush(c);
+	}
+	conn_maybe_done(c);
 }
 
 static void
 conn_hello(struct conn *c, const uint8_t *body, size_t len)
 {
-	struct cfg *cfg = c->srv->cfg;
-	struct proto_hello h;
-	struct store_status ss = { 0 };
+	const struct cfg *cfg = c->host->cfg;
 	uint8_t buf[PROTO_HELLO_OK_LEN];
+	struct proto_hello h;
 
 	if (c->hello_done || proto_parse_hello(body, len, &h) < 0) {
-		conn_send_error(c, 0, PROTO_ERR_MALFORMED, "malformed or repeated HELLO");
+		c->host->stats->malformed++;
+		conn_error(c, 0, PROTO_ERR_MALFORMED, "malformed or repeated HELLO");
 		return;
 	}
 	if (h.min_version > PROTO_VERSION || h.max_version < PROTO_VERSION) {
-		conn_send_error(c, 0, PROTO_ERR_VERSION, "no common protocol version (server: 1)");
+		conn_error(c, 0, PROTO_ERR_VERSION, "no common protocol version (server: 1)");
 		return;
 	}
 	c->hello_done = true;
 	event_del(c->timer);
-	if (c->srv->store)
-		store_get_status(c->srv->store, &ss);
 	struct proto_hello_ok ok = {
 		.version = PROTO_VERSION,
 		.durability = cfg->durability == CFG_DURABILITY_FSYNC ? PROTO_DURABILITY_FSYNC
 								      : PROTO_DURABILITY_WRITE,
 		.max_record = cfg->max_record,
 		.max_tag = RECORD_TAG_MAX,
-		.next_seq = ss.next_seq,
+		.next_seq = c->host->ops->next_seq(c->host->ctx),
 	};
 	conn_queue(c, buf, proto_put_hello_ok(buf, &ok));
 }
@@ -330,41 +440,41 @@ conn_hello(struct conn *c, const uint8_t *body, size_t len)
 static void
 conn_status(struct conn *c)
 {
-	char body[2048];
-	uint8_t hdr[PROTO_FRAME_HEADER];
-	size_t n = server_status(c->srv, body, sizeof(body));
+	uint8_t frame[PROTO_FRAME_HEADER + CONN_STATUS_MAX];
+	size_t n = c->host->ops->status(c->host->ctx, (char *)frame + PROTO_FRAME_HEADER,
+					CONN_STATUS_MAX);
 
-	if (conn_queue(c, hdr, proto_put_status_header(hdr, (uint32_t)n)))
-		conn_queue(c, body, n);
+	proto_put_status_header(frame, (uint32_t)n);
+	conn_queue(c, frame, PROTO_FRAME_HEADER + n);
 }
 
 /* Handles one RECORD.  Returns -ENOBUFS (nothing consumed, nothing
  * counted) when the engine is full, 0 otherwise. */
 static int
-conn_record(struct conn *c, const uint8_t *body, size_t len, uint64_t now_us)
+conn_record(struct conn *c, const uint8_t *body, size_t len, uint64_t now_us, uint64_t mono_us)
 {
-	struct server *srv = c->srv;
+	const struct conn_host *host = c->host;
 	struct proto_record pr;
 	struct record r;
-	int k;
 
-	if (!engine_can_accept(srv->engine))
+	if (!engine_can_accept(host->engine))
 		return -ENOBUFS;
 	c->recno++;
 	if (proto_parse_record(body, len, &pr) < 0) {
-		srv->st.refused++;
-		conn_send_error(c, c->recno, PROTO_ERR_INVALID, "record does not parse");
+		host->stats->refused++;
+		conn_error(c, c->recno, PROTO_ERR_INVALID, "record does not parse");
 		return 0;
 	}
-	if (pr.msg_len > srv->cfg->max_record) {
-		srv->st.refused++;
-		conn_send_error(c, c->recno, PROTO_ERR_TOO_LARGE, "record larger than max_record");
+	if (pr.msg_len > host->cfg->max_record) {
+		host->stats->refused++;
+		conn_error(c, c->recno, PROTO_ERR_TOO_LARGE, "record larger than max_record");
 		return 0;
 	}
-	if (!ratelimit_allow(srv->rl, c->cred.uid, now_us)) {
-		srv->st.refused++;
-		conn_send_error(c, c->recno, PROTO_ERR_RATE_LIMITED,
-				"rate limit for this uid exceeded (rate_limit_burst)");
+	if (!ratelimit_allow(host->rl, c->cred.uid, mono_us)) {
+		host->stats->refused++;
+		host->stats->rate_limited++;
+		conn_error(c, c->recno, PROTO_ERR_RATE_LIMITED,
+			   "rate limit for this uid exceeded (rate_limit_burst)");
 		return 0;
 	}
 	r = (struct record){
@@ -382,33 +492,34 @@ conn_record(struct conn *c, const uint8_t *body, size_t len, uint64_t now_us)
 							   : RECORD_NO_CLAIMED_PID,
 		.claimed_time_us = (pr.flags & PROTO_REC_CTIME) ? pr.claimed_time_us : 0,
 	};
-	k = engine_append(srv->engine, &r);
-	if (k < 0) {
-		srv->st.refused++;
-		conn_send_error(c, c->recno, PROTO_ERR_STORAGE, "record could not be queued");
+	if (engine_append(host->engine, &r) < 0) {
+		host->stats->refused++;
+		conn_error(c, c->recno, PROTO_ERR_STORAGE, "record could not be queued");
 		return 0;
 	}
 	c->last_seq = r.seq;
-	srv->st.received++;
+	host->stats->received++;
 	return 0;
 }
 
-/* Discards the rest of a refused oversized frame. */
-static size_t
-conn_skip(struct conn *c, size_t pos)
+/* A framing error: ERROR(0, malformed), and this connection alone ends. */
+static void
+conn_malformed(struct conn *c, const char *why)
 {
-	size_t n = c->rlen - pos;
-	if (n > c->skip)
-		n = (size_t)c->skip;
-	c->skip -= n;
-	return pos + n;
+	c->host->stats->malformed++;
+	conn_error(c, 0, PROTO_ERR_MALFORMED, why);
 }
 
 /* Parses as many native frames as the buffer holds.  Returns the bytes
- * consumed; stops early (leaving the rest buffered) on backpressure. */
+ * consumed; stops early (leaving the rest buffered, c->blocked set) at a
+ * record the engine cannot take.  A frame too large to be a record is
+ * refused and skipped as it arrives whether or not the engine is full: it
+ * needs no room there, and waiting for room would leave a stream that only
+ * the skip can drain. */
 static size_t
-conn_native(struct conn *c, uint64_t now_us)
+conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 {
+	const struct cfg *cfg = c->host->cfg;
 	size_t pos = 0;
 
 	while (pos < c->rlen && !c->closing) {
@@ -417,36 +528,33 @@ conn_native(struct conn *c, uint64_t now_us)
 		int k;
 
 		if (c->skip) {
-			pos = conn_skip(c, pos);
+			size_t n = c->rlen - pos < c->skip ? c->rlen - pos : (size_t)c->skip;
+			c->skip -= n;
+			pos += n;
 			continue;
 		}
 		k = proto_frame_header(c->rbuf + pos, c->rlen - pos, &type, &blen);
 		if (k == 0)
 			break;
 		if (k < 0) {
-			c->srv->st.malformed++;
-			conn_send_error(c, 0, PROTO_ERR_MALFORMED, "bad frame length");
+			conn_malformed(c, "bad frame length");
 			break;
 		}
 		if (!c->hello_done && type != PROTO_HELLO) {
-			c->srv->st.malformed++;
-			conn_send_error(c, 0, PROTO_ERR_MALFORMED, "expected HELLO first");
+			conn_malformed(c, "expected HELLO first");
 			break;
 		}
-		if (type == PROTO_RECORD && blen > c->srv->cfg->max_record + CONN_RECORD_OVERHEAD) {
-			if (!engine_can_accept(c->srv->engine))
-				break;
+		if (type == PROTO_RECORD && blen > cfg->max_record + CONN_RECORD_OVERHEAD) {
 			c->recno++;
-			c->srv->st.refused++;
-			conn_send_error(c, c->recno, PROTO_ERR_TOO_LARGE,
-					"record larger than max_record");
+			c->host->stats->refused++;
+			conn_error(c, c->recno, PROTO_ERR_TOO_LARGE,
+				   "record larger than max_record");
 			c->skip = blen;
 			pos += PROTO_FRAME_HEADER;
 			continue;
 		}
 		if ((size_t)blen + PROTO_FRAME_HEADER > c->rcap) {
-			c->srv->st.malformed++;
-			conn_send_error(c, 0, PROTO_ERR_MALFORMED, "frame larger than client_buffer");
+			conn_malformed(c, "frame larger than client_buffer");
 			break;
 		}
 		if (c->rlen - pos < (size_t)blen + PROTO_FRAME_HEADER)
@@ -457,7 +565,7 @@ conn_native(struct conn *c, uint64_t now_us)
 			conn_hello(c, body, blen);
 			break;
 		case PROTO_RECORD:
-			if (conn_record(c, body, blen, now_us) == -ENOBUFS) {
+			if (conn_record(c, body, blen, now_us, mono_us) == -ENOBUFS) {
 				c->blocked = true;
 				return pos;
 			}
@@ -466,8 +574,7 @@ conn_native(struct conn *c, uint64_t now_us)
 			conn_status(c);
 			break;
 		default:
-			c->srv->st.malformed++;
-			conn_send_error(c, 0, PROTO_ERR_MALFORMED, "unknown frame type");
+			conn_malformed(c, "unknown frame type");
 			break;
 		}
 		pos += (size_t)blen + PROTO_FRAME_HEADER;
@@ -477,8 +584,9 @@ conn_native(struct conn *c, uint64_t now_us)
 
 /* Syslog over a stream (RFC 6587): messages, no acknowledgements. */
 static size_t
-conn_syslog(struct conn *c, uint64_t now_us)
+conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us)
 {
+	const struct conn_host *host = c->host;
 	size_t pos = 0;
 
 	while (pos < c->rlen) {
@@ -486,23 +594,23 @@ conn_syslog(struct conn *c, uint64_t now_us)
 		size_t mlen = 0, used = 0;
 		int k;
 
-		if (!engine_can_accept(c->srv->engine)) {
+		if (!engine_can_accept(host->engine)) {
 			c->blocked = true;
 			break;
 		}
 		k = syslog_frame_next(&c->framer, (const char *)c->rbuf + pos, c->rlen - pos,
-				      c->srv->cfg->max_record, &msg, &mlen, &used);
+				      host->cfg->max_record, &msg, &mlen, &used);
 		if (k == 0 && used == 0)
 			break;
 		if (k == -EMSGSIZE) {
-			c->srv->st.dropped_oversize++;
+			host->ops->syslog_oversize(host->ctx);
 		} else if (k == -EBADMSG) {
 			log_warning("Closing syslog stream of pid %d: bad octet count",
 				    (int)c->cred.pid);
 			conn_close(c, "bad octet count");
 			return c->rlen;
 		} else if (k > 0) {
-			syslogsrv_append(c->srv, msg, mlen, &c->cred, now_us);
+			host->ops->syslog(host->ctx, msg, mlen, &c->cred, now_us, mono_us);
 		}
 		if (used == 0)
 			break;
@@ -511,37 +619,46 @@ conn_syslog(struct conn *c, uint64_t now_us)
 	return pos;
 }
 
+/* Handles what the read buffer holds, then answers: one ACK for what is
+ * already durable, and the replies queued on the way. */
 static void
 conn_process(struct conn *c)
 {
+	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
 	size_t used;
-	uint64_t now = store_now_us();
 
 	c->blocked = false;
-	used = c->kind == LISTENER_NATIVE ? conn_native(c, now) : conn_syslog(c, now);
+	used = c->proto == CONN_NATIVE ? conn_native(c, now, mono) : conn_syslog(c, now, mono);
 	if (c->closing)
 		return;
 	if (used > 0) {
 		memmove(c->rbuf, c->rbuf + used, c->rlen - used);
 		c->rlen -= used;
 	}
-	if (c->kind == LISTENER_NATIVE) {
+	if (c->proto == CONN_NATIVE) {
 		conn_push_mark(c);
-		conn_ack(c, engine_durable_seq(c->srv->engine));
+		conn_ack(c, engine_durable_seq(c->host->engine));
 		if (c->wlen && !c->closing)
 			conn_flush(c);
+	} else if (c->eof && !c->blocked) {
+		conn_close(c, "end of stream");
 	}
 }
 
 /* Reads what the socket has (up to the free buffer space) and processes
  * it.  With the engine full, the connection stops reading until resumed;
- * the kernel's socket buffer then pushes back on the client. */
+ * the kernel's socket buffer then pushes back on the client.  A closing
+ * connection that waits for the peer's end of stream only discards. */
 static void
 conn_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 	ssize_t n;
 
+	if (c->closing) {
+		conn_finish(c);
+		return;
+	}
 	if (c->rlen == c->rcap) {
 		conn_process(c);
 		if (!c->closing && c->blocked)
@@ -552,13 +669,13 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		/* EOF (or a half-close): what was fully received is processed,
+		/* end of stream (or a read error): what was fully received is
+		 * processed -- after backpressure, if it meets a full engine --
 		 * and the acks still owed are sent before closing */
-		conn_process(c);
 		conn_pause(c);
 		c->eof = true;
-		if (!c->closing && conn_flushed(c))
-			conn_close(c, n == 0 ? "end of stream" : "read error");
+		conn_process(c);
+		conn_maybe_done(c);
 		return;
 	}
 	c->rlen += (size_t)n;
@@ -575,7 +692,7 @@ conn_timeoutcb(evutil_socket_t fd, short what, void *arg)
 	if (c->closing)
 		conn_free(c);
 	else
-		conn_send_error(c, 0, PROTO_ERR_MALFORMED, "no HELLO within hello_timeout");
+		conn_malformed(c, "no HELLO within hello_timeout");
 }
 
 void
@@ -587,42 +704,43 @@ conn_pause(struct conn *c)
 	}
 }
 
-/* Resumes reading; bytes left buffered on backpressure are processed
- * first. */
 void
 conn_resume(struct conn *c)
 {
 	if (c->closing)
 		return;
-	if (c->rlen > 0) {
+	if (c->rlen > 0 || c->eof) {
 		conn_process(c);
 		if (c->closing || c->blocked)
 			return;
+		conn_maybe_done(c);
 	}
-	if (!c->reading && !c->srv->draining && !c->eof) {
+	if (!c->reading && !c->draining && !c->eof && !c->closing) {
 		event_add(c->rev, NULL);
 		c->reading = true;
 	}
 }
 
-/* At shutdown: takes what the kernel already holds for us, and processes
- * every complete frame (records sent before SIGTERM are committed). */
 void
 conn_drain_input(struct conn *c)
 {
+	if (c->closing)
+		return;
 	conn_pause(c);
+	if (!c->draining) {
+		c->draining = true;
+		(void)shutdown(c->fd, SHUT_RD);
+	}
 	for (;;) {
-		ssize_t n;
-		if (c->closing)
-			return;
+		ssize_t n = 1;
+		size_t before;
+
 		if (c->rlen < c->rcap) {
 			n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
 			if (n > 0)
 				c->rlen += (size_t)n;
-		} else {
-			n = 1;
 		}
-		size_t before = c->rlen;
+		before = c->rlen;
 		conn_process(c);
 		if (c->closing || c->blocked || n <= 0 || c->rlen == before)
 			return;

@@ -61,7 +61,7 @@ enum proto_error_code {
 	PROTO_ERR_RATE_LIMITED = 3,
 	PROTO_ERR_INVALID = 4,	   /* record body does not parse */
 	PROTO_ERR_VERSION = 5,	   /* no common version: the connection closes */
-	PROTO_ERR_TOO_MANY_CLIENTS = 6,
+	PROTO_ERR_TOO_MANY_CLIENTS = 6, /* a connection limit refuses it: closes */
 	PROTO_ERR_SHUTDOWN = 7,
 	PROTO_ERR_SLOW_READER = 8, /* acks not read: the connection closes */
 	PROTO_ERR_STORAGE = 9,	   /* the daemon cannot write (disk full, I/O error) */

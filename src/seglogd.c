@@ -138,7 +138,7 @@ static void
 daemon_drained(struct server *srv)
 {
 	/* a moment for the final frames to leave */
-	event_base_loopexit(srv->base, &(struct timeval){ 0, 50000 });
+	event_base_loopexit(server_base(srv), &(struct timeval){ 0, 50000 });
 }
 
 /* Shutdown did not finish in time: leave the loop; daemon_done() then
@@ -175,7 +175,7 @@ daemon_termcb(evutil_socket_t sig, short what, void *arg)
 	struct timeval tv = { (time_t)(d->cfg.shutdown_timeout_us / 1000000),
 			      (suseconds_t)(d->cfg.shutdown_timeout_us % 1000000) };
 
-	if (d->server->draining)
+	if (server_draining(d->server))
 		return;
 	log_info("Received %s: draining (committing and acknowledging what was received)",
 		 strsignal((int)sig));
@@ -269,7 +269,7 @@ daemon_statuscb(evutil_socket_t fd, short what, void *arg)
 	else
 		notify_printf("STATUS=%.0f records/s, seq %llu, segment %llu, %u clients", rate,
 			      (unsigned long long)engine_durable_seq(d->engine),
-			      (unsigned long long)ss.segment_first_seq, d->server->n_conns);
+			      (unsigned long long)ss.segment_first_seq, server_clients(d->server));
 }
 
 static int
@@ -375,7 +375,7 @@ daemon_run(struct daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the commit engine: %m");
 	server_attach_engine(d->server, d->engine, d->store);
-	d->server->drained = daemon_drained;
+	server_on_drained(d->server, daemon_drained);
 	r = server_listen(d->server);
 	if (r < 0)
 		return r;

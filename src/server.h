@@ -1,10 +1,13 @@
-/* seglogd's socket side: listeners, connections, acknowledgements,
- * limits and backpressure.  Data flows one way: socket → frame parser →
- * record → engine; the engine's committed() callback comes back as acks.
+/* seglogd's socket side: listeners, admission, acknowledgements,
+ * backpressure, the drain and the status.  Data flows one way: socket →
+ * frame parser → record → engine; the engine's committed() callback comes
+ * back as acks.
  *
- * server.c   listeners, accept, pause/resume, drain, status, suppression
- * conn.c     one stream connection: native protocol or syslog stream
- * syslogsrv.c  the syslog datagram socket */
+ * server.c     listeners, accept and its limits, the connection and waiter
+ *              lists, pause/resume, drain, status
+ * syslogsrv.c  the syslog datagram socket, syslog messages from streams, and
+ *              the records that report suppressed syslog messages
+ * conn.c       one stream connection (conn.h; it does not know this file) */
 #pragma once
 
 #include <stdbool.h>
@@ -14,13 +17,15 @@
 
 #include "cfg.h"
 #include "cleanup.h"
+#include "conn.h"
 #include "engine.h"
 #include "ratelimit.h"
-#include "syslogmsg.h"
 
 struct event;
 struct event_base;
 struct server;
+struct server_client; /* server.c: one accepted connection */
+struct server_uid;    /* server.c: connections per uid */
 
 enum listener_kind {
 	LISTENER_NATIVE,
@@ -40,62 +45,42 @@ struct listener {
 	struct event *backoff_ev; /* EMFILE: retry accept in a second */
 };
 
-struct ackmark {
-	uint64_t recno; /* records up to this one are resolved once seq is durable */
-	uint64_t seq;
-};
-
-struct conn {
-	struct server *srv;
-	struct conn *prev, *next;		/* all connections */
-	struct conn *wait_prev, *wait_next;	/* waiting for acks */
-	bool waiting;
-	enum listener_kind kind;
-	int fd;
-	struct ucred cred;
-	struct event *rev, *wev, *timer;
-	uint8_t *rbuf;
-	size_t rlen, rcap;
-	uint8_t *wbuf;
-	size_t wlen, wcap;
-	uint64_t skip;	     /* bytes of a refused oversized frame still to discard */
-	uint64_t recno;	     /* records received (native) */
-	uint64_t last_seq;   /* seq of this connection's newest appended record */
-	uint64_t acked_recno;
-	bool hello_done, closing, reading, eof;
-	bool peer_gone; /* writes fail (EPIPE): acks are dropped, input is still read */
-	bool blocked;	     /* stopped on engine backpressure with bytes buffered */
-	struct ackmark *marks;
-	size_t marks_head, marks_len, marks_cap;
-	struct syslog_framer framer;
-};
-
 struct server_stats {
-	uint64_t received;	/* records accepted into the engine */
-	uint64_t refused;	/* per-record errors sent */
-	uint64_t malformed;	/* connections closed for framing */
 	uint64_t dgrams;
-	uint64_t dropped_oversize; /* syslog messages too large */
-	uint64_t connections;	/* accepted since start */
-	uint64_t slow_readers;
-	uint64_t rejected_clients;
+	uint64_t syslog_received;  /* syslog messages (datagram and stream) stored */
+	uint64_t dropped_oversize; /* syslog messages too large, not yet reported */
+	uint64_t connections;	   /* accepted since start */
+	uint64_t rejected_clients; /* refused at accept (limits, shutdown) */
 };
 
+/* Written by server.c and syslogsrv.c only.  seglogd.c still reads base,
+ * n_conns and draining and sets drained directly; it is to use
+ * server_on_drained(), server_clients() and server_draining() instead, after
+ * which this struct can move into server.c. */
 struct server {
 	struct event_base *base;
 	struct engine *engine;
 	struct store *store;
 	struct cfg *cfg;
-	struct ratelimit *rl;
+	struct ratelimit *rl_native; /* native records, refused with ERROR(N) */
+	struct ratelimit *rl_syslog; /* syslog messages, counted as suppressed */
 	struct listener listeners[_LISTENER_MAX];
-	struct conn *conns;
-	struct conn *waiters;
+	struct conn_host host; /* what every connection uses of us */
+	struct conn_stats cst; /* the connections' counters (conn.c writes them) */
+	struct server_client *clients;
+	struct server_client *waiters; /* clients owed acks */
+	struct server_uid *uids;       /* sorted by uid */
+	size_t n_uids, cap_uids;
+	uid_t euid;		       /* our own: trusted like root */
+	gid_t trusted_gid;	       /* socket_group's, if have_trusted_gid */
+	bool have_trusted_gid;
 	uint32_t n_conns;
-	bool paused;   /* engine backpressure */
+	bool paused; /* engine backpressure */
 	bool draining;
 	int storage_error;
-	uint64_t start_us;
+	uint64_t start_mono_us;
 	struct event *suppress_ev;
+	struct event *drain_ev; /* re-checks the drain from the loop */
 	struct server_stats st;
 	uint8_t *dgram_buf;
 	size_t dgram_cap;
@@ -111,8 +96,14 @@ void server_attach_engine(struct server *srv, struct engine *engine, struct stor
 /* After SIGHUP: limits and rate limits from the new cfg (already swapped in). */
 void server_reconfigure(struct server *srv);
 /* SIGTERM: stop accepting and reading, commit and ack what was received,
- * then call srv->drained. */
+ * then call the drained callback. */
 void server_drain(struct server *srv);
+/* The callback server_drain() ends with (once). */
+void server_on_drained(struct server *srv, void (*cb)(struct server *srv));
+bool server_draining(const struct server *srv);
+/* Connections open now. */
+uint32_t server_clients(const struct server *srv);
+struct event_base *server_base(const struct server *srv);
 /* The status text: "key value\n" lines into buf; returns the length. */
 size_t server_status(struct server *srv, char *buf, size_t cap);
 
@@ -121,20 +112,11 @@ void server_committed(void *userdata, uint64_t durable_seq);
 void server_pressure(void *userdata, bool stop);
 void server_storage_error(void *userdata, int err);
 
-/* conn.c */
-int conn_new(struct server *srv, enum listener_kind kind, int fd, struct conn **ret);
-void conn_close(struct conn *c, const char *why);
-/* Frees at once (teardown only; elsewhere conn_close). */
-void conn_free(struct conn *c);
-void conn_resume(struct conn *c);
-void conn_pause(struct conn *c);
-void conn_ack(struct conn *c, uint64_t durable_seq);
-void conn_send_error(struct conn *c, uint64_t recno, uint16_t code, const char *text);
-void conn_drain_input(struct conn *c);
-bool conn_flushed(const struct conn *c);
-
 /* syslogsrv.c */
 void syslogsrv_readcb(int fd, short what, void *arg);
-/* Appends one syslog message as a record; counts refusals. */
+/* The once-a-second timer: suppression and oversize reports (arg: srv). */
+void syslogsrv_reportcb(int fd, short what, void *arg);
+/* Appends one syslog message as a record (received at now_us realtime,
+ * mono_us monotonic), subject to the syslog rate limit; counts refusals. */
 void syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct ucred *cred,
-		      uint64_t now_us);
+		      uint64_t now_us, uint64_t mono_us);

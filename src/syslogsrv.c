@@ -9,10 +9,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "server.h"
+#include "syslogmsg.h"
 
 /* An RFC 3164 timestamp is the sender's local time, and senders on this
  * host share our time zone: its UTC offset, looked up once a minute rather
@@ -34,12 +36,12 @@ syslogsrv_utc_offset(uint64_t now_us)
 
 void
 syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct ucred *cred,
-		 uint64_t now_us)
+		 uint64_t now_us, uint64_t mono_us)
 {
 	struct syslog_msg m;
 	struct record r;
 
-	if (!ratelimit_allow(srv->rl, cred->uid, now_us))
+	if (!ratelimit_allow(srv->rl_syslog, cred->uid, mono_us))
 		return; /* counted; reported as a "suppressed" record */
 	syslog_parse_local(buf, len, now_us, syslogsrv_utc_offset(now_us), &m);
 	if (m.tag_len > RECORD_TAG_MAX)
@@ -63,7 +65,7 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 		.claimed_time_us = m.claimed_time_us,
 	};
 	if (engine_append(srv->engine, &r) == 0)
-		srv->st.received++;
+		srv->st.syslog_received++;
 	else
 		srv->st.dropped_oversize++;
 }
@@ -75,7 +77,7 @@ void
 syslogsrv_readcb(int fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	uint64_t now = store_now_us();
+	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
 
 	for (int i = 0; i < 256; i++) {
 		union {
@@ -113,6 +115,51 @@ syslogsrv_readcb(int fd, short what, void *arg)
 			srv->st.dropped_oversize++;
 			continue;
 		}
-		syslogsrv_append(srv, (const char *)srv->dgram_buf, (size_t)n, &cred, now);
+		syslogsrv_append(srv, (const char *)srv->dgram_buf, (size_t)n, &cred, now, mono);
+	}
+}
+
+/* Once a second: writes "suppressed N messages from uid U" records for
+ * the syslog rate-limit windows that ended, and a count of oversized
+ * syslog messages.  Native records over the limit were refused to their
+ * client, one by one: their windows are only reset here. */
+void
+syslogsrv_reportcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct ratelimit_report rep[32];
+	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
+	size_t n;
+	char msg[160];
+
+	while (ratelimit_expired(srv->rl_native, mono, rep, ELEMENTSOF(rep)) == ELEMENTSOF(rep))
+		;
+	if (!srv->engine || srv->paused)
+		return;
+	n = ratelimit_expired(srv->rl_syslog, mono, rep, ELEMENTSOF(rep));
+	for (size_t i = 0; i <= n; i++) {
+		int len;
+		if (i < n)
+			len = snprintf(msg, sizeof(msg), "suppressed %llu messages from uid %u "
+				       "(rate_limit_burst %u per %llu ms)",
+				       (unsigned long long)rep[i].suppressed, rep[i].uid,
+				       srv->cfg->rate_limit_burst,
+				       (unsigned long long)srv->cfg->rate_limit_interval_us / 1000);
+		else if (srv->st.dropped_oversize)
+			len = snprintf(msg, sizeof(msg), "dropped %llu syslog messages larger than "
+				       "max_record (%u bytes)",
+				       (unsigned long long)srv->st.dropped_oversize,
+				       srv->cfg->max_record);
+		else
+			break;
+		struct record r = {
+			.time_us = now, .pid = getpid(), .uid = getuid(), .gid = getgid(),
+			.facility = 5, .severity = 4, .tag = "seglogd", .tag_len = 7,
+			.msg = msg, .msg_len = (size_t)len, .claimed_pid = RECORD_NO_CLAIMED_PID,
+		};
+		if (engine_append(srv->engine, &r) < 0)
+			break; /* counts stay; reported next time */
+		if (i == n)
+			srv->st.dropped_oversize = 0;
 	}
 }

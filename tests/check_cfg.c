@@ -33,8 +33,9 @@ static const char *const keys[] = {
 	"dir",		 "durability",	  "segment_size",  "segment_age",   "max_segments",
 	"max_bytes",	 "max_age",	  "keep_free",	   "memory_limit",  "batch_max",
 	"dir_mode",	 "file_mode",	  "socket",	   "socket_mode",   "socket_group",
-	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_record",    "client_buffer",
-	"ack_queue_max", "hello_timeout", "rate_limit_burst", "rate_limit_interval",
+	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_clients_per_uid",
+	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "hello_timeout",
+	"rate_limit_burst", "rate_limit_interval",
 	"shutdown_timeout", "log_level",
 };
 
@@ -109,6 +110,8 @@ assert_same_settings(const struct cfg *a, const struct cfg *b)
 	assert_str_eq_or_null(a->syslog_dgram, b->syslog_dgram);
 	assert_str_eq_or_null(a->syslog_stream, b->syslog_stream);
 	ck_assert_uint_eq(a->max_clients, b->max_clients);
+	ck_assert_uint_eq(a->max_clients_per_uid, b->max_clients_per_uid);
+	ck_assert_uint_eq(a->reserved_clients, b->reserved_clients);
 	ck_assert_uint_eq(a->max_record, b->max_record);
 	ck_assert_uint_eq(a->client_buffer, b->client_buffer);
 	ck_assert_uint_eq(a->ack_queue_max, b->ack_queue_max);
@@ -173,6 +176,8 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(c.syslog_dgram);
 	ck_assert_ptr_null(c.syslog_stream);
 	ck_assert_uint_eq(c.max_clients, 1024);
+	ck_assert_uint_eq(c.max_clients_per_uid, 256);
+	ck_assert_uint_eq(c.reserved_clients, 16);
 	ck_assert_uint_eq(c.max_record, 64 * KIB);
 	ck_assert_uint_eq(c.client_buffer, 256 * KIB);
 	ck_assert_uint_eq(c.ack_queue_max, MIB);
@@ -228,6 +233,8 @@ static const char every_key[] = "# every key, none at its default\n"
 				"syslog_dgram = /dev/log\n"
 				"syslog_stream = /run/x/syslog-stream.sock\n"
 				"max_clients = 10\n"
+				"max_clients_per_uid = 4\n"
+				"reserved_clients = 2\n"
 				"max_record = 1M\n"
 				"client_buffer = 2M\n"
 				"ack_queue_max = 64K\n"
@@ -265,6 +272,8 @@ START_TEST(test_every_key_from_file)
 	ck_assert_str_eq(c.syslog_dgram, "/dev/log");
 	ck_assert_str_eq(c.syslog_stream, "/run/x/syslog-stream.sock");
 	ck_assert_uint_eq(c.max_clients, 10);
+	ck_assert_uint_eq(c.max_clients_per_uid, 4);
+	ck_assert_uint_eq(c.reserved_clients, 2);
 	ck_assert_uint_eq(c.max_record, MIB);
 	ck_assert_uint_eq(c.client_buffer, 2 * MIB);
 	ck_assert_uint_eq(c.ack_queue_max, 64 * KIB);
@@ -323,6 +332,16 @@ START_TEST(test_error_classes)
 		{ "[server]\nmax_clients = 0\n",
 		  "t.conf:2: max_clients: \"0\" is out of range (use 1 .. 1000000)" },
 		{ "[server]\nmax_clients = 1000001\n", "max_clients: \"1000001\" is out of range" },
+		{ "[server]\nmax_clients_per_uid = 1000001\n",
+		  "t.conf:2: max_clients_per_uid: \"1000001\" is out of range (use 0 .. 1000000)" },
+		{ "[server]\nmax_clients_per_uid = many\n",
+		  "t.conf:2: max_clients_per_uid: \"many\" is not a whole number" },
+		{ "[server]\nreserved_clients = -1\n",
+		  "t.conf:2: reserved_clients: \"-1\" is not a whole number" },
+		{ "[server]\nreserved_clients = 1000001\n",
+		  "t.conf:2: reserved_clients: \"1000001\" is out of range (use 0 .. 1000000)" },
+		{ "[storage]\nreserved_clients = 1\n",
+		  "t.conf:2: reserved_clients: unknown key in [storage] (it belongs in [server])" },
 		{ "[server]\nrate_limit_burst = 4294967296\n",
 		  "t.conf:2: rate_limit_burst: \"4294967296\" is out of range (use 0 .. 4294967295)" },
 		{ "[storage]\nmax_segments = 99999999999999999999\n",
@@ -761,6 +780,26 @@ START_TEST(test_validate_rate_limit_and_sockets)
 }
 END_TEST
 
+/* The fair client limits: 0 switches the per-uid cap off; reserved_clients
+ * may exceed what max_clients leaves (at most half of max_clients is
+ * reserved, seglogd.conf(5)), so a small max_clients needs no second edit. */
+START_TEST(test_client_limits)
+{
+	_cleanup_(cfg_done) struct cfg c = { 0 };
+
+	load_ok(&c, "[server]\nmax_clients_per_uid = 0\nreserved_clients = 0\n");
+	ck_assert_uint_eq(c.max_clients_per_uid, 0);
+	ck_assert_uint_eq(c.reserved_clients, 0);
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	load_ok(&c, "[server]\nmax_clients = 4\n");
+	ck_assert_uint_eq(c.reserved_clients, 16);
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	ck_assert_int_eq(cfg_set(&c, "command line", "server", "max_clients_per_uid", "1000000",
+				 NULL), 0);
+	ck_assert_uint_eq(c.max_clients_per_uid, 1000000);
+}
+END_TEST
+
 START_TEST(test_cfg_set)
 {
 	_cleanup_(cfg_done) struct cfg c = { 0 };
@@ -911,6 +950,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_validate_client_buffer);
 	tcase_add_test(tc, test_validate_memory_limit);
 	tcase_add_test(tc, test_validate_rate_limit_and_sockets);
+	tcase_add_test(tc, test_client_limits);
 	tcase_add_test(tc, test_cfg_set);
 	tcase_add_test(tc, test_load_file_errors);
 	tcase_add_test(tc, test_load_is_all_or_nothing);

@@ -263,6 +263,8 @@ start_daemon "$w3" -c "$w3/conf" || fail "daemon did not start"
 $PROTO_CLIENT "$w3/sock" send 3 > /dev/null
 kill -USR1 "$DAEMON_PID"
 wait_log "$w3/seglogd.log" "Sealed "
+# "Sealed" is logged when current is renamed; the new current follows
+for i in $(seq 1 100); do [ -e "$w3/data/current" ] && break; sleep 0.05; done
 check_eq "dir_mode = 0700: directory 0700" "$(mode "$w3/data")" 700
 check_eq "file_mode = 0600: current 0600" "$(mode "$w3/data/current")" 600
 check_eq "  ... dir-id 0400" "$(mode "$w3/data/dir-id")" 400

@@ -8,10 +8,15 @@ once and prints one JSON line describing what the daemon did to it.
       After SECONDS the stallers send the rest of their frame and expect
       its ACK (the daemon kept the partial frame), the others expect
       ERROR(0, malformed) and the end of the connection (hello_timeout).
-  attack.py SOCKET slowreader CLIENTS SECONDS
-      clients that send records (one per write) and never read their acks,
-      until the daemon drops them (their writes fail) or SECONDS pass; then
-      they read what the daemon had sent them.
+  attack.py SOCKET slowreader CLIENTS SECONDS [DRAIN_SECONDS [TRICKLE]]
+      clients that send records (one per write) and never read their acks
+      (or only TRICKLE bytes every 10 ms), until the daemon drops them
+      (their writes fail) or SECONDS pass; then they read what the daemon
+      had sent them, for up to 2 x DRAIN_SECONDS (default 1) each.
+  attack.py SOCKET unread KIND BATCH TRICKLE SECONDS
+      slowreader with one client that sends BATCH records (KIND records) or
+      STATUS_REQ frames (KIND status: large replies) per write, and reads
+      only TRICKLE bytes every 10 ms (0: nothing) until it is dropped.
   attack.py SOCKET garbage BYTES
       a client says HELLO and sends pseudo-random garbage until the daemon
       closes on it, reconnecting until BYTES of garbage were sent in all.
@@ -25,6 +30,12 @@ once and prints one JSON line describing what the daemon did to it.
       UID (root drops to it after connecting: its own rate-limit bucket).
   attack.py SOCKET churn COUNT
       COUNT connect/close cycles (every 10th says HELLO first).
+  attack.py SOCKET hold CLIENTS [UID]
+      as UID (root drops to it first), opens CLIENTS connections that each say HELLO and then nothing (the
+      lockout of issue 10), waits until the daemon answered every one
+      (HELLO_OK, or ERROR(0) and the end of the connection), prints one JSON
+      line with the counts, and holds the accepted ones open until its
+      standard input ends.
   attack.py SOCKET emfile CLIENTS DAEMON_PID
       for a daemon with a small RLIMIT_NOFILE: opens CLIENTS connections,
       measures the daemon's CPU while the ones it cannot accept wait, then
@@ -42,14 +53,17 @@ sys.path.insert(0, os.path.dirname(__file__))
 import nproto as P  # noqa: E402
 
 
-def drain_frames(s, timeout):
-    """Reads until EOF or timeout; returns (frames, eof, seconds waited)."""
-    rd = P.Reader()
+def drain_frames(s, timeout, info=None, rd=None):
+    """Reads until EOF or timeout; returns (frames, eof, seconds waited).
+    info, a dict, gets "reset" (the stream ended with ECONNRESET rather than
+    an orderly end) and "leftover" (bytes of an incomplete frame at the end:
+    a torn stream).  rd: the reader to go on with (a fresh one by default)."""
+    rd = rd or P.Reader()
     frames = []
     s.setblocking(True)
     s.settimeout(timeout)
     t0 = time.monotonic()
-    eof = False
+    eof = reset = False
     try:
         while True:
             data = s.recv(65536)
@@ -58,9 +72,12 @@ def drain_frames(s, timeout):
                 break
             frames += rd.feed(data)
     except ConnectionResetError:
-        eof = True  # closed by the daemon with our bytes unread (unix(7))
+        eof = reset = True  # closed by the daemon with our bytes unread (unix(7))
     except socket.timeout:
         pass
+    if info is not None:
+        info["reset"] = reset
+        info["leftover"] = len(rd.buf)
     return frames, eof, time.monotonic() - t0
 
 
@@ -142,7 +159,7 @@ def halfframe(path, stallers, nohello, seconds):
     return res
 
 
-def slowreader(path, clients, seconds):
+def slowreader(path, clients, seconds, drain_s=1.0, trickle=0, batch=1, kind="records"):
     socks = []
     for k in range(clients):
         s = P.connect(path)
@@ -152,29 +169,48 @@ def slowreader(path, clients, seconds):
             continue
         s.setblocking(False)
         # small receive buffer: unread acks pile up in the daemon sooner
-        socks.append({"k": k, "s": s, "sent": 0, "dropped_s": None, "eagain": 0, "rest": b""})
+        socks.append({"k": k, "s": s, "sent": 0, "dropped_s": None, "eagain": 0, "rest": b"",
+                      "rd": P.Reader(), "frames": []})
     t0 = time.monotonic()
+    next_read = t0
     pid = os.getpid()
     while time.monotonic() - t0 < seconds and any(c["dropped_s"] is None for c in socks):
+        now = time.monotonic()
         for c in socks:
             if c["dropped_s"] is not None:
+                continue
+            try:
+                if trickle and now >= next_read:
+                    c["frames"] += c["rd"].feed(c["s"].recv(trickle))
+            except BlockingIOError:
+                pass
+            except ConnectionResetError:
+                c["dropped_s"] = time.monotonic() - t0
                 continue
             try:
                 if c["rest"]:
                     c["rest"] = c["rest"][c["s"].send(c["rest"]):]
                     continue
-                rec = P.record(b"slow-%d-%d-%d" % (pid, c["k"], c["sent"] + 1), b"slow")
+                if kind == "status":
+                    rec = bytes(P.frame(P.STATUS_REQ)) * batch
+                else:
+                    rec = b"".join(P.record(b"slow-%d-%d-%d" % (pid, c["k"], c["sent"] + i + 1),
+                                            b"slow") for i in range(batch))
+                    c["sent"] += batch
                 k = c["s"].send(rec)
-                c["sent"] += 1
                 c["rest"] = rec[k:]
             except BlockingIOError:
                 c["eagain"] += 1
             except (BrokenPipeError, ConnectionResetError):
                 c["dropped_s"] = time.monotonic() - t0
+        if now >= next_read:
+            next_read = now + 0.01
         time.sleep(0.0005)
     out = {"pid": pid, "clients": len(socks), "per_client": []}
     for c in socks:
-        frames, eof, _ = drain_frames(c["s"], 2)
+        info = {}
+        frames, eof, _ = drain_frames(c["s"], 2 * drain_s, info, c["rd"])
+        frames = c["frames"] + frames
         acks = [P.parse_ack(b) for t, b in frames if t == P.ACK]
         errs = [P.parse_error(b) for t, b in frames if t == P.ERROR]
         out["per_client"].append({
@@ -185,6 +221,11 @@ def slowreader(path, clients, seconds):
             "errors": [(r, code) for r, code, _ in errs],
             "last_frame": (hex(frames[-1][0]) if frames else None),
             "eof": eof,
+            "reset": info["reset"],
+            "torn_bytes": info["leftover"],
+            "unknown_frames": sum(1 for t, b in frames
+                                  if t not in (P.ACK, P.ERROR, P.STATUS)),
+            "status_frames": sum(1 for t, b in frames if t == P.STATUS),
         })
         c["s"].close()
     out["dropped"] = sum(1 for c in socks if c["dropped_s"] is not None)
@@ -367,13 +408,61 @@ def emfile(path, clients, pid):
             "late_s": round(time.monotonic() - t0, 3)}
 
 
+def hold(path, clients, uid):
+    if uid >= 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    socks = []
+    for _ in range(clients):
+        s = P.connect(path)
+        try:
+            s.sendall(P.hello())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the HELLO was written: its ERROR is still there
+        socks.append((s, P.Reader()))
+    res = {"clients": clients, "hello_ok": 0, "refused": 0, "other": 0, "errors": {}}
+    held = []
+    for s, rd in socks:
+        s.settimeout(30)
+        frames, eof = [], False
+        try:
+            while not frames and not eof:
+                data = s.recv(4096)
+                eof = not data
+                frames += rd.feed(data)
+        except ConnectionResetError:
+            eof = True
+        except socket.timeout:
+            pass
+        if frames and frames[0][0] == P.HELLO_OK:
+            res["hello_ok"] += 1
+            held.append(s)
+            continue
+        if frames and frames[0][0] == P.ERROR:
+            recno, code, text = P.parse_error(frames[0][1])
+            res["refused" if recno == 0 and code == 6 else "other"] += 1
+            res["errors"][text] = res["errors"].get(text, 0) + 1
+        else:
+            res["other"] += 1
+        s.close()
+    print(json.dumps(res), flush=True)
+    sys.stdin.read()
+    for s in held:
+        s.close()
+    return None
+
+
 def main(argv):
     path, mode = argv[1], argv[2]
     a = argv[3:]
     if mode == "halfframe":
         r = halfframe(path, int(a[0]), int(a[1]), float(a[2]))
     elif mode == "slowreader":
-        r = slowreader(path, int(a[0]), float(a[1]))
+        r = slowreader(path, int(a[0]), float(a[1]), float(a[2]) if len(a) > 2 else 1.0,
+                       int(a[3]) if len(a) > 3 else 0)
+    elif mode == "unread":
+        r = slowreader(path, 1, float(a[3]), 5.0, int(a[2]), int(a[1]), a[0])
     elif mode == "garbage":
         r = garbage(path, int(a[0]))
     elif mode == "oversize":
@@ -384,6 +473,8 @@ def main(argv):
         r = churn(path, int(a[0]))
     elif mode == "emfile":
         r = emfile(path, int(a[0]), int(a[1]))
+    elif mode == "hold":
+        return hold(path, int(a[0]), int(a[1]) if len(a) > 1 else -1) or 0
     else:
         raise SystemExit("unknown mode " + mode)
     print(json.dumps(r))
