@@ -1,8 +1,11 @@
 /* seglog tail / seglog cat: records of a data directory in seq order,
  * selected (filter.c), formatted (output.c), optionally followed across
  * rotations with inotify.  Reads only: never writes to the data directory.
- * The one file it writes, --cursor-file, goes through the atomic-file guard
- * and may not lie in the data directory. */
+ * The one file it writes, --cursor-file (cursor.c), goes through the
+ * atomic-file guard, may not lie in the data directory, and is refused for
+ * a directory with another id.  Records come from the reader only once
+ * they are durable (reader.h), so a cursor never runs ahead of what a
+ * power loss keeps. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,17 +24,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomicfile.h"
 #include "client.h"
 #include "cleanup.h"
+#include "cursor.h"
 #include "filter.h"
 #include "output.h"
 #include "reader.h"
+#include "segdir.h"
 #include "timespec.h"
 
 enum {
 	TAIL_OUT_BUF = 256 << 10,
-	TAIL_CURSOR_PERIOD_US = 1000000,
+	TAIL_CURSOR_PERIOD_US = 1000000, /* the cursor is saved at most this often */
 	TAIL_POLL_MS = 1000,	 /* a safety net behind inotify */
 	TAIL_POLL_NO_INOTIFY_MS = 200,
 	TAIL_WARNED_MAX = 4096,
@@ -62,12 +66,10 @@ struct tail {
 	size_t olen, ocap;
 	uint64_t buffered_seq, printed_seq; /* last seq in obuf, last one written out */
 	bool epipe;
+	bool printed_any; /* a record was read in this run (gaps after it are news) */
 
 	const char *cursor_path;
-	int cursor_dir_fd;
-	char cursor_name[NAME_MAX + 1];
-	uint64_t cursor_written;
-	uint64_t cursor_time_us;
+	struct cursor_file cursor;
 
 	unsigned problems;
 	uint64_t damaged_run; /* damaged lines since the last record */
@@ -122,6 +124,40 @@ tail_flush(struct tail *t)
 	return 0;
 }
 
+/* Saves the cursor (the last seq written out) if it moved: at most once a
+ * TAIL_CURSOR_PERIOD_US unless forced (at exit).  So after SIGKILL the
+ * next run repeats at most what was written out in the last period. */
+static int
+tail_cursor_save(struct tail *t, bool force)
+{
+	struct cursor c = { .seq = t->printed_seq };
+	int k;
+
+	if (!t->cursor_path || t->printed_seq == 0 || !reader_dir_id(t->rd, c.dir_id))
+		return 0;
+	k = cursor_file_save(&t->cursor, &c, tail_now_us(CLOCK_MONOTONIC), force);
+	if (k < 0) {
+		errno = -k;
+		fprintf(stderr, "seglog %s: cannot write cursor file %s: %m\n", t->cmd,
+			t->cursor_path);
+		return k;
+	}
+	return 0;
+}
+
+/* Milliseconds until the cursor is due to be saved, or -1. */
+static int
+tail_cursor_due_ms(struct tail *t)
+{
+	struct cursor c = { .seq = t->printed_seq };
+	int64_t us;
+
+	if (!t->cursor_path || t->printed_seq == 0 || !reader_dir_id(t->rd, c.dir_id))
+		return -1;
+	us = cursor_file_due_in(&t->cursor, &c, tail_now_us(CLOCK_MONOTONIC));
+	return us < 0 ? -1 : (int)((us + 999) / 1000);
+}
+
 /* Makes room for len more bytes in the output buffer. */
 static int
 tail_reserve(struct tail *t, size_t len)
@@ -131,6 +167,8 @@ tail_reserve(struct tail *t, size_t len)
 	if (t->olen + len <= t->ocap)
 		return 0;
 	k = tail_flush(t);
+	if (k == 0)
+		(void)tail_cursor_save(t, false);
 	if (k != 0 || len <= t->ocap)
 		return k;
 	char *nb = realloc(t->obuf, len);
@@ -208,11 +246,18 @@ tail_problem(struct tail *t, const struct reader_event *ev)
 			ev->file, ev->reason);
 		t->problems++;
 		break;
+	case READER_BAD_DIR_ID:
+		fprintf(stderr, "seglog %s: %s/%s: damaged (%s); segment headers are checked "
+			"against the first one read instead\n", t->cmd, t->dir, ev->file, ev->reason);
+		t->problems++;
+		break;
 	case READER_GAP:
 		if (ev->gap_last - ev->gap_first < t->damaged_run)
 			break; /* the damaged lines just reported held them */
 		if (ev->gap_at_start) {
-			if (t->explicit_after)
+			/* the history simply starts later, unless a start was asked
+			 * for or records were read already */
+			if (t->explicit_after || t->printed_any)
 				fprintf(stderr,
 					"seglog %s: note: records %" PRIu64 "..%" PRIu64
 					" were removed by retention before they could be shown\n",
@@ -248,6 +293,7 @@ tail_read(struct tail *t)
 			continue;
 		}
 		t->damaged_run = 0;
+		t->printed_any = true;
 		if (filter_past_end(&t->filter, &ev.rec))
 			return TAIL_STOP;
 		if (!filter_match(&t->filter, &ev.rec))
@@ -365,71 +411,58 @@ tail_last(struct tail *t, uint64_t want, uint64_t *ret_next)
 	return k;
 }
 
-/* --cursor-file: opens its directory (never the data directory) and reads
- * the seq it holds, if the file exists (0 if not). */
+/* --cursor-file: opens it (its directory, never the data directory) and
+ * reads where to resume: 1 and *ret_seq if it exists, 0 if not.  A
+ * cursor of another directory is refused, here if the directory's id is
+ * known and else by the reader once it is. */
 static int
 tail_cursor_open(struct tail *t, uint64_t *ret_seq)
 {
-	_cleanup_free_ char *copy = strdup(t->cursor_path);
-	_cleanup_close_ int fd = -EBADF;
-	struct stat a, b;
-	char buf[64], *slash, *end;
-	const char *dirpath = ".";
-	ssize_t n;
+	char want[2 * RECORD_DIR_ID_LEN + 1], got[2 * RECORD_DIR_ID_LEN + 1];
+	uint8_t id[RECORD_DIR_ID_LEN];
+	struct cursor c;
+	int k;
 
-	if (!copy)
-		return -ENOMEM;
-	slash = strrchr(copy, '/');
-	if (slash) {
-		*slash = '\0';
-		dirpath = slash == copy ? "/" : copy;
-	}
-	snprintf(t->cursor_name, sizeof(t->cursor_name), "%s", slash ? slash + 1 : copy);
-	if (!t->cursor_name[0])
-		return -EISDIR;
-	t->cursor_dir_fd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->cursor_dir_fd < 0)
-		return -errno;
-	if (fstat(t->cursor_dir_fd, &a) == 0 && stat(t->dir, &b) == 0 && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino)
-		return -EROFS; /* the data directory is read-only for us */
 	*ret_seq = 0;
-	fd = openat(t->cursor_dir_fd, t->cursor_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	errno = 0;
-	*ret_seq = strtoull(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n'))
-		return -EBADMSG;
-	t->cursor_written = *ret_seq;
-	return 0;
-}
-
-/* Writes the last printed seq, if it moved, atomically. */
-static int
-tail_cursor_save(struct tail *t)
-{
-	char buf[32];
-	int n, k;
-
-	if (!t->cursor_path || t->printed_seq == 0 || t->printed_seq == t->cursor_written)
+	k = cursor_file_open(&t->cursor, t->cursor_path, t->dir, TAIL_CURSOR_PERIOD_US);
+	if (k == 0)
+		k = cursor_file_load(&t->cursor, &c);
+	if (k == -ENOENT)
 		return 0;
-	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", t->printed_seq);
-	k = atomic_file_write_all(&fsops_syscall, t->cursor_dir_fd, t->cursor_name, 0644, buf,
-				  (size_t)n);
 	if (k < 0) {
 		errno = -k;
-		fprintf(stderr, "seglog %s: cannot write cursor file %s: %m\n", t->cmd,
-			t->cursor_path);
+		fprintf(stderr, "seglog %s: cursor file %s: %s\n", t->cmd, t->cursor_path,
+			k == -EBADMSG ? "does not hold a seglog cursor (\"seglog-cursor 1 DIR-ID "
+					"SEQ\"); remove it to start over"
+			: k == -EROFS ? "must not be in the data directory"
+				      : strerror(-k));
 		return k;
 	}
-	t->cursor_written = t->printed_seq;
-	t->cursor_time_us = tail_now_us(CLOCK_MONOTONIC);
-	return 0;
+	reader_require_dir_id(t->rd, c.dir_id);
+	if (reader_dir_id(t->rd, id) && cursor_check_dir(&c, id) < 0) {
+		segdir_id_to_hex(c.dir_id, got);
+		segdir_id_to_hex(id, want);
+		fprintf(stderr, "seglog %s: cursor file %s belongs to data directory %s, not to %s "
+			"(id %s); refusing to resume from its seq %" PRIu64 "\n", t->cmd,
+			t->cursor_path, got, t->dir, want, c.seq);
+		return -EXDEV;
+	}
+	*ret_seq = c.seq;
+	return 1;
+}
+
+/* The reader met a directory whose id is not the cursor's. */
+static void
+tail_cursor_refused(struct tail *t)
+{
+	char want[2 * RECORD_DIR_ID_LEN + 1] = "unknown", got[2 * RECORD_DIR_ID_LEN + 1];
+	uint8_t id[RECORD_DIR_ID_LEN];
+
+	segdir_id_to_hex(t->cursor.saved.dir_id, got);
+	if (reader_dir_id(t->rd, id))
+		segdir_id_to_hex(id, want);
+	fprintf(stderr, "seglog %s: cursor file %s belongs to data directory %s, not to %s "
+		"(id %s); refusing to resume from it\n", t->cmd, t->cursor_path, got, t->dir, want);
 }
 
 /* -f: reads whenever inotify says the directory changed (a write to
@@ -459,7 +492,7 @@ tail_follow(struct tail *t)
 		struct pollfd p[2] = { { .fd = ino, .events = POLLIN },
 				       { .fd = out_pipe ? STDOUT_FILENO : -1, .events = 0 } };
 		struct timespec ts = { timeout / 1000, (long)(timeout % 1000) * 1000000 };
-		int k;
+		int k, due;
 
 		/* drain the events first: a change after the read below wakes us */
 		while (ino >= 0 && read(ino, evbuf, sizeof(evbuf)) > 0)
@@ -471,8 +504,10 @@ tail_follow(struct tail *t)
 			k = tail_flush(t);
 		if (k != 0)
 			return k < 0 ? k : 0;
-		if (tail_now_us(CLOCK_MONOTONIC) - t->cursor_time_us >= TAIL_CURSOR_PERIOD_US)
-			(void)tail_cursor_save(t);
+		(void)tail_cursor_save(t, false);
+		due = tail_cursor_due_ms(t);
+		if (due >= 0 && due < timeout) /* wake up when the cursor is due */
+			ts = (struct timespec){ due / 1000, (long)(due % 1000) * 1000000 };
 		sigprocmask(SIG_BLOCK, &block, &old);
 		if (tail_signalled) {
 			sigprocmask(SIG_SETMASK, &old, NULL);
@@ -673,7 +708,8 @@ tail_run(struct tail *t, const struct tail_args *a)
 		if (k != 0 || !t->follow)
 			return k;
 		k = reader_seek_seq(t->rd, next);
-	} else if (t->filter.after_seq) {
+	} else if (t->explicit_after) {
+		/* from after_seq + 1 even at 0: a gap before it is then news */
 		k = reader_seek_seq(t->rd, t->filter.after_seq + 1);
 	} else if (t->filter.have_since) {
 		k = reader_seek_time(t->rd, t->filter.since_us);
@@ -691,14 +727,14 @@ tail_clear(struct tail *t)
 	free(t->obuf);
 	free(t->warned);
 	t->rd = reader_free(t->rd);
-	t->cursor_dir_fd = safe_close(t->cursor_dir_fd);
+	cursor_file_close(&t->cursor);
 }
 
 int
 cmd_tail(const struct client_opts *o, int argc, char **argv)
 {
 	_cleanup_(tail_clear) struct tail t = { .cmd = argv[0], .dir = o->dir,
-						.writer_active = -1, .cursor_dir_fd = -EBADF };
+						.writer_active = -1, .cursor = CURSOR_FILE_INIT };
 	struct tail_args a = { .mode = OUTPUT_SHORT };
 	struct sigaction sa = { .sa_handler = tail_signalcb };
 	bool tty = isatty(STDOUT_FILENO);
@@ -712,27 +748,21 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	output_init(&t.out, a.mode,
 		    tty && !a.no_color && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb")),
 		    tty);
-	if (t.cursor_path) {
-		uint64_t seq = 0;
-		k = tail_cursor_open(&t, &seq);
-		if (k < 0) {
-			errno = -k;
-			fprintf(stderr, "seglog %s: cursor file %s: %s\n", t.cmd, t.cursor_path,
-				k == -EBADMSG ? "does not hold a seq"
-				: k == -EROFS ? "must not be in the data directory"
-					      : strerror(-k));
-			return CLIENT_EXIT_FAILURE;
-		}
-		if (seq > t.filter.after_seq)
-			t.filter.after_seq = seq;
-		if (seq)
-			t.explicit_after = true;
-	}
 	k = reader_open(o->dir, &t.rd);
 	if (k < 0) {
 		fprintf(stderr, "seglog %s: cannot read data directory %s: %s\n", t.cmd, o->dir,
 			strerror(-k));
 		return CLIENT_EXIT_FAILURE;
+	}
+	if (t.cursor_path) {
+		uint64_t seq = 0;
+		k = tail_cursor_open(&t, &seq);
+		if (k < 0)
+			return CLIENT_EXIT_FAILURE;
+		if (seq > t.filter.after_seq)
+			t.filter.after_seq = seq;
+		if (k > 0) /* resume after it, even at 0: from the start */
+			t.explicit_after = true;
 	}
 	t.obuf = malloc(TAIL_OUT_BUF);
 	if (!t.obuf)
@@ -745,11 +775,13 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	k = tail_run(&t, &a);
-	if (k < 0 && !t.epipe)
+	if (k == -EXDEV && t.cursor_path)
+		tail_cursor_refused(&t);
+	else if (k < 0 && !t.epipe)
 		fprintf(stderr, "seglog %s: reading %s: %s\n", t.cmd, o->dir, strerror(-k));
 	if (k >= 0 && !t.epipe)
 		k = tail_flush(&t) < 0 ? -EIO : k;
-	if (tail_cursor_save(&t) < 0)
+	if (tail_cursor_save(&t, true) < 0)
 		k = -EIO;
 	return k < 0 || t.problems ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
 }

@@ -1,11 +1,17 @@
 /* seglog verify: checks a data directory end to end and says where it is
  * wrong.  Every line's checksum and syntax (record_check: no unescaping,
  * the fast path), every header (format, name = first seq, the directory's
- * id), and seq continuity inside and across segments.  Segments are
- * checked in parallel, one worker thread per CPU, reading 4 MiB blocks;
- * the results are then reported in seq order, "FILE:OFFSET: problem",
- * followed by a summary.  Read-only; works on a live or a copied
- * directory. */
+ * id by segfile.c's one dir-id rule), seq continuity inside and across
+ * segments, and entries named like segments that are not regular files.
+ * Segments are checked in parallel, one worker thread per CPU, read with
+ * pread(2) in 4 MiB blocks through segfile.c's line iterator (never
+ * mapped: a file cut or unreadable under us is a reported problem, not a
+ * SIGBUS); the results are then reported in seq order, "FILE:OFFSET:
+ * problem", followed by a summary.  Read-only; works on a live or a
+ * copied directory.
+ *
+ * What it proves is accidental damage (docs/format.md §6): the checksum
+ * is not a MAC, so a line rewritten with its checksum recomputed passes. */
 #include "config.h"
 
 #include <dirent.h>
@@ -18,20 +24,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "cleanup.h"
-#include "reader.h"
 #include "record.h"
 #include "segdir.h"
+#include "segfile.h"
 
 enum {
 	VERIFY_BLOCK = 4 << 20,
-	VERIFY_LINE_MAX = 64 << 20,
 	VERIFY_PROBLEMS_PER_SEGMENT = 1000,
 	VERIFY_THREADS_MAX = 8,
 	VERIFY_PROGRESS_MIN_BYTES = 256 << 20,
@@ -48,7 +52,8 @@ struct verify_seg {
 	bool is_current;
 	uint64_t name_seq;
 	uint64_t size; /* at listing time, for the progress line */
-	int fd;	       /* current: opened before the listing */
+	bool regular;  /* false: named like a segment but not a regular file */
+	struct segfile file; /* current: opened before the listing */
 
 	bool missing;  /* vanished before it was read (retention) */
 	bool have_header;
@@ -75,6 +80,7 @@ struct verify {
 	size_t done_segs;    /* atomic */
 	unsigned problems;
 	unsigned notes;
+	size_t irregular; /* entries named like segments that are not files */
 };
 
 static void
@@ -116,9 +122,6 @@ verify_add(struct verify_seg *s, uint64_t offset, const char *fmt, ...)
 /* The state of one segment's line walk. */
 struct verify_walk {
 	struct verify_seg *s;
-	bool full;
-	char *scratch;
-	size_t scratch_cap;
 	bool header_seen;
 	uint64_t expect;	 /* next seq (0: unknown) */
 	uint64_t run, run_offset; /* consecutive damaged lines */
@@ -148,51 +151,45 @@ verify_end_run(struct verify_walk *w, uint64_t next_seq)
 			   w->run, seqs, w->run_reason);
 }
 
-static void
-verify_line(struct verify_walk *w, const char *line, size_t len, uint64_t off)
+/* The first line: the header (name = FIRSTSEQ; the directory id is
+ * compared once all are read).  Returns true if the line is done with. */
+static bool
+verify_header(struct verify_walk *w, const struct segfile_line *l)
 {
 	struct verify_seg *s = w->s;
 	const char *reason = NULL;
-	uint64_t seq, t;
-	int k;
 
-	if (!w->header_seen) {
-		w->header_seen = true;
-		if (record_header_decode(line, len, &s->hdr, &reason) == 0) {
-			s->have_header = true;
-			w->expect = s->hdr.first_seq;
-			if (!s->is_current && s->hdr.first_seq != s->name_seq)
-				verify_add(s, 0, "the name says first seq %" PRIu64
-					   " but the header says %" PRIu64, s->name_seq,
-					   s->hdr.first_seq);
-			return;
-		}
-		verify_add(s, 0, "bad segment header: %s", reason ? reason : "unreadable");
-		if (!s->is_current)
-			w->expect = s->name_seq;
-		if (record_is_header(line, len))
-			return;
+	w->header_seen = true;
+	if (l->type != SEGFILE_TORN && record_header_decode(l->line, l->len, &s->hdr, &reason) == 0) {
+		s->have_header = true;
+		w->expect = s->hdr.first_seq;
+		if (!s->is_current && s->hdr.first_seq != s->name_seq)
+			verify_add(s, 0, "the name says first seq %" PRIu64
+				   " but the header says %" PRIu64, s->name_seq, s->hdr.first_seq);
+		return true;
 	}
-	if (w->full) {
-		struct record r;
-		if (len > w->scratch_cap) {
-			char *ns = realloc(w->scratch, len);
-			if (!ns) {
-				verify_add(s, off, "out of memory");
-				return;
-			}
-			w->scratch = ns;
-			w->scratch_cap = len;
-		}
-		k = record_decode(line, len, w->scratch, &r, &reason);
-		seq = r.seq;
-	} else {
-		k = record_check(line, len, &seq, &t, &reason);
-	}
-	if (k < 0) {
+	if (l->type == SEGFILE_TORN)
+		return false;
+	verify_add(s, 0, "bad segment header: %s", reason ? reason : "unreadable");
+	if (!s->is_current)
+		w->expect = s->name_seq;
+	return record_is_header(l->line, l->len);
+}
+
+static void
+verify_line(struct verify_walk *w, const struct segfile_line *l)
+{
+	struct verify_seg *s = w->s;
+	uint64_t seq = l->rec.seq, off = l->offset;
+
+	if (!w->header_seen && l->offset == 0 && verify_header(w, l))
+		return;
+	if (l->type == SEGFILE_META)
+		return;
+	if (l->type != SEGFILE_RECORD) {
 		if (!w->run++) {
 			w->run_offset = off;
-			w->run_reason = reason ? reason : "unreadable";
+			w->run_reason = l->reason;
 		}
 		return;
 	}
@@ -214,191 +211,144 @@ verify_line(struct verify_walk *w, const char *line, size_t len, uint64_t off)
 	w->expect = seq + 1;
 }
 
-/* Checks the complete lines in [buf, buf + n), which starts a line at
- * file offset base; returns the bytes they span. */
-static size_t
-verify_lines(struct verify_walk *w, const char *buf, size_t n, uint64_t base)
+/* The format version to check lines with: the header's, or if it does not
+ * decode, the version it claims ("#seglog N "), or 1. */
+static unsigned
+verify_version(struct segfile *f)
 {
-	size_t pos = 0;
+	char head[16];
+	const char *reason;
+	ssize_t n;
 
-	for (;;) {
-		const char *nl = memchr(buf + pos, '\n', n - pos);
-		if (!nl)
-			return pos;
-		size_t len = (size_t)(nl - (buf + pos)) + 1;
-		verify_line(w, buf + pos, len, base + pos);
-		pos += len;
-	}
+	if (segfile_read_header(f, NULL, &reason) == 0 || f->hdr_len)
+		return f->hdr.version;
+	n = segfile_pread(f->fd, head, sizeof(head), 0);
+	if (n >= 10 && memcmp(head, "#seglog ", 8) == 0 && head[9] == ' ' && head[8] >= '1' &&
+	    head[8] <= '0' + RECORD_FORMAT_MAX)
+		return (unsigned)(head[8] - '0');
+	return 1;
 }
 
-/* A sealed segment never changes or shrinks, so it is mapped (no copy);
- * walked in blocks for the progress line.  Returns where the complete
- * lines end, or -1 if the file cannot be mapped. */
-static int64_t
-verify_mapped(struct verify *v, struct verify_walk *w, int fd, uint64_t size)
-{
-	const char *map;
-	uint64_t off = 0;
-
-	if (size == 0)
-		return 0;
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	/* advice values are not flags: one call each */
-	(void)madvise((void *)map, size, MADV_SEQUENTIAL);
-	(void)madvise((void *)map, size, MADV_WILLNEED);
-	while (off < size) {
-		uint64_t end = size - off > VERIFY_BLOCK ? off + VERIFY_BLOCK : size;
-		size_t c;
-		while ((c = verify_lines(w, map + off, end - off, off)) == 0 && end < size)
-			end = size - end > VERIFY_BLOCK ? end + VERIFY_BLOCK : size;
-		if (c == 0)
-			break;
-		off += c;
-		__atomic_fetch_add(&v->done_bytes, (uint64_t)c, __ATOMIC_RELAXED);
-	}
-	munmap((void *)map, size);
-	w->s->bytes = size;
-	return (int64_t)off;
-}
-
-/* `current` may grow or (by recovery) shrink while it is read: read in
- * blocks to its end, never mapped.  Returns where the complete lines end. */
-static uint64_t
-verify_read(struct verify *v, struct verify_walk *w, int fd, char **buf, size_t *cap)
-{
-	size_t have = 0;
-	uint64_t base = 0; /* file offset of (*buf)[0] */
-
-	for (;;) {
-		ssize_t n = pread(fd, *buf + have, *cap - have, (off_t)(base + have));
-		size_t pos;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			verify_add(w->s, base + have, "read error: %s", strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		w->s->bytes += (uint64_t)n;
-		__atomic_fetch_add(&v->done_bytes, (uint64_t)n, __ATOMIC_RELAXED);
-		pos = verify_lines(w, *buf, have, base);
-		if (pos == 0 && have == *cap) { /* one line fills the buffer */
-			char *nb = *cap < VERIFY_LINE_MAX ? realloc(*buf, *cap * 2) : NULL;
-			if (!nb) {
-				verify_add(w->s, base, "line longer than %d MiB; the rest of the "
-					   "file is not checked", VERIFY_LINE_MAX >> 20);
-				return base;
-			}
-			*buf = nb;
-			*cap *= 2;
-			continue;
-		}
-		memmove(*buf, *buf + pos, have - pos);
-		have -= pos;
-		base += pos;
-	}
-	return base;
-}
-
-/* Walks one segment's lines. */
+/* Walks one segment's lines with the worker's iterator. */
 static void
-verify_segment(struct verify *v, struct verify_seg *s, char **buf, size_t *cap)
+verify_segment(struct verify *v, struct verify_seg *s, struct segfile_iter *it)
 {
-	_cleanup_close_ int fd = s->fd >= 0 ? TAKE_FD(s->fd)
-					     : openat(v->dir_fd, s->name,
-						      O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	struct verify_walk w = { .s = s, .full = v->full };
-	struct stat st;
-	int64_t end = -1;
+	_cleanup_segfile_ struct segfile f = s->file;
+	struct verify_walk w = { .s = s };
+	struct segfile_line l;
+	uint64_t counted = 0, end;
+	int k = 0;
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			s->missing = true;
-		else
-			verify_add(s, 0, "cannot open: %s", strerror(errno));
+	s->file = (struct segfile)SEGFILE_INIT; /* f owns it now */
+	if (!s->regular) {
+		verify_add(s, 0, "not a regular file (an entry named like a segment); skipped");
 		return;
 	}
-	if (fstat(fd, &st) < 0) {
-		verify_add(s, 0, "cannot stat: %s", strerror(errno));
+	if (f.fd < 0)
+		k = segfile_open(v->dir_fd, s->name, O_RDONLY, &f);
+	if (k == -ENOENT) {
+		s->missing = true;
 		return;
 	}
-	if (!s->is_current)
-		end = verify_mapped(v, &w, fd, (uint64_t)st.st_size);
-	if (end < 0) {
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		end = (int64_t)verify_read(v, &w, fd, buf, cap);
+	if (k < 0) {
+		verify_add(s, 0, "cannot open: %s", k == -EISDIR ? "not a regular file"
+								  : strerror(-k));
+		return;
 	}
-	if ((uint64_t)end < s->bytes) {
-		s->torn = true;
-		s->torn_offset = (uint64_t)end;
+	(void)posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	segfile_iter_start(it, f.fd, verify_version(&f), 0, false);
+	while ((k = segfile_iter_next(it, &l)) > 0) {
+		if (l.type == SEGFILE_TORN) {
+			if (!w.header_seen)
+				verify_header(&w, &l);
+			s->torn = true;
+			s->torn_offset = l.offset;
+			break;
+		}
+		verify_line(&w, &l);
+		if (l.offset - counted >= VERIFY_BLOCK) {
+			__atomic_fetch_add(&v->done_bytes, l.offset - counted, __ATOMIC_RELAXED);
+			counted = l.offset;
+		}
 	}
+	end = s->torn ? l.offset + l.len : segfile_iter_offset(it);
+	if (k < 0)
+		verify_add(s, segfile_iter_offset(it), "read error: %s; the rest of the file is not "
+			   "checked", strerror(-k));
+	__atomic_fetch_add(&v->done_bytes, end - counted, __ATOMIC_RELAXED);
+	s->bytes = end;
 	s->trailing_damaged = w.run;
 	verify_end_run(&w, 0);
 	if (!w.header_seen)
 		verify_add(s, 0, "empty file: no segment header");
-	free(w.scratch);
 }
 
 static void *
 verify_worker(void *arg)
 {
 	struct verify *v = arg;
-	size_t cap = VERIFY_BLOCK;
-	_cleanup_free_ char *buf = malloc(cap);
+	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
 
-	if (!buf)
-		return NULL;
+	segfile_iter_init(&it, v->full ? SEGFILE_DECODE : SEGFILE_CHECK,
+			  segfile_line_max(SEGFILE_MAX_RECORD), VERIFY_BLOCK);
 	for (;;) {
 		size_t i = __atomic_fetch_add(&v->next, 1, __ATOMIC_RELAXED);
 		if (i >= v->n_segs)
 			break;
-		verify_segment(v, &v->segs[i], &buf, &cap);
+		verify_segment(v, &v->segs[i], &it);
 		__atomic_fetch_add(&v->done_segs, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
 
-/* Lists the segments.  `current` is opened first: if a rotation seals it
- * before the listing, the listing holds it under its new name (same
- * inode) and that entry wins; if after, the open descriptor still reads
- * it whole.  Either way each record is checked once. */
+/* Lists the segments (segfile_list: entries named like segments that are
+ * not regular files too, to be reported).  `current` is opened first: if
+ * a rotation seals it before the listing, the listing holds it under its
+ * new name (same inode) and that entry wins; if after, the open
+ * descriptor still reads it whole.  Either way each record is checked
+ * once. */
 static int
 verify_list(struct verify *v)
 {
-	_cleanup_free_ struct segdir_entry *e = NULL;
-	_cleanup_close_ int cur = openat(v->dir_fd, SEGDIR_CURRENT, O_RDONLY | O_NOFOLLOW |
-					 O_CLOEXEC);
-	struct stat cur_st = { 0 };
+	_cleanup_free_ struct segfile_entry *e = NULL;
+	_cleanup_segfile_ struct segfile cur = SEGFILE_INIT;
+	bool have_current = false, current_regular = true;
 	size_t n;
 	int r;
 
-	if (cur >= 0 && fstat(cur, &cur_st) < 0)
-		return -errno;
-	r = segdir_list(v->dir_fd, &e, &n); /* sorted by seq */
+	r = segfile_open(v->dir_fd, SEGDIR_CURRENT, O_RDONLY, &cur);
+	if (r == -EISDIR)
+		current_regular = false;
+	else if (r < 0 && r != -ENOENT)
+		return r;
+	have_current = r == 0 || r == -EISDIR;
+	r = segfile_list(v->dir_fd, &e, &n); /* sealed by seq, then current */
 	if (r < 0)
 		return r;
 	v->segs = calloc(n + 1, sizeof(*v->segs));
 	if (!v->segs)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct verify_seg *s = &v->segs[v->n_segs++];
-		*s = (struct verify_seg){ .fd = -EBADF, .name_seq = e[i].first_seq,
-					  .size = e[i].size };
+		struct verify_seg *s;
+		if (e[i].is_current)
+			continue;
+		s = &v->segs[v->n_segs++];
+		*s = (struct verify_seg){ .file = SEGFILE_INIT, .name_seq = e[i].first_seq,
+					  .size = e[i].size, .regular = e[i].regular };
 		segdir_name(e[i].first_seq, s->name);
 		v->total_bytes += s->size;
-		if (cur >= 0 && e[i].ino == (uint64_t)cur_st.st_ino)
-			cur = safe_close(cur); /* sealed since we opened it: read by name */
+		v->irregular += !e[i].regular;
+		if (cur.fd >= 0 && e[i].ino == cur.ino)
+			segfile_close(&cur); /* sealed since we opened it: read by name */
 	}
-	if (cur >= 0) { /* current sorts last */
+	if (have_current && (cur.fd >= 0 || !current_regular)) { /* current sorts last */
 		struct verify_seg *s = &v->segs[v->n_segs++];
-		*s = (struct verify_seg){ .is_current = true, .fd = TAKE_FD(cur),
-					  .size = (uint64_t)cur_st.st_size };
+		*s = (struct verify_seg){ .is_current = true, .file = cur, .size = cur.size,
+					  .regular = current_regular };
+		cur = (struct segfile)SEGFILE_INIT;
 		snprintf(s->name, sizeof(s->name), SEGDIR_CURRENT);
 		v->total_bytes += s->size;
+		v->irregular += !current_regular;
 	}
 	return 0;
 }
@@ -420,27 +370,26 @@ verify_report(struct verify *v, const char *name, uint64_t offset, const char *f
 	v->problems++;
 }
 
-/* The directory's id: DIR/dir-id, or without it the id most headers
- * carry.  Returns false if there is none to compare with. */
+/* The directory's id: DIR/dir-id (segfile.c's rule, the daemon's), or
+ * without a valid one the id most headers carry.  Returns false if there
+ * is none to compare with. */
 static bool
 verify_dir_id(struct verify *v, uint8_t id[RECORD_DIR_ID_LEN])
 {
-	_cleanup_close_ int fd = openat(v->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char buf[2 * RECORD_DIR_ID_LEN + 2];
+	const char *reason = NULL;
 	size_t best = 0;
-	ssize_t n;
+	int r = segfile_read_dir_id(v->dir_fd, id, &reason);
 
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf));
-		if (n >= 2 * RECORD_DIR_ID_LEN &&
-		    segdir_id_from_hex(buf, 2 * RECORD_DIR_ID_LEN, id) == 0 &&
-		    (n == 2 * RECORD_DIR_ID_LEN || buf[2 * RECORD_DIR_ID_LEN] == '\n'))
-			return true;
-		verify_report(v, SEGDIR_DIR_ID, 0, "not a directory id (32 hex digits)");
-	} else {
+	if (r == 0)
+		return true;
+	if (r == -ENOENT) {
 		printf("note: %s/" SEGDIR_DIR_ID " is missing; checking headers against the id "
 		       "most of them carry\n", v->dir);
 		v->notes++;
+	} else if (reason) {
+		verify_report(v, SEGDIR_DIR_ID, 0, "%s (seglogd refuses to start with it)", reason);
+	} else {
+		verify_report(v, SEGDIR_DIR_ID, 0, "cannot be read: %s", strerror(-r));
 	}
 	for (size_t i = 0; i < v->n_segs; i++) {
 		size_t votes = 0;
@@ -523,7 +472,7 @@ verify_results(struct verify *v, double secs)
 			v->problems += (unsigned)s->dropped;
 		}
 		if (s->torn && s->is_current && writer < 0)
-			writer = reader_writer_active(v->dir);
+			writer = segfile_writer_active(v->dir_fd);
 		if (s->torn && s->is_current && writer) {
 			printf("note: %s/%s: the last line (at offset %" PRIu64 ") is being written "
 			       "(a writer holds the lock)\n", v->dir, s->name, s->torn_offset);
@@ -549,8 +498,8 @@ verify_results(struct verify *v, double secs)
 			any = true;
 		}
 	}
-	printf("%s: %zu segment%s, %" PRIu64 " records, %" PRIu64 " bytes, ", v->dir, v->n_segs,
-	       v->n_segs == 1 ? "" : "s", records, bytes);
+	printf("%s: %zu segment%s, %" PRIu64 " records, %" PRIu64 " bytes, ", v->dir,
+	       v->n_segs - v->irregular, v->n_segs - v->irregular == 1 ? "" : "s", records, bytes);
 	if (any)
 		printf("seq %" PRIu64 "..%" PRIu64, first, last);
 	else
@@ -566,7 +515,7 @@ verify_free(struct verify *v)
 		for (size_t j = 0; j < v->segs[i].n_p; j++)
 			free(v->segs[i].p[j].text);
 		free(v->segs[i].p);
-		safe_close(v->segs[i].fd);
+		segfile_close(&v->segs[i].file);
 	}
 	free(v->segs);
 	safe_close(v->dir_fd);

@@ -1,85 +1,113 @@
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reader.h"
-#include "recover.h"
 #include "segdir.h"
+#include "segfile.h"
 
 enum {
-	READER_BUF_INITIAL = 256 << 10,
-	READER_LINE_HARD_MAX = 64 << 20,
+	/* a writer seen holding the lock is taken to be there this long
+	 * (only the watermark is reread meanwhile: always safe).  Reading
+	 * /proc/locks takes the kernel's file_rwsem for writing, which can
+	 * wait for an RCU grace period (milliseconds) and holds up every
+	 * flock(2) and fcntl(2) lock meanwhile, so it is read sparingly. */
+	READER_WRITER_RECHECK_US = 1000 * 1000,
 };
 
-struct reader_seg {
-	uint64_t first_seq;
-	bool is_current;
-	char name[SEGDIR_NAME_LEN + 1];
+/* What is known about the writer, for records above the watermark. */
+enum reader_durability {
+	READER_DURABLE_UNKNOWN,	  /* not looked yet */
+	READER_DURABLE_WRITER,	  /* a writer holds the lock: nothing above the watermark */
+	READER_DURABLE_NO_WRITER, /* none: sealed segments all; current up to limit (what
+				   * recovery keeps) */
 };
 
-enum reader_key {
-	READER_KEY_SEQ,
-	READER_KEY_TIME,
+/* How opening the segment at idx went. */
+enum reader_open_result {
+	READER_OPENED,	 /* open and positioned */
+	READER_SKIPPED,	 /* it vanished (retention): go on with the next */
+	READER_NOT_YET,	 /* no (complete) current right now: wait */
+	READER_MOVED,	 /* idx now points at a segment sealed under us: open that */
+	READER_REPORTED, /* *ev is a BAD_SEGMENT event: go on with the next */
+};
+
+/* What reading the open file gave. */
+enum reader_step {
+	READER_STEP_EVENT, /* *ev is filled */
+	READER_STEP_WAIT,  /* nothing more for now */
+	READER_STEP_NEXT,  /* the file is done: on to the next */
+	READER_STEP_AGAIN, /* read on */
 };
 
 struct reader {
 	char *dir;
 	int dir_fd;
 	bool follow;
+	size_t line_max;
 
-	struct reader_seg *segs;
+	struct segfile_entry *segs;
 	size_t n_segs;
 	size_t idx; /* segment being read, or n_segs when none */
 
-	int fd;
-	ino_t ino;
-	bool in_current;
-	char name[SEGDIR_NAME_LEN + 1];
-	struct segment_header hdr;
-	uint64_t hdr_len;
-	bool renamed; /* our current was sealed under us: read to EOF, move on */
-
-	char *buf;
-	size_t buf_cap, buf_len, buf_pos;
-	uint64_t buf_off; /* file offset of buf[0] */
-	bool skipping;	  /* discarding an over-long line up to its LF */
-
-	char *scratch;
-	size_t scratch_cap;
+	struct segfile file; /* the segment being read (fd -EBADF: none) */
+	struct segfile_iter it;
+	bool renamed;	     /* our current was sealed under us: read to EOF, move on */
+	bool torn_reported;  /* the incomplete last line at torn_offset was reported */
+	uint64_t torn_offset;
+	uint64_t bad_current; /* inode of a `current` already reported bad; not reread */
+	char bad_name[SEGDIR_NAME_LEN + 1];
 
 	uint64_t start_seq;
 	uint64_t start_time;  /* skip records before the first one at/after it */
 	bool seeking_time;
 	uint64_t last_seq;
 	bool have_last;
+	bool vanished;	      /* a segment vanished before it could be read */
 	uint64_t seek_offset; /* where to start in seek_name, 0 = after header */
 	char seek_name[SEGDIR_NAME_LEN + 1];
-	ino_t bad_current;    /* a `current` already reported bad; not reread */
 
 	uint8_t dir_id[RECORD_DIR_ID_LEN];
 	bool have_dir_id;
+	const char *dir_id_problem; /* DIR/dir-id is damaged: reported once */
+	uint8_t required_id[RECORD_DIR_ID_LEN];
+	bool have_required;
+
+	uint64_t watermark;  /* the last one read: every seq <= it is durable */
+	enum reader_durability durability;
+	uint64_t limit;	     /* NO_WRITER: the last seq of current that recovery keeps */
+	uint64_t writer_seen_us;
+	bool hold_reported; /* the record held at hold_offset was reported */
+	uint64_t hold_offset;
 
 	bool pending; /* a record waits behind the GAP event just returned */
 	struct reader_event pending_ev;
 };
+
+static uint64_t
+reader_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 struct reader *
 reader_free(struct reader *r)
 {
 	if (!r)
 		return NULL;
-	safe_close(r->fd);
+	segfile_close(&r->file);
+	segfile_iter_free(&r->it);
 	safe_close(r->dir_fd);
 	free(r->segs);
-	free(r->buf);
-	free(r->scratch);
 	free(r->dir);
 	free(r);
 	return NULL;
@@ -98,57 +126,11 @@ reader_set_follow(struct reader *r, bool follow)
 }
 
 static int
-reader_seg_cmp(const void *a, const void *b)
-{
-	const struct reader_seg *x = a, *y = b;
-	if (x->is_current != y->is_current)
-		return x->is_current ? 1 : -1;
-	return x->first_seq < y->first_seq ? -1 : x->first_seq > y->first_seq;
-}
-
-/* Lists sealed segments (by name) and current; current sorts last. */
-static int
-reader_list_into(int dir_fd, struct reader_seg **ret, size_t *ret_n)
-{
-	_cleanup_closedir_ DIR *d = NULL;
-	struct dirent *de;
-	size_t n = 0, cap = 0;
-	_cleanup_free_ struct reader_seg *v = NULL;
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		safe_close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		struct reader_seg s = { 0 };
-		if (strcmp(de->d_name, SEGDIR_CURRENT) == 0)
-			s.is_current = true;
-		else if (!segdir_parse_name(de->d_name, &s.first_seq))
-			continue;
-		memcpy(s.name, de->d_name, strlen(de->d_name) + 1); /* <= SEGDIR_NAME_LEN */
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			struct reader_seg *nv = realloc(v, cap * sizeof(*v));
-			if (!nv)
-				return -ENOMEM;
-			v = nv;
-		}
-		v[n++] = s;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), reader_seg_cmp);
-	*ret = TAKE_PTR(v);
-	*ret_n = n;
-	return 0;
-}
-
-static int
 reader_list(struct reader *r)
 {
-	struct reader_seg *v;
+	struct segfile_entry *v;
 	size_t n;
-	int k = reader_list_into(r->dir_fd, &v, &n);
+	int k = segfile_list(r->dir_fd, &v, &n);
 
 	if (k < 0)
 		return k;
@@ -159,20 +141,18 @@ reader_list(struct reader *r)
 }
 
 /* The directory's own id from DIR/dir-id, so that even the oldest segment
- * is checked against it; without the file, the first header seen sets it. */
+ * is checked against it; without the file, the first header seen sets it.
+ * A damaged file is reported (once) by reader_next(). */
 static void
-reader_load_dir_id(struct reader *r)
+reader_load_dir_id(struct reader *r, bool report)
 {
-	_cleanup_close_ int fd = openat(r->dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char buf[2 * RECORD_DIR_ID_LEN + 2];
-	ssize_t n;
+	const char *reason = NULL;
+	int k = segfile_read_dir_id(r->dir_fd, r->dir_id, &reason);
 
-	if (fd < 0)
-		return;
-	n = pread(fd, buf, sizeof(buf), 0);
-	if (n >= 2 * RECORD_DIR_ID_LEN &&
-	    segdir_id_from_hex(buf, 2 * RECORD_DIR_ID_LEN, r->dir_id) == 0)
+	if (k == 0)
 		r->have_dir_id = true;
+	else if (k != -ENOENT && report)
+		r->dir_id_problem = reason ? reason : "cannot be read";
 }
 
 int
@@ -183,49 +163,138 @@ reader_open(const char *dir, struct reader **ret)
 
 	if (!r)
 		return -ENOMEM;
-	r->fd = -EBADF;
+	r->file = (struct segfile)SEGFILE_INIT;
+	r->it = (struct segfile_iter)SEGFILE_ITER_INIT;
+	r->dir_fd = -EBADF;
 	r->dir = strdup(dir);
 	if (!r->dir)
 		return -ENOMEM;
 	r->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->dir_fd < 0)
 		return -errno;
-	r->buf_cap = READER_BUF_INITIAL;
-	r->buf = malloc(r->buf_cap);
-	r->scratch_cap = READER_BUF_INITIAL;
-	r->scratch = malloc(r->scratch_cap);
-	if (!r->buf || !r->scratch)
-		return -ENOMEM;
-	reader_load_dir_id(r);
+	r->line_max = segfile_line_max(SEGFILE_MAX_RECORD);
+	segfile_iter_init(&r->it, SEGFILE_DECODE, r->line_max, 0);
+	reader_load_dir_id(r, true);
 	k = reader_list(r);
 	if (k < 0)
 		return k;
-	r->idx = 0;
 	*ret = TAKE_PTR(r);
 	return 0;
+}
+
+bool
+reader_dir_id(struct reader *r, uint8_t ret_id[RECORD_DIR_ID_LEN])
+{
+	if (!r->have_dir_id)
+		reader_load_dir_id(r, false);
+	if (r->have_dir_id)
+		memcpy(ret_id, r->dir_id, RECORD_DIR_ID_LEN);
+	return r->have_dir_id;
+}
+
+void
+reader_require_dir_id(struct reader *r, const uint8_t id[RECORD_DIR_ID_LEN])
+{
+	memcpy(r->required_id, id, RECORD_DIR_ID_LEN);
+	r->have_required = true;
+}
+
+/* The directory is not the one reader_require_dir_id() asked for. */
+static bool
+reader_wrong_dir(const struct reader *r)
+{
+	return r->have_required && r->have_dir_id &&
+	       memcmp(r->required_id, r->dir_id, RECORD_DIR_ID_LEN) != 0;
 }
 
 static void
 reader_close_file(struct reader *r)
 {
-	r->fd = safe_close(r->fd);
-	r->buf_len = r->buf_pos = 0;
-	r->skipping = false;
+	segfile_close(&r->file);
 	r->renamed = false;
+	r->torn_reported = false;
 }
 
-/* Fills ev as a BAD_SEGMENT event for the open file and closes it. */
-static int
-reader_bad_segment(struct reader *r, struct reader_event *ev, const char *reason)
+/* --- durability ------------------------------------------------------------- */
+
+/* The watermark, if it names this directory; else 0: nothing is durable. */
+static uint64_t
+reader_watermark(struct reader *r)
 {
+	uint8_t id[RECORD_DIR_ID_LEN];
+	uint64_t seq;
+
+	if (!r->have_dir_id)
+		reader_load_dir_id(r, false);
+	if (!r->have_dir_id || segfile_read_watermark(r->dir_fd, id, &seq) < 0 ||
+	    memcmp(id, r->dir_id, RECORD_DIR_ID_LEN) != 0)
+		return 0;
+	return seq;
+}
+
+/* Finds out whether seq may be delivered now.  A seq at or below the
+ * watermark is durable, whoever holds the lock (so after a clean stop,
+ * /proc/locks is never read).  Above it: not while a writer holds the
+ * lock; with none, what recovery keeps.  `current` is scanned before the
+ * lock is checked: records seen while no writer held it were written by
+ * one that has exited, and a writer that starts meanwhile is seen. */
+static void
+reader_refresh(struct reader *r, uint64_t seq)
+{
+	uint64_t now = reader_now_us(), kept;
+
+	r->watermark = reader_watermark(r);
+	if (seq <= r->watermark)
+		return;
+	if (r->durability == READER_DURABLE_WRITER) {
+		if (now - r->writer_seen_us < READER_WRITER_RECHECK_US)
+			return;
+		if (segfile_writer_active(r->dir_fd)) {
+			r->writer_seen_us = now;
+			return;
+		}
+	}
+	kept = segfile_current_kept(r->dir_fd, r->watermark, r->line_max);
+	if (segfile_writer_active(r->dir_fd)) {
+		r->durability = READER_DURABLE_WRITER;
+		r->writer_seen_us = now;
+		return;
+	}
+	r->durability = READER_DURABLE_NO_WRITER;
+	r->limit = kept;
+}
+
+static bool
+reader_within_limit(const struct reader *r, uint64_t seq)
+{
+	if (seq <= r->watermark)
+		return true;
+	if (r->durability != READER_DURABLE_NO_WRITER)
+		return false;
+	return !(r->file.is_current && !r->renamed) || seq <= r->limit;
+}
+
+static bool
+reader_durable(struct reader *r, uint64_t seq)
+{
+	if (reader_within_limit(r, seq))
+		return true;
+	reader_refresh(r, seq);
+	return reader_within_limit(r, seq);
+}
+
+/* --- opening segments ------------------------------------------------------- */
+
+static int
+reader_report(struct reader *r, struct reader_event *ev, const char *name, const char *reason)
+{
+	snprintf(r->bad_name, sizeof(r->bad_name), "%s", name);
+	reader_close_file(r);
 	memset(ev, 0, sizeof(*ev));
 	ev->type = READER_BAD_SEGMENT;
-	ev->file = r->name;
+	ev->file = r->bad_name;
 	ev->reason = reason;
-	if (r->in_current)
-		r->bad_current = r->ino;
-	reader_close_file(r);
-	return 2;
+	return READER_REPORTED;
 }
 
 /* A `current` opened from a stale listing may already be a newer one than
@@ -234,12 +303,12 @@ reader_bad_segment(struct reader *r, struct reader_event *ev, const char *reason
 static bool
 reader_missed_seal(struct reader *r)
 {
-	uint64_t want = r->last_seq, got = r->hdr.first_seq;
+	uint64_t want = r->last_seq, got = r->file.hdr.first_seq;
 
 	if (reader_list(r) < 0)
 		return false;
 	for (size_t i = 0; i < r->n_segs; i++)
-		if (!r->segs[i].is_current && r->segs[i].first_seq > want &&
+		if (!r->segs[i].is_current && r->segs[i].regular && r->segs[i].first_seq > want &&
 		    r->segs[i].first_seq < got) {
 			r->idx = i;
 			return true;
@@ -247,67 +316,73 @@ reader_missed_seal(struct reader *r)
 	return false;
 }
 
-/* Opens the segment at r->idx and checks its header and name.  Returns 1
- * when open, 0 when the file vanished (retention, rotation) or is not
- * ready, 3 when idx was moved to an earlier segment to open instead, or a
- * BAD_SEGMENT event (2) filled into ev. */
+/* Opens the segment at r->idx and checks its header and name (an enum
+ * reader_open_result, or -errno). */
 static int
 reader_open_file(struct reader *r, struct reader_event *ev)
 {
-	struct reader_seg *s = &r->segs[r->idx];
-	char head[RECORD_HEADER_MAX];
-	struct stat st;
-	const char *nl, *reason = NULL;
-	ssize_t n;
+	const struct segfile_entry *s = &r->segs[r->idx];
+	const char *reason = NULL;
+	uint64_t off;
+	int k;
 
 	reader_close_file(r);
-	r->fd = openat(r->dir_fd, s->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (r->fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(r->fd, &st) < 0)
-		return -errno;
-	if (s->is_current && st.st_ino == r->bad_current) {
+	if (!s->regular)
+		return reader_report(r, ev, s->name, "not a regular file (named like a segment)");
+	k = segfile_open(r->dir_fd, s->name, O_RDONLY, &r->file);
+	if (k == -ENOENT) {
+		if (s->is_current)
+			return READER_NOT_YET; /* no current right now: rotation */
+		r->vanished = true;
+		return READER_SKIPPED;
+	}
+	if (k == -EISDIR)
+		return reader_report(r, ev, s->name, "not a regular file (named like a segment)");
+	if (k < 0)
+		return k;
+	if (s->is_current && r->file.ino == r->bad_current) {
 		reader_close_file(r);
-		return 0;
+		return READER_NOT_YET;
 	}
-	r->ino = st.st_ino;
-	r->in_current = s->is_current;
-	snprintf(r->name, sizeof(r->name), "%s", s->name);
-	n = pread(r->fd, head, sizeof(head), 0);
-	if (n < 0)
-		return -errno;
-	nl = memchr(head, '\n', (size_t)n);
-	if (!nl && s->is_current && r->follow) {
+	k = segfile_read_header(&r->file, r->have_dir_id ? r->dir_id : NULL, &reason);
+	if (k == -ENODATA && s->is_current && r->follow) {
 		reader_close_file(r); /* being created; try later */
-		return 0;
+		return READER_NOT_YET;
 	}
-	if (!nl || record_header_decode(head, (size_t)(nl - head) + 1, &r->hdr, &reason) < 0)
-		return reader_bad_segment(r, ev, reason ? reason : "no complete header line");
-	if (!s->is_current && r->hdr.first_seq != s->first_seq)
-		return reader_bad_segment(r, ev, "the name does not match the header's first seq");
-	if (r->have_dir_id && memcmp(r->dir_id, r->hdr.dir_id, RECORD_DIR_ID_LEN) != 0)
-		return reader_bad_segment(r, ev, "the header names another data directory");
-	if (s->is_current && r->have_last && r->hdr.first_seq > r->last_seq + 1 &&
+	if (k == -ENODATA || k == -EBADMSG || k == -EXDEV) {
+		if (s->is_current)
+			r->bad_current = r->file.ino;
+		return reader_report(r, ev, s->name, reason);
+	}
+	if (k < 0)
+		return k;
+	if (s->is_current && r->have_last && r->file.hdr.first_seq > r->last_seq + 1 &&
 	    reader_missed_seal(r)) {
 		reader_close_file(r);
-		return 3;
+		return READER_MOVED;
 	}
-	memcpy(r->dir_id, r->hdr.dir_id, RECORD_DIR_ID_LEN);
-	r->have_dir_id = true;
-	r->hdr_len = (uint64_t)(nl - head) + 1;
-	r->buf_off = r->hdr_len;
-	if (r->seek_offset > r->hdr_len && strcmp(r->seek_name, r->name) == 0)
-		r->buf_off = r->seek_offset;
+	if (!r->have_dir_id) {
+		memcpy(r->dir_id, r->file.hdr.dir_id, RECORD_DIR_ID_LEN);
+		r->have_dir_id = true;
+	}
+	if (reader_wrong_dir(r)) {
+		reader_close_file(r);
+		return -EXDEV;
+	}
+	off = r->file.hdr_len;
+	if (r->seek_offset > off && strcmp(r->seek_name, s->name) == 0)
+		off = r->seek_offset;
 	r->seek_offset = 0;
-	return 1;
+	segfile_iter_start(&r->it, r->file.fd, r->file.hdr.version, off, false);
+	return READER_OPENED;
 }
 
 /* After the file at idx ended: the next segment by first seq. */
 static int
 reader_advance(struct reader *r)
 {
-	uint64_t first = r->hdr.first_seq;
-	bool was_current = r->in_current;
+	uint64_t first = r->file.hdr.first_seq;
+	bool was_current = r->file.is_current;
 	int k;
 
 	reader_close_file(r);
@@ -324,38 +399,24 @@ reader_advance(struct reader *r)
 	return 0;
 }
 
-/* Reads more of the open file into buf; returns bytes read (0 at EOF). */
+/* With no file open and the listing used up: relists and picks the
+ * segment to read (the oldest, or the first after the last record read).
+ * 1 if there is one. */
 static int
-reader_fill(struct reader *r)
+reader_pick(struct reader *r)
 {
-	ssize_t n;
+	int k = reader_list(r);
 
-	if (r->buf_pos > 0) {
-		memmove(r->buf, r->buf + r->buf_pos, r->buf_len - r->buf_pos);
-		r->buf_off += r->buf_pos;
-		r->buf_len -= r->buf_pos;
-		r->buf_pos = 0;
-	}
-	if (r->buf_len == r->buf_cap) {
-		if (r->buf_cap >= READER_LINE_HARD_MAX) {
-			r->skipping = true; /* report it and drop what we hold */
-			return -EMSGSIZE;
-		}
-		char *nb = realloc(r->buf, r->buf_cap * 2);
-		if (!nb)
-			return -ENOMEM;
-		r->buf = nb;
-		r->buf_cap *= 2;
-	}
-	do
-		n = pread(r->fd, r->buf + r->buf_len, r->buf_cap - r->buf_len,
-			  (off_t)(r->buf_off + r->buf_len));
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	r->buf_len += (size_t)n;
-	return (int)(n > 0);
+	if (k < 0)
+		return k;
+	for (r->idx = 0; r->idx < r->n_segs; r->idx++)
+		if (!r->have_last || r->segs[r->idx].is_current ||
+		    r->segs[r->idx].first_seq > r->last_seq)
+			break;
+	return r->idx < r->n_segs;
 }
+
+/* --- reading lines ------------------------------------------------------------ */
 
 static bool
 reader_current_renamed(struct reader *r)
@@ -363,186 +424,221 @@ reader_current_renamed(struct reader *r)
 	struct stat st;
 	if (fstatat(r->dir_fd, SEGDIR_CURRENT, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return true;
-	return st.st_ino != r->ino;
+	return (uint64_t)st.st_ino != r->file.ino;
 }
 
-/* Turns one complete line into an event; returns 1 if ev is to be
- * delivered, 0 if the record is skipped (before start_seq). */
-static int
-reader_line(struct reader *r, const char *line, size_t len, uint64_t off, struct reader_event *ev)
-{
-	const char *reason = NULL;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->file = r->name;
-	ev->offset = off;
-	if (len > r->scratch_cap) {
-		char *ns = realloc(r->scratch, len);
-		if (!ns)
-			return -ENOMEM;
-		r->scratch = ns;
-		r->scratch_cap = len;
-	}
-	if (record_decode(line, len, r->scratch, &ev->rec, &reason) < 0) {
-		ev->type = READER_DAMAGED;
-		ev->reason = reason;
-		return 1;
-	}
-	if (ev->rec.seq < r->start_seq)
-		return 0;
-	if (r->seeking_time) {
-		if (ev->rec.time_us < r->start_time)
-			return 0;
-		r->seeking_time = false;
-	}
-	if (r->have_last && ev->rec.seq <= r->last_seq) {
-		ev->type = READER_DAMAGED;
-		ev->reason = "seq out of order (not greater than the previous record's)";
-		return 1;
-	}
-	ev->type = READER_RECORD;
-	if ((r->have_last && ev->rec.seq > r->last_seq + 1) ||
-	    (!r->have_last && r->start_seq && ev->rec.seq > r->start_seq)) {
-		r->pending = true;
-		r->pending_ev = *ev;
-		memset(ev, 0, sizeof(*ev));
-		ev->type = READER_GAP;
-		ev->file = r->name;
-		ev->offset = off;
-		ev->gap_first = r->have_last ? r->last_seq + 1 : r->start_seq;
-		ev->gap_last = r->pending_ev.rec.seq - 1;
-		/* before the oldest segment's first seq: retention, not damage */
-		ev->gap_at_start = !r->have_last && r->idx == 0 && ev->gap_last < r->hdr.first_seq;
-	}
-	r->last_seq = r->pending ? r->pending_ev.rec.seq : ev->rec.seq;
-	r->have_last = true;
-	return 1;
-}
-
-/* Following, at the end of `current`: an incomplete last line is dropped
- * from the buffer and read again from its start next time, so that if the
- * writer's recovery cuts it (a torn tail after a crash) and writes new
- * records there, they are read whole.  A file that shrank below what was
- * read was cut by recovery: reading resumes at its new end and the seqs
- * of the unacknowledged records shown before may come again. */
+/* Following, at the end of `current`: a file that shrank below what was
+ * read was cut by recovery (a torn tail); reading resumes at its new end.
+ * Only records recovery keeps were delivered, so the ones that follow
+ * still come after the last one; one that does not is reported as out of
+ * order, never shown twice. */
 static void
-reader_wait_current(struct reader *r)
+reader_check_cut(struct reader *r)
 {
 	struct stat st;
 
-	if (!r->skipping)
-		r->buf_len = r->buf_pos;
-	if (fstat(r->fd, &st) == 0 && (uint64_t)st.st_size < r->buf_off + r->buf_pos) {
-		r->buf_off = (uint64_t)st.st_size > r->hdr_len ? (uint64_t)st.st_size : r->hdr_len;
-		r->buf_len = r->buf_pos = 0;
-		r->skipping = false;
-		r->have_last = false;
-		r->start_seq = 0;
+	if (fstat(r->file.fd, &st) == 0 && (uint64_t)st.st_size < segfile_iter_offset(&r->it)) {
+		uint64_t off = (uint64_t)st.st_size > r->file.hdr_len ? (uint64_t)st.st_size
+								   : r->file.hdr_len;
+		segfile_iter_start(&r->it, r->file.fd, r->file.hdr.version, off, false);
+	}
+}
+
+static void
+reader_line_event(struct reader *r, struct reader_event *ev, enum reader_event_type type,
+		  uint64_t offset, const char *reason)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->file = r->file.name;
+	ev->offset = offset;
+	ev->reason = reason;
+}
+
+/* The oldest segment there is: no regular sealed one before idx. */
+static bool
+reader_in_oldest(const struct reader *r)
+{
+	for (size_t i = 0; i < r->idx && i < r->n_segs; i++)
+		if (r->segs[i].regular && !r->segs[i].is_current)
+			return false;
+	return true;
+}
+
+/* A record was held back at offset: it is read again (from the file, not
+ * a stale buffer) next time.  With no writer, a record of `current` that
+ * recovery will cut is reported once. */
+static int
+reader_hold(struct reader *r, struct reader_event *ev, uint64_t offset)
+{
+	segfile_iter_start(&r->it, r->file.fd, r->file.hdr.version, offset, false);
+	if (r->follow && r->file.is_current && !r->renamed)
+		reader_check_cut(r);
+	if (r->durability != READER_DURABLE_NO_WRITER ||
+	    (r->hold_reported && r->hold_offset == offset))
+		return READER_STEP_WAIT;
+	r->hold_reported = true;
+	r->hold_offset = offset;
+	reader_line_event(r, ev, READER_DAMAGED, offset,
+			  "a record after a torn tail or out of sequence at the end of current: "
+			  "not shown (seglogd's recovery cuts it when it starts)");
+	return READER_STEP_EVENT;
+}
+
+/* Turns one valid record line into an event (an enum reader_step). */
+static int
+reader_record(struct reader *r, const struct segfile_line *l, struct reader_event *ev)
+{
+	const struct record *rec = &l->rec;
+
+	if (rec->seq < r->start_seq)
+		return READER_STEP_AGAIN;
+	if (r->seeking_time && rec->time_us < r->start_time)
+		return READER_STEP_AGAIN;
+	if (r->have_last && rec->seq <= r->last_seq) {
+		reader_line_event(r, ev, READER_DAMAGED, l->offset,
+				  "seq out of order (not greater than the previous record's)");
+		return READER_STEP_EVENT;
+	}
+	if (!reader_durable(r, rec->seq))
+		return reader_hold(r, ev, l->offset);
+	r->seeking_time = false;
+	reader_line_event(r, ev, READER_RECORD, l->offset, NULL);
+	ev->rec = *rec;
+	if ((r->have_last && rec->seq > r->last_seq + 1) ||
+	    (!r->have_last && r->start_seq && rec->seq > r->start_seq)) {
+		r->pending = true;
+		r->pending_ev = *ev;
+		reader_line_event(r, ev, READER_GAP, l->offset, NULL);
+		ev->gap_first = r->have_last ? r->last_seq + 1 : r->start_seq;
+		ev->gap_last = rec->seq - 1;
+		/* before the oldest segment's first seq, or in one that vanished
+		 * as it was to be read: retention, not damage */
+		ev->gap_at_start = r->vanished ||
+				   (reader_in_oldest(r) && ev->gap_last < r->file.hdr.first_seq);
+	}
+	r->last_seq = rec->seq;
+	r->have_last = true;
+	r->vanished = false;
+	return READER_STEP_EVENT;
+}
+
+/* The end of the complete lines (and, if torn, the incomplete last line
+ * l) of the open file: an enum reader_step. */
+static int
+reader_at_end(struct reader *r, struct reader_event *ev, const struct segfile_line *l)
+{
+	if (r->file.is_current && !r->renamed) {
+		if (reader_current_renamed(r)) {
+			r->renamed = true; /* sealed under us: read the rest, then move on */
+			return READER_STEP_AGAIN;
+		}
+		if (r->follow) {
+			reader_check_cut(r);
+			return READER_STEP_WAIT;
+		}
+		if (!l || (r->torn_reported && r->torn_offset == l->offset))
+			return READER_STEP_WAIT;
+		r->torn_reported = true;
+		r->torn_offset = l->offset;
+		reader_line_event(r, ev, READER_DAMAGED, l->offset,
+				  "incomplete last line (a torn tail; recovery cuts it)");
+		ev->in_current = true;
+		return READER_STEP_EVENT; /* stays open: nothing after it */
+	}
+	if (!l)
+		return READER_STEP_NEXT;
+	reader_line_event(r, ev, READER_DAMAGED, l->offset, "incomplete last line");
+	int k = reader_advance(r);
+	return k < 0 ? k : READER_STEP_EVENT;
+}
+
+/* A read error in the open file: in a sealed segment the rest of it is
+ * skipped (reported); in `current` it is the caller's error. */
+static int
+reader_read_error(struct reader *r, struct reader_event *ev, int error)
+{
+	if (r->file.is_current && !r->renamed)
+		return error;
+	reader_line_event(r, ev, READER_DAMAGED, segfile_iter_offset(&r->it),
+			  "cannot be read (I/O error); the rest of the file is skipped");
+	int k = reader_advance(r);
+	return k < 0 ? k : READER_STEP_EVENT;
+}
+
+/* Reads the open file up to the next event (an enum reader_step). */
+static int
+reader_step(struct reader *r, struct reader_event *ev)
+{
+	struct segfile_line l;
+
+	for (;;) {
+		int k = segfile_iter_next(&r->it, &l);
+		if (k < 0)
+			k = reader_read_error(r, ev, k);
+		else if (k == 0)
+			k = reader_at_end(r, ev, NULL);
+		else if (l.type == SEGFILE_META)
+			k = READER_STEP_AGAIN;
+		else if (l.type == SEGFILE_TORN)
+			k = reader_at_end(r, ev, &l);
+		else if (l.type == SEGFILE_DAMAGED) {
+			reader_line_event(r, ev, READER_DAMAGED, l.offset, l.reason);
+			k = READER_STEP_EVENT;
+		} else
+			k = reader_record(r, &l, ev);
+		if (k != READER_STEP_AGAIN)
+			return k;
 	}
 }
 
 int
 reader_next(struct reader *r, struct reader_event *ev)
 {
+	if (r->dir_id_problem) {
+		memset(ev, 0, sizeof(*ev));
+		ev->type = READER_BAD_DIR_ID;
+		ev->file = SEGDIR_DIR_ID;
+		ev->reason = r->dir_id_problem;
+		r->dir_id_problem = NULL;
+		return 1;
+	}
 	if (r->pending) {
 		r->pending = false;
 		*ev = r->pending_ev;
 		return 1;
 	}
 	for (;;) {
-		if (r->fd < 0) {
-			int k;
+		int k;
+
+		if (reader_wrong_dir(r))
+			return -EXDEV;
+		if (r->file.fd < 0) {
 			if (r->idx >= r->n_segs) {
-				k = reader_list(r);
-				if (k < 0)
+				k = reader_pick(r);
+				if (k <= 0)
 					return k;
-				/* nothing read yet: from the oldest, else after last_seq */
-				for (r->idx = 0; r->idx < r->n_segs; r->idx++)
-					if (!r->have_last || r->segs[r->idx].is_current ||
-					    r->segs[r->idx].first_seq > r->last_seq)
-						break;
-				if (r->idx >= r->n_segs)
-					return 0;
 			}
 			k = reader_open_file(r, ev);
 			if (k < 0)
 				return k;
-			if (k == 3)
-				continue;
-			if (k == 0) {
-				if (r->segs[r->idx].is_current)
-					return 0; /* no current right now: rotation */
+			if (k == READER_SKIPPED)
 				r->idx++;
-				continue;
-			}
-			if (k == 2) {
+			if (k == READER_NOT_YET)
+				return 0;
+			if (k == READER_REPORTED) {
 				r->idx++;
 				return 1;
 			}
-		}
-		while (r->buf_pos < r->buf_len) {
-			char *line = r->buf + r->buf_pos;
-			char *nl = memchr(line, '\n', r->buf_len - r->buf_pos);
-			size_t len;
-			uint64_t off = r->buf_off + r->buf_pos;
-			int k;
-
-			if (!nl)
-				break;
-			len = (size_t)(nl - line) + 1;
-			r->buf_pos += len;
-			if (r->skipping) {
-				r->skipping = false;
+			if (k != READER_OPENED)
 				continue;
-			}
-			k = reader_line(r, line, len, off, ev);
-			if (k != 0)
-				return k;
 		}
-		int k = reader_fill(r);
-		if (k == -EMSGSIZE) {
-			memset(ev, 0, sizeof(*ev));
-			ev->type = READER_DAMAGED;
-			ev->file = r->name;
-			ev->offset = r->buf_off;
-			ev->reason = "line longer than 64 MiB";
-			r->buf_off += r->buf_len;
-			r->buf_len = r->buf_pos = 0;
-			return 1;
-		}
+		k = reader_step(r, ev);
 		if (k < 0)
 			return k;
-		if (k > 0)
-			continue;
-		/* end of file */
-		if (r->in_current && !r->renamed) {
-			if (reader_current_renamed(r)) {
-				r->renamed = true; /* sealed under us: read the rest, then move on */
-				continue;
-			}
-			if (r->follow) {
-				reader_wait_current(r);
-				return 0;
-			}
-			if (r->buf_pos == r->buf_len)
-				return 0;
-		}
-		if (r->buf_pos < r->buf_len && !r->skipping) {
-			memset(ev, 0, sizeof(*ev));
-			ev->type = READER_DAMAGED;
-			ev->file = r->name;
-			ev->offset = r->buf_off + r->buf_pos;
-			ev->in_current = r->in_current && !r->renamed;
-			ev->reason = ev->in_current
-					     ? "incomplete last line (a torn tail; recovery cuts it)"
-					     : "incomplete last line";
-			r->buf_pos = r->buf_len;
-			if (r->in_current && !r->renamed)
-				return 1; /* stays open: nothing after it */
-			int a = reader_advance(r);
-			return a < 0 ? a : 1;
-		}
-		if (r->in_current && !r->renamed)
+		if (k == READER_STEP_EVENT)
+			return 1;
+		if (k == READER_STEP_WAIT)
 			return 0;
 		k = reader_advance(r);
 		if (k < 0)
@@ -550,108 +646,99 @@ reader_next(struct reader *r, struct reader_event *ev)
 	}
 }
 
-/* Reads the key (seq or time) of the first valid line starting at or after
- * off; returns 1 and sets *ret_key and *ret_line, 0 if none before end. */
-static int
-reader_probe(int fd, uint64_t off, uint64_t end, enum reader_key key, uint64_t *ret_key,
-	     uint64_t *ret_line, bool at_line_start)
-{
-	char buf[64 << 10];
-	size_t pos = 0;
-	ssize_t n;
+/* --- seeking ------------------------------------------------------------------- */
 
-	while (off < end) {
-		n = pread(fd, buf, sizeof(buf), (off_t)off);
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-		pos = 0;
-		if (!at_line_start) {
-			char *nl = memchr(buf, '\n', (size_t)n);
-			if (!nl) {
-				off += (uint64_t)n;
-				continue;
-			}
-			pos = (size_t)(nl - buf) + 1;
-			at_line_start = true;
-		}
-		while (pos < (size_t)n) {
-			char *nl = memchr(buf + pos, '\n', (size_t)n - pos);
-			uint64_t seq, t;
-			if (!nl)
-				break;
-			if (record_check(buf + pos, (size_t)(nl - buf) - pos + 1, &seq, &t, NULL) == 0) {
-				*ret_key = key == READER_KEY_SEQ ? seq : t;
-				*ret_line = off + pos;
-				return 1;
-			}
-			pos = (size_t)(nl - buf) + 1;
-		}
-		if (pos == 0)
-			return 0; /* a line longer than the probe buffer: give up here */
-		off += pos;
+/* The key (first seq or first record's time) of segment i: 1 and *ret; 0
+ * if it cannot be known (not a regular file, vanished, damaged).  Sealed
+ * segments' first seqs come from their names, without I/O. */
+static int
+reader_first_key(struct reader *r, size_t i, enum segfile_key key, uint64_t *ret)
+{
+	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
+	const struct segfile_entry *s = &r->segs[i];
+	struct segfile_probe p;
+	const char *reason;
+	int k;
+
+	if (!s->regular)
+		return 0;
+	if (key == SEGFILE_KEY_SEQ && !s->is_current) {
+		*ret = s->first_seq;
+		return 1;
 	}
+	k = segfile_open(r->dir_fd, s->name, O_RDONLY, &f);
+	if (k == 0)
+		k = segfile_read_header(&f, NULL, &reason);
+	if (k == -ENOENT || k == -EISDIR || k == -ENODATA || k == -EBADMSG || k == -EXDEV)
+		return 0;
+	if (k < 0)
+		return k;
+	if (key == SEGFILE_KEY_SEQ) {
+		*ret = f.hdr.first_seq;
+		return 1;
+	}
+	k = segfile_probe(&f, f.hdr_len, f.size, true, r->line_max, &p);
+	if (k > 0)
+		*ret = p.time_us;
+	return k;
+}
+
+/* Where in segment idx to start reading (segfile_seek). */
+static int
+reader_seek_in_file(struct reader *r, enum segfile_key key, uint64_t target)
+{
+	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
+	const char *reason;
+	int k;
+
+	k = segfile_open(r->dir_fd, r->segs[r->idx].name, O_RDONLY, &f);
+	if (k == 0)
+		k = segfile_read_header(&f, NULL, &reason);
+	if (k < 0)
+		return 0; /* reading it reports what is wrong */
+	k = segfile_seek(&f, key, target, r->line_max, &r->seek_offset);
+	if (k < 0)
+		return k;
+	snprintf(r->seek_name, sizeof(r->seek_name), "%s", f.name);
 	return 0;
 }
 
 /* Positions the reader before the first record whose key >= target:
- * binary search over the segments (by each one's first record), then over
+ * binary search over the segments (by each one's first key), then over
  * byte offsets inside the chosen one.  Keys must be non-decreasing; times
- * are, as long as the clock did not step back. */
+ * are, as long as the clock did not step back.  A segment whose key
+ * cannot be known narrows the search to the segments before it: starting
+ * early only costs reading, starting late would skip records. */
 static int
-reader_seek(struct reader *r, enum reader_key key, uint64_t target)
+reader_seek(struct reader *r, enum segfile_key key, uint64_t target)
 {
 	size_t lo = 0, hi;
-	int k0;
+	int k;
 
 	reader_close_file(r);
 	r->have_last = false;
 	r->pending = false;
-	k0 = reader_list(r);
-	if (k0 < 0)
-		return k0;
+	r->vanished = false;
+	r->seek_offset = 0;
+	k = reader_list(r);
+	if (k < 0)
+		return k;
 	hi = r->n_segs;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
-		_cleanup_close_ int fd = openat(r->dir_fd, r->segs[mid].name,
-						O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat st;
-		uint64_t k = 0, line;
-		if (fd < 0 || fstat(fd, &st) < 0 ||
-		    reader_probe(fd, 0, (uint64_t)st.st_size, key, &k, &line, false) <= 0) {
-			lo = mid; /* unreadable: search after it */
-			continue;
-		}
-		if (k <= target)
+		uint64_t v;
+		k = reader_first_key(r, mid, key, &v);
+		if (k < 0)
+			return k;
+		if (k > 0 && v <= target)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	r->idx = lo;
-	r->seek_offset = 0;
-	if (lo >= r->n_segs)
+	if (lo >= r->n_segs || !r->segs[lo].regular)
 		return 0;
-	{
-		_cleanup_close_ int fd = openat(r->dir_fd, r->segs[lo].name,
-						O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat st;
-		uint64_t a = 0, b, k, line;
-		if (fd < 0 || fstat(fd, &st) < 0)
-			return 0;
-		b = (uint64_t)st.st_size;
-		while (b - a > (64 << 10)) {
-			uint64_t mid = a + (b - a) / 2;
-			int p = reader_probe(fd, mid, b, key, &k, &line, false);
-			if (p < 0)
-				return p;
-			if (p == 0 || k >= target || line >= b)
-				b = mid;
-			else
-				a = line;
-		}
-		r->seek_offset = a;
-		snprintf(r->seek_name, sizeof(r->seek_name), "%s", r->segs[lo].name);
-	}
-	return 0;
+	return reader_seek_in_file(r, key, target);
 }
 
 int
@@ -659,7 +746,7 @@ reader_seek_seq(struct reader *r, uint64_t seq)
 {
 	r->start_seq = seq;
 	r->seeking_time = false;
-	return reader_seek(r, READER_KEY_SEQ, seq);
+	return reader_seek(r, SEGFILE_KEY_SEQ, seq);
 }
 
 int
@@ -668,49 +755,47 @@ reader_seek_time(struct reader *r, uint64_t time_us)
 	r->start_seq = 0;
 	r->start_time = time_us;
 	r->seeking_time = true;
-	return reader_seek(r, READER_KEY_TIME, time_us);
+	return reader_seek(r, SEGFILE_KEY_TIME, time_us);
 }
 
 int
 reader_last_seq(struct reader *r, uint64_t *ret)
 {
-	_cleanup_free_ struct reader_seg *segs = NULL;
+	_cleanup_free_ struct segfile_entry *segs = NULL;
 	size_t n_segs;
-	int k = reader_list_into(r->dir_fd, &segs, &n_segs);
+	int k = segfile_list(r->dir_fd, &segs, &n_segs);
 
 	if (k < 0)
 		return k;
 	*ret = 0;
 	for (size_t i = n_segs; i-- > 0;) {
-		_cleanup_close_ int fd = openat(r->dir_fd, segs[i].name,
-						O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		_cleanup_free_ char *buf = NULL;
-		struct recover_result res;
-		struct stat st;
-		uint64_t window = 1 << 20;
+		_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
+		struct segfile_probe p;
+		const char *reason;
 
-		if (fd < 0 || fstat(fd, &st) < 0)
+		if (!segs[i].regular || segfile_open(r->dir_fd, segs[i].name, O_RDONLY, &f) < 0 ||
+		    segfile_read_header(&f, NULL, &reason) < 0)
 			continue;
-		for (;;) {
-			uint64_t size = (uint64_t)st.st_size;
-			uint64_t start = size > window ? size - window : 0;
-			free(buf);
-			buf = malloc(size - start + 1);
-			if (!buf)
-				return -ENOMEM;
-			ssize_t n = pread(fd, buf, size - start, (off_t)start);
-			if (n < 0)
-				return -errno;
-			/* from 0, skipping the first line skips the header */
-			recover_scan(buf, (size_t)n, start, false, 0, &res);
-			if (res.have_last) {
-				*ret = res.last_seq;
-				return 0;
-			}
-			if (start == 0)
-				break;
-			window *= 4;
+		k = segfile_last_record(&f, f.size, r->line_max, &p);
+		if (k < 0)
+			return k;
+		if (k == 0)
+			continue;
+		reader_refresh(r, p.seq);
+		if (p.seq <= r->watermark ||
+		    (r->durability == READER_DURABLE_NO_WRITER && !f.is_current)) {
+			*ret = p.seq;
+			return 0;
 		}
+		if (r->durability != READER_DURABLE_NO_WRITER) {
+			*ret = r->watermark;
+			return 0;
+		}
+		/* nothing of current that recovery keeps: the sealed ones may have */
+		if (r->limit < f.hdr.first_seq)
+			continue;
+		*ret = p.seq < r->limit ? p.seq : r->limit;
+		return 0;
 	}
 	return 0;
 }
@@ -718,34 +803,7 @@ reader_last_seq(struct reader *r, uint64_t *ret)
 bool
 reader_writer_active(const char *dir)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	_cleanup_free_ char *path = NULL, *line = NULL;
-	size_t cap = 0;
-	struct stat st;
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (asprintf(&path, "%s/" SEGDIR_LOCK, dir) < 0)
-		return false;
-	if (stat(path, &st) < 0)
-		return false;
-	f = fopen("/proc/locks", "re");
-	if (!f)
-		return false;
-	/* "1: FLOCK  ADVISORY  WRITE 1234 fe:00:10952864 0 EOF"; waiters have "->" */
-	while (getline(&line, &cap, f) > 0) {
-		char type[16], kind[16], mode[16], dev[32];
-		unsigned long long ino;
-		long pid;
-		if (strstr(line, "->"))
-			continue;
-		if (sscanf(line, "%*s %15s %15s %15s %ld %31[0-9a-f:]%*c", type, kind, mode, &pid,
-			   dev) != 5)
-			continue;
-		char *colon = strrchr(dev, ':');
-		if (!colon || strcmp(type, "FLOCK") != 0)
-			continue;
-		ino = strtoull(colon + 1, NULL, 10);
-		if (ino == (unsigned long long)st.st_ino)
-			return true;
-	}
-	return false;
+	return fd >= 0 && segfile_writer_active(fd);
 }

@@ -225,10 +225,10 @@ fi
 c=$w/cursor
 out=$("$SEGLOG" -d "$d" cat --cursor-file "$c" --until "$t100" -o json | python3 "$w/seqs.py" | wc -w)
 check_eq "cursor: first run prints 1..100" "$out" 100
-check_eq "cursor: file holds 100" "$(cat "$c")" 100
+check_eq "cursor: file holds 100" "$(cut -d" " -f4 "$c")" 100
 got=$("$SEGLOG" -d "$d" cat --cursor-file "$c" -o json | python3 "$w/seqs.py")
 check_eq "cursor: second run resumes at 101" "$(echo $got | cut -d' ' -f1) $(echo $got | wc -w)" "101 500"
-check_eq "cursor: file holds 600" "$(cat "$c")" 600
+check_eq "cursor: file holds 600" "$(cut -d" " -f4 "$c")" 600
 check_eq "cursor: third run prints nothing" "$("$SEGLOG" -d "$d" cat --cursor-file "$c" | wc -l)" 0
 check_eq "cursor: tail resumes after it too" "$("$SEGLOG" -d "$d" tail --cursor-file "$c" | wc -l)" 0
 check "cursor: no temporary left" sh -c "! ls -a '$w' | grep -q '^\.tmp'"
@@ -238,6 +238,29 @@ check "cursor: ... with a message" grep -q 'data directory' "$w/err"
 echo garbage > "$w/badcursor"
 "$SEGLOG" -d "$d" cat --cursor-file "$w/badcursor" > /dev/null 2>&1
 check_eq "cursor: a file without a seq is an error" "$?" 1
+echo 100 > "$w/badcursor"
+"$SEGLOG" -d "$d" cat --cursor-file "$w/badcursor" > /dev/null 2> "$w/err"
+check_eq "cursor: a bare seq (no directory id to check) is refused" "$?" 1
+check "  ... with a message" grep -q "does not hold a seglog cursor" "$w/err"
+check_eq "cursor: the file holds the directory id" "$(cut -d' ' -f1-3 "$c")" "seglog-cursor 1 $(cat "$d/dir-id")"
+# a cursor of another directory (or of this path recreated): refused
+other=0123456789abcdef0123456789abcdef
+printf 'seglog-cursor 1 %s 100\n' $other > "$w/foreign"
+"$SEGLOG" -d "$d" cat --cursor-file "$w/foreign" > "$w/out" 2> "$w/err"
+check_eq "cursor of another directory: exit 1" "$?" 1
+check_eq "  ... nothing printed" "$(wc -c < "$w/out")" 0
+check "  ... the message names both directory ids" grep -q "$other.*$(cat "$d/dir-id")" "$w/err"
+check_eq "  ... the cursor file is left as it was" "$(cat "$w/foreign")" "seglog-cursor 1 $other 100"
+# ... also when the directory's id is only learnt from a segment header
+cp -a "$d" "$w/noid"
+rm "$w/noid/dir-id"
+"$SEGLOG" -d "$w/noid" tail -f --cursor-file "$w/foreign" > "$w/out" 2> "$w/err"
+check_eq "cursor of another directory, no dir-id file: tail -f exits 1" "$?" 1
+check_eq "  ... nothing printed" "$(wc -c < "$w/out")" 0
+check "  ... the message names both directory ids" grep -q "$other.*$(cat "$d/dir-id")" "$w/err"
+printf 'seglog-cursor 1 %s 0\n' "$(cat "$d/dir-id")" > "$w/zero"
+check_eq "cursor at 0: everything from the start" \
+	"$("$SEGLOG" -d "$d" tail --cursor-file "$w/zero" -o json | python3 "$w/seqs.py" | wc -w)" 600
 
 check_eq "nothing was written to the data directory" \
 	"$(find "$d" -newer "$w/stamp"; ls -A "$d" | tr '\n' ' ')" \
@@ -307,10 +330,10 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 for i in $(seq 1 50); do
-	[ "$(cat "$w/fcursor" 2>/dev/null)" = 40100 ] && break
+	[ "$(cut -d" " -f4 "$w/fcursor" 2>/dev/null)" = 40100 ] && break
 	sleep 0.1
 done
-check_eq "tail -f --cursor-file: cursor written while following" "$(cat "$w/fcursor" 2>/dev/null)" 40100
+check_eq "tail -f --cursor-file: cursor written while following" "$(cut -d" " -f4 "$w/fcursor" 2>/dev/null)" 40100
 kill -TERM $tpid
 wait $tpid
 check_eq "tail -f: exit 0 on SIGTERM" "$?" 0

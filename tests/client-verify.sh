@@ -166,6 +166,39 @@ if command -v flock > /dev/null; then
 	check "... reported as being written" grep -qF "current: the last line (at offset $size) is being written" "$w/out"
 fi
 
+# --- an entry named like a segment that is not a file: skipped with a warning, by verify and cat
+d=$(fresh notafile)
+mkdir "$d/00000000000099999999.log"
+run "$d"
+check_eq "a directory named like a segment: verify exits 1" "$rc" 1
+check "  ... names it" grep -qF "$d/00000000000099999999.log:0: not a regular file" "$w/out"
+check "  ... and still checks the rest" grep -qE " $nsegs segments, 5000 records, .* 1 problem " "$w/out"
+"$SEGLOG" -d "$d" cat -o raw > "$w/cat.out" 2> "$w/cat.err"
+check_eq "  ... cat exits 1" "$?" 1
+check "  ... cat names it" grep -qF "00000000000099999999.log:0: segment skipped: not a regular file" "$w/cat.err"
+check_eq "  ... and prints every record" "$(wc -l < "$w/cat.out")" 5000
+rmdir "$d/00000000000099999999.log"
+ln -s "${segs[0]}" "$d/00000000000099999999.log"
+run "$d"
+check "a symlink named like a segment: verify names it" grep -qF "00000000000099999999.log:0: not a regular file" "$w/out"
+
+# --- dir-id: the daemon's rule (32 lowercase hex digits, at most one LF) -----------------------
+d=$(fresh dirid)
+id=$(cat "$d/dir-id")
+chmod u+w "$d/dir-id"
+printf '%s\n\n' "$id" > "$d/dir-id"
+run "$d"
+check_eq "dir-id with two LFs: verify exits 1" "$rc" 1
+check "  ... and says what is wrong" grep -qF "$d/dir-id:0: not 32 lowercase hex digits" "$w/out"
+"$SEGLOG" -d "$d" cat > /dev/null 2> "$w/cat.err"
+check "  ... cat warns too" grep -qF "dir-id: damaged (not 32 lowercase hex digits" "$w/cat.err"
+printf '%s' "$id" > "$d/dir-id"
+run "$d"
+check_eq "dir-id without its LF: fine" "$rc" 0
+echo "$id" | tr a-f A-F > "$d/dir-id"
+run "$d"
+check_eq "dir-id in upper case: verify exits 1" "$rc" 1
+
 # --- not a data directory; and verify never writes -------------------------------------------
 mkdir "$w/empty"
 run "$w/empty"
