@@ -525,6 +525,22 @@ cfg_fail_unknown(struct cfg_parse *p, const char *section, const char *name)
 			section);
 }
 
+/* [ship] belongs to `seglog ship` (src/cmd_ship.c reads its values); the
+ * daemon only checks that each key is one of its keys, so a typo there is
+ * still an error at the daemon's start and in --check-config. */
+static bool
+cfg_ship_key(const char *name)
+{
+	static const char *const keys[] = { "brokers",	   "topic",		 "cursor_file",
+					    "host_id",	   "compression",	 "on_permanent_error",
+					    "drain_timeout" };
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strcmp(name, keys[i]) == 0)
+			return true;
+	return strncmp(name, "kafka.", 6) == 0 && name[6];
+}
+
 /* inih's handler: one "key = value" of the line p->line. */
 static int
 cfg_handler(void *user, const char *section, const char *name, const char *value)
@@ -538,6 +554,11 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 		return cfg_fail(p, NULL, "a value without a key (write key = value)"), 0;
 	if (!value)
 		return cfg_fail(p, name, "a key without a value (write key = value)"), 0;
+	if (strcmp(section, "ship") == 0) {
+		if (!cfg_ship_key(name))
+			return cfg_fail(p, name, "unknown key in [ship] (see seglogd.conf(5))"), 0;
+		return 1;
+	}
 	i = cfg_find(section, name);
 	if (i < 0)
 		return cfg_fail_unknown(p, section, name), 0;
@@ -549,7 +570,8 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 static bool
 cfg_known_section(const char *s, size_t n)
 {
-	return (n == 7 && memcmp(s, "storage", 7) == 0) || (n == 6 && memcmp(s, "server", 6) == 0);
+	return (n == 7 && memcmp(s, "storage", 7) == 0) || (n == 6 && memcmp(s, "server", 6) == 0) ||
+	       (n == 4 && memcmp(s, "ship", 4) == 0);
 }
 
 /* A "[section]" line: a known name, and nothing but a comment after it. */

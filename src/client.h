@@ -25,3 +25,4 @@ int cmd_send(const struct client_opts *o, int argc, char **argv);
 int cmd_status(const struct client_opts *o, int argc, char **argv);
 int cmd_tail(const struct client_opts *o, int argc, char **argv); /* tail and cat */
 int cmd_verify(const struct client_opts *o, int argc, char **argv);
+int cmd_ship(const struct client_opts *o, int argc, char **argv); /* cmd_ship.c, ship.c */

@@ -22,6 +22,8 @@ usage(FILE *f)
 		"  cat               every record, in seq order\n"
 		"  verify            check every line, header, name and seq of the directory\n"
 		"  status [-o json]  the running daemon's figures\n"
+		"  ship --brokers B --topic T\n"
+		"                    ship durable records to Kafka (docs/shipping.md)\n"
 		"\n"
 		"Global options:\n"
 		"  -s, --socket PATH  daemon socket (default $SEGLOG_SOCKET, else %s)\n"
@@ -89,6 +91,8 @@ main(int argc, char **argv)
 		return cmd_verify(&o, argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&o, argc, argv);
+	if (strcmp(cmd, "ship") == 0)
+		return cmd_ship(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return CLIENT_EXIT_OK;

@@ -1,0 +1,283 @@
+/* seglog ship: the command line and the config file's [ship] section
+ * around ship_run() (ship.h, docs/shipping.md), a one-line live status on
+ * a terminal, and the systemd notifications (READY=1, STATUS=, WATCHDOG=1,
+ * STOPPING=1) when run from seglog-ship.service. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "cleanup.h"
+#include "client.h"
+#include "log.h"
+#include "notify.h"
+#include "ship.h"
+
+enum {
+	SHIP_PROPS_MAX = 64,
+	OPT_BROKERS = 0x100,
+	OPT_TOPIC,
+	OPT_CURSOR,
+	OPT_HOST_ID,
+	OPT_COMPRESSION,
+	OPT_ON_ERROR,
+	OPT_DRAIN,
+};
+
+#define SHIP_DEFAULT_DIR LOCALSTATEDIR "/log/seglog" /* as in seglog.c */
+#define SHIP_DEFAULT_CURSOR LOCALSTATEDIR "/lib/seglog/ship.cursor"
+
+struct cmd_ship {
+	struct ship_config cfg;
+	char *props[SHIP_PROPS_MAX];
+	char *owned[16]; /* strings from the config file */
+	size_t n_owned;
+	const char *conf_path;
+	char *error;
+	bool tty;
+	bool ready;
+	char hostname[256];
+};
+
+static void
+cmd_ship_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: seglog ship --brokers HOST:PORT[,...] --topic T [OPTIONS]\n"
+		"\n"
+		"Ships the data directory's durable records to a Kafka topic, exactly once per\n"
+		"(host, dir-id, seq) after consumer dedup, and follows it; see docs/shipping.md.\n"
+		"\n"
+		"  -c, --config FILE         read [ship] (and [storage] dir) from FILE\n"
+		"      --brokers LIST        bootstrap servers\n"
+		"      --topic T             the topic\n"
+		"      --cursor-file F       where the last confirmed seq is kept\n"
+		"                            (default " SHIP_DEFAULT_CURSOR ")\n"
+		"      --host-id ID          message key and 'host' header (default: hostname)\n"
+		"      --compression C       zstd (default), lz4, snappy, gzip, none\n"
+		"      --on-permanent-error stop|skip\n"
+		"                            a record Kafka refuses for good (too large, not\n"
+		"                            authorised) stops shipping (default) or is skipped\n"
+		"      --drain-timeout MS    on SIGTERM wait this long for confirmations (5000)\n"
+		"  -X KEY=VALUE              a librdkafka property, applied last (repeatable)\n");
+}
+
+static char *
+cmd_ship_keep(struct cmd_ship *c, const char *v)
+{
+	char *d;
+
+	if (c->n_owned >= ELEMENTSOF(c->owned) || !(d = strdup(v)))
+		return NULL;
+	return c->owned[c->n_owned++] = d;
+}
+
+static int
+cmd_ship_add_prop(struct cmd_ship *c, const char *kv)
+{
+	if (c->cfg.n_props >= SHIP_PROPS_MAX || !strchr(kv, '='))
+		return -EINVAL;
+	c->props[c->cfg.n_props] = strdup(kv);
+	if (!c->props[c->cfg.n_props])
+		return -ENOMEM;
+	c->cfg.n_props++;
+	return 0;
+}
+
+/* One "key = value" of the config file.  Only [ship] and [storage] dir
+ * concern the shipper; seglogd checks the other sections. */
+static int
+cmd_ship_ini(void *user, const char *section, const char *key, const char *value)
+{
+	struct cmd_ship *c = user;
+	const char **slot = NULL;
+	char buf[512];
+
+	if (strcmp(section, "storage") == 0 && strcmp(key, "dir") == 0)
+		slot = &c->cfg.dir;
+	if (strcmp(section, "ship") != 0 && !slot)
+		return 1;
+	if (!slot && strcmp(key, "brokers") == 0)
+		slot = &c->cfg.brokers;
+	else if (!slot && strcmp(key, "topic") == 0)
+		slot = &c->cfg.topic;
+	else if (!slot && strcmp(key, "cursor_file") == 0)
+		slot = &c->cfg.cursor_path;
+	else if (!slot && strcmp(key, "host_id") == 0)
+		slot = &c->cfg.host_id;
+	else if (!slot && strcmp(key, "compression") == 0)
+		slot = &c->cfg.compression;
+	if (slot) {
+		if (!*value)
+			return 1;
+		*slot = cmd_ship_keep(c, value);
+		return *slot != NULL;
+	}
+	if (strcmp(key, "on_permanent_error") == 0 &&
+	    (strcmp(value, "stop") == 0 || strcmp(value, "skip") == 0)) {
+		c->cfg.on_error = value[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
+		return 1;
+	}
+	if (strcmp(key, "drain_timeout") == 0) {
+		uint64_t us;
+		if (cfg_parse_duration(value, &us) < 0 || us / 1000 > 3600000)
+			goto bad;
+		c->cfg.drain_ms = (unsigned)(us / 1000);
+		return 1;
+	}
+	if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
+		snprintf(buf, sizeof(buf), "%s=%s", key + 6, value);
+		if (cmd_ship_add_prop(c, buf) == 0)
+			return 1;
+	}
+bad:
+	free(c->error);
+	if (asprintf(&c->error, "%s: [%s] %s: bad key or value '%s'", c->conf_path, section, key,
+		     value) < 0)
+		c->error = NULL;
+	return 0;
+}
+
+/* A line on the terminal, STATUS= for systemd; READY=1 once shipping. */
+static void
+cmd_ship_status(const struct ship_stats *st, void *userdata)
+{
+	struct cmd_ship *c = userdata;
+	char line[600];
+
+	char why[300] = "";
+
+	if (st->reason[0])
+		snprintf(why, sizeof(why), " (%s)", st->reason);
+	snprintf(line, sizeof(line),
+		 "%s%s: seq %" PRIu64 " shipped, %.0f/s, lag %" PRIu64 " records (~%" PRIu64
+		 " KiB), %" PRIu64 " in flight, %" PRIu64 " restarts",
+		 ship_state_name(st->state), why, st->confirmed_seq, st->rate, st->lag_records,
+		 st->lag_bytes >> 10, st->in_flight, st->restarts);
+	if (c->tty) {
+		fprintf(stderr, "\r\033[K%s", line);
+		fflush(stderr);
+	}
+	if (!c->ready && st->state == SHIP_RUNNING) {
+		c->ready = true;
+		notify("READY=1");
+	}
+	notify_printf("STATUS=%s", line);
+	if (notify_watchdog_usec())
+		notify("WATCHDOG=1");
+}
+
+static int
+cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "brokers", required_argument, NULL, OPT_BROKERS },
+		{ "topic", required_argument, NULL, OPT_TOPIC },
+		{ "cursor-file", required_argument, NULL, OPT_CURSOR },
+		{ "host-id", required_argument, NULL, OPT_HOST_ID },
+		{ "compression", required_argument, NULL, OPT_COMPRESSION },
+		{ "on-permanent-error", required_argument, NULL, OPT_ON_ERROR },
+		{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ship_config cli = { 0 };
+	int opt, on_error = -1;
+	long drain = -1;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c->conf_path = optarg; break;
+		case OPT_BROKERS: cli.brokers = optarg; break;
+		case OPT_TOPIC: cli.topic = optarg; break;
+		case OPT_CURSOR: cli.cursor_path = optarg; break;
+		case OPT_HOST_ID: cli.host_id = optarg; break;
+		case OPT_COMPRESSION: cli.compression = optarg; break;
+		case OPT_ON_ERROR:
+			if (strcmp(optarg, "stop") != 0 && strcmp(optarg, "skip") != 0)
+				goto usage;
+			on_error = optarg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
+			break;
+		case OPT_DRAIN:
+			drain = strtol(optarg, &end, 10);
+			if (*end || drain < 0 || drain > 3600000)
+				goto usage;
+			break;
+		case 'X':
+			if (cmd_ship_add_prop(c, optarg) < 0)
+				goto usage;
+			break;
+		case 'h': cmd_ship_usage(stdout); return 1;
+		default: goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if (c->conf_path && ini_parse(c->conf_path, cmd_ship_ini, c) != 0) {
+		fprintf(stderr, "seglog ship: %s\n", c->error ? c->error : "cannot read config file");
+		return -EINVAL;
+	}
+	/* the command line wins over the file */
+	if (cli.brokers) c->cfg.brokers = cli.brokers;
+	if (cli.topic) c->cfg.topic = cli.topic;
+	if (cli.cursor_path) c->cfg.cursor_path = cli.cursor_path;
+	if (cli.host_id) c->cfg.host_id = cli.host_id;
+	if (cli.compression) c->cfg.compression = cli.compression;
+	if (on_error >= 0) c->cfg.on_error = (enum ship_on_error)on_error;
+	if (drain >= 0) c->cfg.drain_ms = (unsigned)drain;
+	if (!c->cfg.brokers || !c->cfg.topic) {
+		fprintf(stderr, "seglog ship: --brokers and --topic are required\n");
+		goto usage;
+	}
+	return 0;
+usage:
+	cmd_ship_usage(stderr);
+	return -EINVAL;
+}
+
+int
+cmd_ship(const struct client_opts *o, int argc, char **argv)
+{
+	struct cmd_ship c = { .tty = isatty(STDERR_FILENO) };
+	int k;
+
+	c.cfg.props = c.props;
+	k = cmd_ship_parse(&c, argc, argv);
+	if (k == 0) {
+		/* -d or $SEGLOG_DIR (anything but the built-in default) beat the
+		 * file's [storage] dir */
+		if (strcmp(o->dir, SHIP_DEFAULT_DIR) != 0 || !c.cfg.dir)
+			c.cfg.dir = o->dir;
+		if (!c.cfg.cursor_path)
+			c.cfg.cursor_path = SHIP_DEFAULT_CURSOR;
+		if (!c.cfg.host_id) {
+			if (gethostname(c.hostname, sizeof(c.hostname) - 1) < 0)
+				snprintf(c.hostname, sizeof(c.hostname), "localhost");
+			c.cfg.host_id = c.hostname;
+		}
+		log_set_prefix(!c.tty);
+		k = ship_run(&c.cfg, cmd_ship_status, &c);
+		if (c.tty)
+			fputc('\n', stderr);
+		notify("STOPPING=1");
+	}
+	for (size_t i = 0; i < c.cfg.n_props; i++)
+		free(c.props[i]);
+	for (size_t i = 0; i < c.n_owned; i++)
+		free(c.owned[i]);
+	free(c.error);
+	if (k == 1)
+		return CLIENT_EXIT_OK;
+	if (k == -EINVAL)
+		return CLIENT_EXIT_USAGE;
+	return k < 0 ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
+}

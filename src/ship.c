@@ -1,0 +1,871 @@
+/* seglog ship (ship.h): the shipper's event loop around a librdkafka
+ * producer.  Request state lives in shipq (one ledger entry per record in
+ * flight, judged by its delivery report); this file only wires the
+ * reader, the producer, the cursor file and the loop. */
+#include "config.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "cursor.h"
+#include "log.h"
+#include "output.h"
+#include "reader.h"
+#include "segdir.h"
+#include "ship.h"
+#include "shipq.h"
+#include "watermark.h"
+
+enum {
+	SHIP_PUMP_BATCH = 8192,	       /* records read per loop turn before serving reports */
+	SHIP_TICK_MS = 1000,	       /* status, watchdog, and a safety net behind inotify */
+	SHIP_DRAIN_MS = 5000,
+	SHIP_MAX_IN_FLIGHT = 100000,   /* librdkafka's queue.buffering.max.messages */
+};
+
+struct ship {
+	const struct ship_config *cfg;
+	ship_status_fn status_fn;
+	void *userdata;
+
+	struct event_base *base;
+	struct event *kafka_ev, *ino_ev, *tick_ev, *save_ev, *retry_ev, *drain_ev, *pump_ev;
+	struct event *term_ev, *int_ev;
+	int pipe_rd, pipe_wr, ino_fd, data_dir_fd;
+
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_queue_t *mainq;
+
+	struct reader *rd;
+	struct shipq *q;
+	struct output out;
+	uint8_t dir_id[RECORD_DIR_ID_LEN];
+	char dir_hex[2 * RECORD_DIR_ID_LEN + 1];
+	size_t host_len;
+
+	struct cursor_file cf;
+	uint64_t saved_seq; /* what the cursor file holds */
+
+	/* the record read but not yet accepted by the producer (backpressure) */
+	char *buf;
+	size_t buf_cap, buf_len;
+	uint64_t pending_seq;
+	bool have_pending;
+	bool blocked;
+
+	enum ship_state state;
+	char reason[256];
+	unsigned attempt;
+	bool fatal;		/* a fatal producer error was reported */
+	char fail_why[256];	/* the first failure since the last recovery */
+	int exit_code;
+	uint64_t last_read_seq;
+	struct ship_stats st;
+	uint64_t tick_confirmed, tick_us;
+};
+
+static uint64_t
+ship_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+const char *
+ship_state_name(enum ship_state s)
+{
+	static const char *const names[] = {
+		[SHIP_STARTING] = "starting", [SHIP_RUNNING] = "running",
+		[SHIP_RETRYING] = "retrying", [SHIP_STOPPED] = "stopped",
+		[SHIP_DRAINING] = "draining",
+	};
+	return (unsigned)s < ELEMENTSOF(names) ? names[s] : "?";
+}
+
+/* --- the cursor file (cursor.h) ------------------------------------------ */
+
+/* Opens and reads the cursor.  None yet, or one of another data directory
+ * (recreated: its seqs start at 1 again), means: from the first retained
+ * record. */
+static int
+ship_cursor_open(struct ship *s, uint64_t *ret_seq)
+{
+	const char *path = s->cfg->cursor_path;
+	struct cursor c;
+	int k;
+
+	*ret_seq = 0;
+	k = cursor_file_open(&s->cf, path, s->cfg->dir, SHIPQ_SAVE_PERIOD_US);
+	if (k == -EROFS)
+		return log_error_errno(-EINVAL, "Cursor file %s: not inside the data directory",
+				       path);
+	if (k < 0)
+		return log_error_errno(k == -EISDIR ? -EINVAL : k, "Cursor file %s: %m", path);
+	k = cursor_file_load(&s->cf, &c);
+	if (k == -ENOENT) {
+		log_info("No cursor file %s yet: shipping from the first retained record", path);
+		return 0;
+	}
+	if (k == -EBADMSG)
+		return log_error_errno(-EINVAL, "Cursor file %s does not hold a cursor", path);
+	if (k < 0)
+		return log_error_errno(k, "Cannot read cursor file %s: %m", path);
+	if (cursor_check_dir(&c, s->dir_id) < 0) {
+		log_notice("Cursor file %s belongs to another data directory (recreated?): "
+			   "shipping %s from its first retained record", path, s->cfg->dir);
+		return 0;
+	}
+	*ret_seq = c.seq;
+	return 0;
+}
+
+/* Writes the confirmed seq through the atomic-file guard, at most once
+ * per SHIPQ_SAVE_PERIOD_US unless forced; a failure is logged and retried
+ * at the next save (the old cursor stays valid: at worst more resends). */
+static int
+ship_cursor_save(struct ship *s, bool force)
+{
+	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	int k;
+
+	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
+	k = cursor_file_save(&s->cf, &c, ship_now_us(), force);
+	if (k < 0)
+		return log_warning_errno(k, "Cannot write cursor file %s: %m", s->cfg->cursor_path);
+	if (k > 0)
+		s->saved_seq = c.seq;
+	return 0;
+}
+
+/* Schedules the cursor write the 100 ms rule allows. */
+static void
+ship_schedule_save(struct ship *s)
+{
+	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	struct timeval tv;
+	int64_t due;
+
+	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
+	due = cursor_file_due_in(&s->cf, &c, ship_now_us());
+	if (due < 0 || evtimer_pending(s->save_ev, NULL))
+		return;
+	if (due == 0) {
+		(void)ship_cursor_save(s, false);
+		return;
+	}
+	tv = (struct timeval){ .tv_sec = (time_t)(due / 1000000),
+			       .tv_usec = (suseconds_t)(due % 1000000) };
+	evtimer_add(s->save_ev, &tv);
+}
+
+static void
+ship_save_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)ship_cursor_save(arg, false);
+}
+
+/* --- status ------------------------------------------------------------- */
+
+/* The newest durable seq: the watermark if the daemon publishes one, else
+ * the newest seq read. */
+static uint64_t
+ship_durable_seq(struct ship *s)
+{
+	char buf[WATERMARK_LEN];
+	uint8_t id[RECORD_DIR_ID_LEN];
+	uint64_t seq;
+	_cleanup_close_ int fd = openat(s->data_dir_fd, WATERMARK_FILE,
+					O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0 && pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) &&
+	    watermark_parse(buf, sizeof(buf), id, &seq) == 0 && memcmp(id, s->dir_id, sizeof(id)) == 0)
+		return seq > s->last_read_seq ? seq : s->last_read_seq;
+	return s->last_read_seq;
+}
+
+static void
+ship_report_status(struct ship *s)
+{
+	struct ship_stats *st = &s->st;
+	uint64_t now = ship_now_us(), mean;
+
+	st->state = s->state;
+	st->reason = s->reason;
+	st->confirmed_seq = shipq_confirmed(s->q);
+	st->durable_seq = ship_durable_seq(s);
+	st->lag_records = st->durable_seq > st->confirmed_seq ? st->durable_seq - st->confirmed_seq : 0;
+	st->in_flight = shipq_in_flight(s->q);
+	mean = st->shipped ? st->shipped_bytes / st->shipped : 256;
+	st->lag_bytes = shipq_in_flight_bytes(s->q) +
+			(st->lag_records > st->in_flight ? st->lag_records - st->in_flight : 0) * mean;
+	if (now > s->tick_us)
+		st->rate = (double)(st->confirmed_seq - s->tick_confirmed) * 1e6 / (double)(now - s->tick_us);
+	s->tick_confirmed = st->confirmed_seq;
+	s->tick_us = now;
+	if (s->status_fn)
+		s->status_fn(st, s->userdata);
+}
+
+static void
+ship_set_state(struct ship *s, enum ship_state state, const char *reason)
+{
+	s->state = state;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason ? reason : "");
+	ship_report_status(s);
+}
+
+/* --- the producer ------------------------------------------------------- */
+
+static int
+ship_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+		return log_error_errno(-EINVAL, "librdkafka property %s=%s: %s", key, value, errstr);
+	return 0;
+}
+
+/* Builds the producer: idempotent, acks=all, zstd, then the user's -X
+ * properties; delivery reports, errors and logs arrive as events on the
+ * main queue, whose io-event fd (a pipe) wakes the loop
+ * (rd_kafka_queue_io_event_enable: one byte when the queue turns non-empty). */
+static int
+ship_producer_new(struct ship *s)
+{
+	static const char *const fixed[][2] = {
+		{ "enable.idempotence", "true" },
+		{ "acks", "all" },
+		/* never give up on a record in librdkafka's queue: a timed-out
+		 * record would be resent after younger ones were delivered */
+		{ "message.timeout.ms", "0" },
+		{ "log.queue", "true" },
+		{ "client.id", "seglog-ship" },
+	};
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char errstr[512];
+	int r = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(fixed) && r == 0; i++)
+		r = ship_conf_set(conf, fixed[i][0], fixed[i][1]);
+	if (r == 0)
+		r = ship_conf_set(conf, "bootstrap.servers", s->cfg->brokers);
+	if (r == 0)
+		r = ship_conf_set(conf, "compression.type",
+				  s->cfg->compression ? s->cfg->compression : "zstd");
+	for (size_t i = 0; i < s->cfg->n_props && r == 0; i++) {
+		_cleanup_free_ char *kv = strdup(s->cfg->props[i]);
+		char *eq = kv ? strchr(kv, '=') : NULL;
+		if (!eq) {
+			r = log_error_errno(-EINVAL, "librdkafka property '%s': expected KEY=VALUE",
+					    s->cfg->props[i]);
+			break;
+		}
+		*eq = '\0';
+		r = ship_conf_set(conf, kv, eq + 1);
+	}
+	if (r < 0) {
+		rd_kafka_conf_destroy(conf);
+		return r;
+	}
+	rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG);
+	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+	if (!s->rk) {
+		rd_kafka_conf_destroy(conf);
+		return log_error_errno(-EINVAL, "Cannot create the Kafka producer: %s", errstr);
+	}
+	s->mainq = rd_kafka_queue_get_main(s->rk);
+	rd_kafka_set_log_queue(s->rk, s->mainq);
+	rd_kafka_queue_io_event_enable(s->mainq, s->pipe_wr, "k", 1);
+	/* the fd is written only when the queue turns non-empty: events
+	 * queued before the line above would never wake us, so look now */
+	event_active(s->kafka_ev, EV_READ, 0);
+	s->rkt = rd_kafka_topic_new(s->rk, s->cfg->topic, NULL);
+	if (!s->rkt)
+		return log_error_errno(-EINVAL, "Kafka topic %s: %s", s->cfg->topic,
+				       rd_kafka_err2str(rd_kafka_last_error()));
+	return 0;
+}
+
+static void ship_handle_event(struct ship *s, rd_kafka_event_t *ev);
+
+/* Serves every event queued now, without waiting. */
+static void
+ship_drain_events(struct ship *s)
+{
+	rd_kafka_event_t *ev;
+
+	while (s->mainq && (ev = rd_kafka_queue_poll(s->mainq, 0))) {
+		ship_handle_event(s, ev);
+		rd_kafka_event_destroy(ev);
+	}
+}
+
+/* Purges what is queued and in flight (their reports say _PURGE_*),
+ * serves the reports that were already there, and destroys the producer.
+ * Confirmations served here still advance the cursor. */
+static void
+ship_producer_free(struct ship *s)
+{
+	if (!s->rk)
+		return;
+	rd_kafka_purge(s->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+				      RD_KAFKA_PURGE_F_NON_BLOCKING);
+	ship_drain_events(s);
+	rd_kafka_queue_io_event_enable(s->mainq, -1, NULL, 0);
+	rd_kafka_topic_destroy(s->rkt);
+	rd_kafka_queue_destroy(s->mainq);
+	s->mainq = NULL;
+	s->rkt = NULL;
+	rd_kafka_destroy(s->rk);
+	s->rk = NULL;
+}
+
+/* A failed delivery or a fatal producer error: never skip a record.  The
+ * producer goes (its idempotence state is unusable after a fatal error),
+ * the ledger forgets what was in flight, and after a backoff a new
+ * producer resends from the cursor. */
+static void
+ship_recover(struct ship *s, const char *why)
+{
+	char reason[sizeof(s->fail_why)];
+	struct timeval tv;
+	unsigned ms;
+
+	snprintf(reason, sizeof(reason), "%s", why);
+	s->fatal = false;
+	s->fail_why[0] = '\0';
+	if (s->state == SHIP_RETRYING || s->state == SHIP_STOPPED)
+		return;
+	if (s->state == SHIP_DRAINING) {
+		event_base_loopbreak(s->base); /* nothing more will be confirmed */
+		return;
+	}
+	s->state = SHIP_RETRYING; /* before the purge: its reports must not recurse */
+	ship_producer_free(s);
+	shipq_reset(s->q);
+	s->have_pending = s->blocked = false;
+	(void)ship_cursor_save(s, true);
+	s->fatal = false;
+	s->fail_why[0] = '\0';
+	s->st.restarts++;
+	ms = shipq_backoff_ms(++s->attempt);
+	log_warning("Kafka: %s; resending from seq %" PRIu64 " in %u ms", reason,
+		    shipq_confirmed(s->q) + 1, ms);
+	ship_set_state(s, SHIP_RETRYING, reason);
+	tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	evtimer_add(s->retry_ev, &tv);
+}
+
+static void
+ship_stop(struct ship *s, const char *why)
+{
+	if (s->state == SHIP_STOPPED)
+		return;
+	log_error("Shipping stopped: %s (fix it, then restart seglog ship)", why);
+	s->exit_code = -ECANCELED;
+	s->state = SHIP_STOPPED; /* before the purge: its reports must not recurse */
+	ship_producer_free(s);
+	ship_set_state(s, SHIP_STOPPED, why);
+}
+
+/* Errors the record itself causes: resending cannot help. */
+static bool
+ship_err_permanent(rd_kafka_resp_err_t err)
+{
+	switch (err) {
+	case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+	case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+	case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+	case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+	case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION:
+	case RD_KAFKA_RESP_ERR__INVALID_ARG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* One delivery report.  Permanent errors stop shipping (or, with the skip
+ * policy, count as done); every other error poisons the ledger, and the
+ * caller recovers once the batch is served. */
+static void
+ship_delivered(struct ship *s, const rd_kafka_message_t *m)
+{
+	uintptr_t token = (uintptr_t)m->_private;
+	char why[256];
+
+	if (m->err && ship_err_permanent(m->err) && s->state != SHIP_RETRYING) {
+		uint64_t seq = shipq_confirmed(s->q) + 1;
+		if (s->cfg->on_error == SHIP_ON_ERROR_SKIP) {
+			if (shipq_report(s->q, token, true) != SHIPQ_STALE) {
+				s->st.skipped++;
+				log_warning("Kafka refused a record (%s): skipped by policy",
+					    rd_kafka_err2str(m->err));
+			}
+			return;
+		}
+		snprintf(why, sizeof(why), "Kafka refused the record after seq %" PRIu64 ": %s",
+			 seq - 1, rd_kafka_err2str(m->err));
+		(void)shipq_report(s->q, token, false);
+		ship_stop(s, why);
+		return;
+	}
+	if (shipq_report(s->q, token, m->err == 0) == SHIPQ_STALE)
+		return;
+	if (m->err) {
+		if (!s->fail_why[0])
+			snprintf(s->fail_why, sizeof(s->fail_why), "delivery failed: %s",
+				 rd_kafka_err2str(m->err));
+		return;
+	}
+	s->st.shipped++;
+	s->st.shipped_bytes += m->len;
+}
+
+static void
+ship_handle_event(struct ship *s, rd_kafka_event_t *ev)
+{
+	const rd_kafka_message_t *m;
+	const char *fac, *str;
+	int level;
+
+	switch (rd_kafka_event_type(ev)) {
+	case RD_KAFKA_EVENT_DR:
+		while ((m = rd_kafka_event_message_next(ev)))
+			ship_delivered(s, m);
+		break;
+	case RD_KAFKA_EVENT_ERROR:
+		if (rd_kafka_event_error_is_fatal(ev)) {
+			char errstr[160];
+			rd_kafka_resp_err_t e = rd_kafka_fatal_error(s->rk, errstr, sizeof(errstr));
+			snprintf(s->fail_why, sizeof(s->fail_why), "fatal producer error %s: %s",
+				 rd_kafka_err2name(e), errstr);
+			s->fatal = true; /* recovered from after this batch of events */
+		} else {
+			log_warning("Kafka: %s", rd_kafka_event_error_string(ev));
+		}
+		break;
+	case RD_KAFKA_EVENT_LOG:
+		if (rd_kafka_event_log(ev, &fac, &str, &level) == 0 && level <= LOG_NOTICE)
+			log_internal(level < LOG_WARNING ? LOG_WARNING : level, 0, "Kafka %s: %s",
+				     fac, str);
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- reading and producing ---------------------------------------------- */
+
+/* Formats the record as `seglog cat -o json` prints it, without its LF. */
+static int
+ship_format(struct ship *s, const struct record *rec)
+{
+	size_t need = output_max(rec);
+
+	if (need > s->buf_cap) {
+		size_t cap = need > 2 * s->buf_cap ? need : 2 * s->buf_cap;
+		char *b = realloc(s->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		s->buf = b;
+		s->buf_cap = cap;
+	}
+	s->buf_len = output_format(&s->out, rec, s->buf);
+	if (s->buf_len > 0 && s->buf[s->buf_len - 1] == '\n')
+		s->buf_len--;
+	s->pending_seq = rec->seq;
+	s->have_pending = true;
+	return 0;
+}
+
+/* Decimal digits of v into buf (>= 20 bytes, no NUL); returns the length.
+ * Per record, so not snprintf. */
+static int
+ship_u64_dec(uint64_t v, char *buf)
+{
+	char tmp[20];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (int i = 0; i < n; i++)
+		buf[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Hands the pending record to librdkafka (which copies it).  Returns 0 when
+ * accepted, -ENOBUFS when the producer's queue or the ledger is full (wait
+ * for reports), -ECANCELED when shipping stopped or is recovering. */
+static int
+ship_produce(struct ship *s)
+{
+	char seqbuf[24];
+	uintptr_t token;
+	rd_kafka_resp_err_t err;
+	int n = ship_u64_dec(s->pending_seq, seqbuf);
+
+	if (shipq_push(s->q, s->pending_seq, (uint32_t)s->buf_len, &token) < 0)
+		return -ENOBUFS;
+	err = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
+				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				RD_KAFKA_V_VALUE(s->buf, s->buf_len),
+				RD_KAFKA_V_KEY(s->cfg->host_id, s->host_len),
+				RD_KAFKA_V_HEADER("host", s->cfg->host_id, (ssize_t)s->host_len),
+				RD_KAFKA_V_HEADER("dir_id", s->dir_hex, 2 * RECORD_DIR_ID_LEN),
+				RD_KAFKA_V_HEADER("seq", seqbuf, n),
+				RD_KAFKA_V_OPAQUE((void *)token), RD_KAFKA_V_END);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		s->have_pending = false;
+		return 0;
+	}
+	(void)shipq_cancel_last(s->q, token);
+	if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+		return -ENOBUFS;
+	if (ship_err_permanent(err)) {
+		char why[256];
+		if (s->cfg->on_error == SHIP_ON_ERROR_SKIP) {
+			log_warning("Kafka refused seq %" PRIu64 " (%s): skipped by policy",
+				    s->pending_seq, rd_kafka_err2str(err));
+			s->st.skipped++;
+			/* a ledger entry confirmed at once, so the cursor passes it */
+			if (shipq_push(s->q, s->pending_seq, 0, &token) == 0)
+				(void)shipq_report(s->q, token, true);
+			s->have_pending = false;
+			return 0;
+		}
+		snprintf(why, sizeof(why), "Kafka refuses seq %" PRIu64 ": %s", s->pending_seq,
+			 rd_kafka_err2str(err));
+		ship_stop(s, why);
+		return -ECANCELED;
+	}
+	snprintf(s->fail_why, sizeof(s->fail_why), "produce failed: %s", rd_kafka_err2str(err));
+	ship_recover(s, s->fail_why);
+	return -ECANCELED;
+}
+
+/* Reads and produces until the reader has nothing durable left, the
+ * producer pushes back, or a batch is done (then it yields to the loop,
+ * so delivery reports are served between batches). */
+static void
+ship_pump(struct ship *s)
+{
+	struct reader_event ev;
+	int k;
+
+	for (unsigned n = 0; s->state == SHIP_RUNNING && !s->blocked; n++) {
+		if (n == SHIP_PUMP_BATCH) {
+			event_active(s->pump_ev, EV_TIMEOUT, 0);
+			return;
+		}
+		if (!s->have_pending) {
+			k = reader_next(s->rd, &ev);
+			if (k == 0)
+				return; /* inotify or the tick wakes us */
+			if (k == -EXDEV) {
+				ship_stop(s, "the data directory was replaced (restart to ship the "
+					     "new one from its start)");
+				return;
+			}
+			if (k < 0) {
+				log_error_errno(k, "Cannot read %s: %m", s->cfg->dir);
+				return; /* retried at the next tick */
+			}
+			if (ev.type == READER_GAP)
+				log_warning("Records %" PRIu64 "..%" PRIu64 " are missing from %s%s: "
+					    "not shipped", ev.gap_first, ev.gap_last, s->cfg->dir,
+					    ev.gap_at_start ? " (removed by retention)" : "");
+			else if (ev.type == READER_DAMAGED && !ev.in_current)
+				log_warning("%s/%s offset %" PRIu64 ": %s: not shipped", s->cfg->dir,
+					    ev.file, ev.offset, ev.reason);
+			else if (ev.type == READER_BAD_SEGMENT)
+				log_warning("%s/%s: %s: not shipped", s->cfg->dir, ev.file, ev.reason);
+			else if (ev.type == READER_BAD_DIR_ID)
+				log_warning("%s/" SEGDIR_DIR_ID ": %s", s->cfg->dir, ev.reason);
+			if (ev.type != READER_RECORD || ev.rec.seq <= shipq_last_pushed(s->q))
+				continue;
+			s->last_read_seq = ev.rec.seq;
+			if (ship_format(s, &ev.rec) < 0) {
+				log_error_errno(-ENOMEM, "Out of memory formatting seq %" PRIu64,
+						ev.rec.seq);
+				return;
+			}
+		}
+		k = ship_produce(s);
+		if (k == -ENOBUFS) {
+			s->blocked = true; /* backpressure: the next reports unblock */
+			return;
+		}
+		if (k < 0)
+			return;
+	}
+}
+
+static void
+ship_pumpcb(evutil_socket_t fd, short what, void *arg)
+{
+	ship_pump(arg);
+}
+
+/* The main queue turned non-empty: drain the pipe, serve every event,
+ * then act on what they said. */
+static void
+ship_kafkacb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+	char junk[256];
+
+	while (read(fd, junk, sizeof(junk)) > 0)
+		;
+	ship_drain_events(s);
+	if (s->state == SHIP_STOPPED)
+		return;
+	if (s->fatal || shipq_failed(s->q)) {
+		ship_recover(s, s->fail_why[0] ? s->fail_why : "delivery failed");
+		return;
+	}
+	if (s->st.shipped && s->attempt && shipq_confirmed(s->q) > s->saved_seq)
+		s->attempt = 0; /* confirmed again: the next failure starts the backoff over */
+	ship_schedule_save(s);
+	if (s->state == SHIP_DRAINING) {
+		if (shipq_in_flight(s->q) == 0)
+			event_base_loopbreak(s->base);
+		return;
+	}
+	if (s->blocked && !shipq_full(s->q)) {
+		s->blocked = false;
+		ship_pump(s);
+	}
+}
+
+static void
+ship_inotifycb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	ship_pump(s);
+}
+
+static void
+ship_tickcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+
+	ship_report_status(s);
+	if (s->rk)
+		ship_kafkacb(s->pipe_rd, EV_READ, s); /* a safety net behind the fd */
+	ship_pump(s);				       /* and behind inotify */
+}
+
+/* After the backoff: a new producer, and reading again from the cursor. */
+static void
+ship_retrycb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+	struct timeval tv;
+	int k;
+
+	k = ship_producer_new(s);
+	if (k == 0)
+		k = reader_seek_seq(s->rd, shipq_confirmed(s->q) + 1);
+	if (k < 0) {
+		unsigned ms = shipq_backoff_ms(++s->attempt);
+		ship_producer_free(s);
+		tv = (struct timeval){ .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+		evtimer_add(s->retry_ev, &tv);
+		return;
+	}
+	s->last_read_seq = shipq_confirmed(s->q);
+	ship_set_state(s, SHIP_RUNNING, NULL);
+	ship_pump(s);
+}
+
+static void
+ship_drain_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+
+	log_warning("Kafka: %zu records still unconfirmed after %u ms; they will be sent again "
+		    "next time", shipq_in_flight(s->q), s->cfg->drain_ms ? s->cfg->drain_ms : SHIP_DRAIN_MS);
+	event_base_loopbreak(s->base);
+}
+
+/* SIGTERM/SIGINT: stop reading; wait (bounded) for the reports of what is
+ * in flight, in the loop, not in a blocking flush. */
+static void
+ship_signalcb(evutil_socket_t sig, short what, void *arg)
+{
+	struct ship *s = arg;
+	unsigned ms = s->cfg->drain_ms ? s->cfg->drain_ms : SHIP_DRAIN_MS;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (s->state != SHIP_RUNNING || shipq_in_flight(s->q) == 0) {
+		event_base_loopbreak(s->base);
+		return;
+	}
+	ship_set_state(s, SHIP_DRAINING, NULL);
+	evtimer_add(s->drain_ev, &tv);
+}
+
+/* --- setup -------------------------------------------------------------- */
+
+static void
+ship_done(struct ship *s)
+{
+	struct event **evs[] = { &s->kafka_ev, &s->ino_ev, &s->tick_ev, &s->save_ev,
+				 &s->retry_ev, &s->drain_ev, &s->pump_ev, &s->term_ev, &s->int_ev };
+
+	ship_producer_free(s);
+	for (size_t i = 0; i < ELEMENTSOF(evs); i++)
+		if (*evs[i]) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
+	if (s->base)
+		event_base_free(s->base);
+	s->rd = reader_free(s->rd);
+	s->q = shipq_free(s->q);
+	free(s->buf);
+	safe_close(s->pipe_rd);
+	safe_close(s->pipe_wr);
+	safe_close(s->ino_fd);
+	safe_close(s->data_dir_fd);
+	cursor_file_close(&s->cf);
+}
+
+static int
+ship_setup_loop(struct ship *s)
+{
+	struct timeval tick = { .tv_sec = SHIP_TICK_MS / 1000, .tv_usec = (SHIP_TICK_MS % 1000) * 1000 };
+	int p[2];
+
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
+		return log_error_errno(errno, "pipe2: %m");
+	s->pipe_rd = p[0];
+	s->pipe_wr = p[1];
+	s->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->ino_fd < 0 ||
+	    inotify_add_watch(s->ino_fd, s->cfg->dir, IN_CREATE | IN_MOVED_TO | IN_MODIFY |
+							    IN_CLOSE_WRITE) < 0)
+		return log_error_errno(errno, "inotify on %s: %m", s->cfg->dir);
+	s->base = event_base_new();
+	if (!s->base)
+		return log_error_errno(-ENOMEM, "Cannot create the event loop");
+	s->kafka_ev = event_new(s->base, s->pipe_rd, EV_READ | EV_PERSIST, ship_kafkacb, s);
+	s->ino_ev = event_new(s->base, s->ino_fd, EV_READ | EV_PERSIST, ship_inotifycb, s);
+	s->tick_ev = event_new(s->base, -1, EV_PERSIST, ship_tickcb, s);
+	s->save_ev = evtimer_new(s->base, ship_save_timercb, s);
+	s->retry_ev = evtimer_new(s->base, ship_retrycb, s);
+	s->drain_ev = evtimer_new(s->base, ship_drain_timercb, s);
+	s->pump_ev = event_new(s->base, -1, 0, ship_pumpcb, s);
+	s->term_ev = evsignal_new(s->base, SIGTERM, ship_signalcb, s);
+	s->int_ev = evsignal_new(s->base, SIGINT, ship_signalcb, s);
+	if (!s->kafka_ev || !s->ino_ev || !s->tick_ev || !s->save_ev || !s->retry_ev ||
+	    !s->drain_ev || !s->pump_ev || !s->term_ev || !s->int_ev)
+		return log_error_errno(-ENOMEM, "Cannot create events");
+	if (event_add(s->kafka_ev, NULL) < 0 || event_add(s->ino_ev, NULL) < 0 ||
+	    event_add(s->tick_ev, &tick) < 0 || event_add(s->term_ev, NULL) < 0 ||
+	    event_add(s->int_ev, NULL) < 0)
+		return log_error_errno(-EIO, "Cannot add events");
+	return 0;
+}
+
+/* Opens everything ship_run needs; *ret_seq: the cursor's seq. */
+static int
+ship_setup(struct ship *s, uint64_t *ret_seq)
+{
+	const struct ship_config *cfg = s->cfg;
+	int k;
+
+	output_init(&s->out, OUTPUT_JSON, false, false);
+	s->host_len = strlen(cfg->host_id);
+	s->data_dir_fd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->data_dir_fd < 0)
+		return log_error_errno(errno, "Cannot open data directory %s: %m", cfg->dir);
+	k = reader_open(cfg->dir, &s->rd);
+	if (k < 0)
+		return log_error_errno(k, "Cannot read %s: %m", cfg->dir);
+	if (!reader_dir_id(s->rd, s->dir_id))
+		return log_error_errno(-ENOENT, "%s has no " SEGDIR_DIR_ID ": not a seglog data "
+				       "directory, or seglogd never ran on it", cfg->dir);
+	segdir_id_to_hex(s->dir_id, s->dir_hex);
+	/* if the directory is replaced under us, stop rather than mix two */
+	reader_require_dir_id(s->rd, s->dir_id);
+	k = ship_cursor_open(s, ret_seq);
+	if (k < 0)
+		return k;
+	k = shipq_new(cfg->max_in_flight ? cfg->max_in_flight : SHIP_MAX_IN_FLIGHT, *ret_seq,
+		      &s->q);
+	if (k < 0)
+		return log_error_errno(k, "Cannot allocate the ledger: %m");
+	k = ship_setup_loop(s);
+	if (k < 0)
+		return k;
+	return ship_producer_new(s);
+}
+
+int
+ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata)
+{
+	struct ship s = {
+		.cfg = cfg, .status_fn = status, .userdata = userdata,
+		.pipe_rd = -EBADF, .pipe_wr = -EBADF, .ino_fd = -EBADF,
+		.data_dir_fd = -EBADF, .cf = CURSOR_FILE_INIT, .state = SHIP_STARTING,
+	};
+	uint64_t seq = 0;
+	int k;
+
+	k = ship_setup(&s, &seq);
+	if (k < 0) {
+		ship_done(&s);
+		return k;
+	}
+	s.saved_seq = seq;
+	s.last_read_seq = seq;
+	s.tick_us = ship_now_us();
+	s.tick_confirmed = seq;
+	reader_set_follow(s.rd, true);
+	k = reader_seek_seq(s.rd, seq + 1);
+	if (k < 0) {
+		log_error_errno(k, "Cannot seek to seq %" PRIu64 " in %s: %m", seq + 1, cfg->dir);
+		ship_done(&s);
+		return k;
+	}
+	log_info("Shipping %s (dir-id %s) from seq %" PRIu64 " to Kafka topic %s at %s as host %s",
+		 cfg->dir, s.dir_hex, seq + 1, cfg->topic, cfg->brokers, cfg->host_id);
+	ship_set_state(&s, SHIP_RUNNING, NULL);
+	ship_pump(&s);
+	event_base_dispatch(s.base);
+
+	/* bounded drain done (or cut short): purge the rest, keep what was confirmed */
+	ship_producer_free(&s);
+	(void)ship_cursor_save(&s, true);
+	ship_report_status(&s);
+	log_info("Stopped at seq %" PRIu64 " (%" PRIu64 " records shipped)", shipq_confirmed(s.q),
+		 s.st.shipped);
+	k = s.exit_code;
+	ship_done(&s);
+	return k;
+}
