@@ -62,6 +62,7 @@ enum cfg_type {
 	CFG_MODE,	/* octal 0 .. 07777 */
 	CFG_KEEP_FREE,	/* size or "N%" */
 	CFG_LOG_LEVEL,	/* syslog level name or 0 .. 7 */
+	CFG_BOOL,	/* yes | no | true | false | 1 | 0 */
 };
 
 enum cfg_flag {
@@ -114,6 +115,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_KEY("server", shutdown_timeout, shutdown_timeout_us, CFG_DURATION, 0, CFG_MS,
 		CFG_NOLIMIT),
 	CFG_KEY("server", log_level, log_level, CFG_LOG_LEVEL, 0, 0, 0),
+	CFG_KEY("server", kmsg, kmsg, CFG_BOOL, 0, 0, 0),
 };
 _Static_assert(ELEMENTSOF(cfg_keys) == CFG_N_KEYS, "CFG_N_KEYS must match the key table");
 
@@ -398,6 +400,14 @@ cfg_store(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 		if (cfg_parse_log_level(v, &p->c->log_level) < 0)
 			return cfg_fail(p, k->name, "\"%s\" is not a log level (use emerg, alert, "
 					"crit, err, warning, notice, info, debug, or 0 .. 7)", v);
+		return 0;
+	case CFG_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+			*(bool *)field = true;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+			*(bool *)field = false;
+		else
+			return cfg_fail(p, k->name, "\"%s\" is not a boolean (use yes or no)", v);
 		return 0;
 	case CFG_MODE:
 		r = cfg_parse_mode(v, &mode);

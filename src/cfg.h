@@ -34,6 +34,7 @@
  *	rate_limit_interval = 1s
  *	shutdown_timeout = 10s             drain limit on SIGTERM
  *	log_level = info                   emerg .. debug
+ *	kmsg = no                          yes | no: read the kernel log (/dev/kmsg)
  *
  * Sizes: a decimal number with an optional suffix K, M, G, T (powers of
  * 1024, also KiB/MiB/...; "B" allowed).  Durations: a number with a suffix
@@ -49,7 +50,7 @@
 #include <sys/types.h>
 
 enum {
-	CFG_N_KEYS = 28, /* keys in the table above */
+	CFG_N_KEYS = 29, /* keys in the table above */
 };
 
 enum cfg_durability {
@@ -89,6 +90,7 @@ struct cfg {
 	uint64_t rate_limit_interval_us;
 	uint64_t shutdown_timeout_us;
 	int log_level; /* LOG_EMERG .. LOG_DEBUG */
+	bool kmsg;     /* read /dev/kmsg (kmsgsrv.h) */
 
 	/* Where each key was last set ("FILE:LINE" or "command line"), NULL
 	 * for a default; in the order of the table above.  Owned by cfg.c,

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "notify.h"
 #include "ring.h"
+#include "kmsgsrv.h"
 #include "server.h"
 #include "store.h"
 
@@ -43,6 +44,7 @@ struct daemon {
 	struct store *store;
 	struct engine *engine;
 	struct server *server;
+	struct kmsgsrv *kmsg; /* NULL unless kmsg = yes and /dev/kmsg is readable */
 	struct event *stop_timer, *watchdog_ev, *status_ev;
 	uint64_t status_records, status_us;
 	int exit_status;
@@ -180,6 +182,8 @@ daemon_termcb(evutil_socket_t sig, short what, void *arg)
 	log_info("Received %s: draining (committing and acknowledging what was received)",
 		 strsignal((int)sig));
 	notify("STOPPING=1");
+	if (d->kmsg)
+		kmsgsrv_pause(d->kmsg, true);
 	event_add(d->stop_timer, &tv);
 	signal(SIGALRM, daemon_alarm);
 	alarm((unsigned)(d->cfg.shutdown_timeout_us / 1000000) + DAEMON_ALARM_GRACE_S);
@@ -341,13 +345,51 @@ daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 	return 0;
 }
 
+/* The engine's callbacks: the kernel log input learns which of its records
+ * are durable before the server acks (and maybe ends the drain). */
+static void
+daemon_committed(void *userdata, uint64_t durable_seq)
+{
+	struct daemon *d = userdata;
+
+	if (d->kmsg)
+		kmsgsrv_committed(d->kmsg, durable_seq);
+	server_committed(d->server, durable_seq);
+}
+
+static void
+daemon_pressure(void *userdata, bool stop)
+{
+	struct daemon *d = userdata;
+
+	if (d->kmsg && !server_draining(d->server))
+		kmsgsrv_pause(d->kmsg, stop);
+	server_pressure(d->server, stop);
+}
+
+static void
+daemon_storage_error(void *userdata, int err)
+{
+	struct daemon *d = userdata;
+
+	server_storage_error(d->server, err);
+}
+
+static int
+daemon_kmsg_append(void *userdata, struct record *r)
+{
+	struct daemon *d = userdata;
+
+	return engine_append(d->engine, r);
+}
+
 static int
 daemon_run(struct daemon *d)
 {
 	_cleanup_(event_freep) struct event *term = NULL, *intr = NULL, *hup = NULL, *usr1 = NULL;
 	struct store_config sc = daemon_store_config(&d->cfg);
 	struct engine_config ec = daemon_engine_config(&d->cfg);
-	struct engine_callbacks cb = { server_committed, server_pressure, server_storage_error };
+	struct engine_callbacks cb = { daemon_committed, daemon_pressure, daemon_storage_error };
 	const char *missing;
 	uint64_t wd;
 	int r;
@@ -371,7 +413,7 @@ daemon_run(struct daemon *d)
 	r = server_new(d->base, &d->cfg, &d->server);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the server: %m");
-	r = engine_new(d->base, ring_ops(d->ring), d->store, &ec, &cb, d->server, &d->engine);
+	r = engine_new(d->base, ring_ops(d->ring), d->store, &ec, &cb, d, &d->engine);
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the commit engine: %m");
 	server_attach_engine(d->server, d->engine, d->store);
@@ -379,6 +421,11 @@ daemon_run(struct daemon *d)
 	r = server_listen(d->server);
 	if (r < 0)
 		return r;
+	if (d->cfg.kmsg) {
+		struct kmsgsrv_config kc = { .fd = -EBADF, .dir = store_path(d->store) };
+		/* not readable: kmsgsrv_new said why; the daemon runs on without it */
+		(void)kmsgsrv_new(d->base, &kc, daemon_kmsg_append, d, &d->kmsg);
+	}
 
 	term = evsignal_new(d->base, SIGTERM, daemon_termcb, d);
 	intr = evsignal_new(d->base, SIGINT, daemon_termcb, d);
@@ -416,6 +463,7 @@ daemon_done(struct daemon *d)
 		event_free(d->status_ev);
 	if (d->stop_timer)
 		event_free(d->stop_timer);
+	d->kmsg = kmsgsrv_free(d->kmsg); /* writes DIR/kmsg after the drain's last commit */
 	d->server = server_free(d->server);
 	d->engine = engine_free(d->engine);
 	d->store = store_free(d->store);

@@ -46,7 +46,14 @@ static const char *const listener_names[_LISTENER_MAX] = {
 	[LISTENER_NATIVE] = "native",
 	[LISTENER_SYSLOG_DGRAM] = "syslog",
 	[LISTENER_SYSLOG_STREAM] = "syslog-stream",
+	[LISTENER_SYSLOG_FORWARD] = "syslog.socket", /* systemd's default name for it */
 };
+
+static bool
+listener_is_dgram(enum listener_kind kind)
+{
+	return kind == LISTENER_SYSLOG_DGRAM || kind == LISTENER_SYSLOG_FORWARD;
+}
 
 static void server_acceptcb(evutil_socket_t fd, short what, void *arg);
 static void server_backoffcb(evutil_socket_t fd, short what, void *arg);
@@ -293,7 +300,7 @@ listener_unlink_stale(const char *path, int type)
 static int
 listener_bind(struct listener *l, const struct cfg *cfg)
 {
-	int type = l->kind == LISTENER_SYSLOG_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	int type = listener_is_dgram(l->kind) ? SOCK_DGRAM : SOCK_STREAM;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -EBADF;
 	int r;
@@ -333,7 +340,7 @@ static int
 listener_open(struct server *srv, enum listener_kind kind, const char *path)
 {
 	struct listener *l = &srv->listeners[kind];
-	int type = kind == LISTENER_SYSLOG_DGRAM ? SOCK_DGRAM : SOCK_STREAM;
+	int type = listener_is_dgram(kind) ? SOCK_DGRAM : SOCK_STREAM;
 	int fd = notify_listen_fd(listener_names[kind]);
 	int r;
 
@@ -360,7 +367,7 @@ listener_open(struct server *srv, enum listener_kind kind, const char *path)
 			return r;
 		log_info("Listening on %s (%s)", l->path, listener_names[kind]);
 	}
-	if (kind == LISTENER_SYSLOG_DGRAM) {
+	if (listener_is_dgram(kind)) {
 		int one = 1, size = 4 << 20;
 		if (setsockopt(l->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 			return log_error_errno(errno, "SO_PASSCRED on %s failed: %m", l->path);
@@ -410,12 +417,14 @@ server_listen(struct server *srv)
 		r = listener_open(srv, LISTENER_SYSLOG_DGRAM, srv->cfg->syslog_dgram);
 	if (r >= 0)
 		r = listener_open(srv, LISTENER_SYSLOG_STREAM, srv->cfg->syslog_stream);
+	if (r >= 0) /* only ever passed by systemd, never bound */
+		r = listener_open(srv, LISTENER_SYSLOG_FORWARD, NULL);
 	if (r < 0)
 		return r;
 	extra = notify_unclaimed_name();
 	if (extra)
 		return log_error_errno(EINVAL, "systemd passed a socket named \"%s\", which seglogd "
-				       "does not know (known: native, syslog, syslog-stream)",
+				       "does not know (known: native, syslog, syslog-stream, syslog.socket)",
 				       extra);
 	return 0;
 }
@@ -649,11 +658,14 @@ server_pressure(void *userdata, bool stop)
 {
 	struct server *srv = userdata;
 	struct listener *dg = &srv->listeners[LISTENER_SYSLOG_DGRAM];
+	struct listener *fw = &srv->listeners[LISTENER_SYSLOG_FORWARD];
 
 	srv->paused = stop;
 	if (stop) {
 		if (dg->ev)
 			event_del(dg->ev);
+		if (fw->ev)
+			event_del(fw->ev);
 		return;
 	}
 	for (struct server_client *sc = srv->clients; sc && !srv->paused;) {
@@ -666,6 +678,8 @@ server_pressure(void *userdata, bool stop)
 	}
 	if (!srv->paused && !srv->draining && dg->ev)
 		event_add(dg->ev, NULL);
+	if (!srv->paused && !srv->draining && fw->ev)
+		event_add(fw->ev, NULL);
 }
 
 void

@@ -31,6 +31,7 @@ enum listener_kind {
 	LISTENER_NATIVE,
 	LISTENER_SYSLOG_DGRAM,
 	LISTENER_SYSLOG_STREAM,
+	LISTENER_SYSLOG_FORWARD, /* systemd's syslog.socket (journald ForwardToSyslog=yes) */
 	_LISTENER_MAX,
 };
 

@@ -36,7 +36,7 @@ static const char *const keys[] = {
 	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_clients_per_uid",
 	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "hello_timeout",
 	"rate_limit_burst", "rate_limit_interval",
-	"shutdown_timeout", "log_level",
+	"shutdown_timeout", "log_level", "kmsg",
 };
 
 static size_t
@@ -120,6 +120,7 @@ assert_same_settings(const struct cfg *a, const struct cfg *b)
 	ck_assert_uint_eq(a->rate_limit_interval_us, b->rate_limit_interval_us);
 	ck_assert_uint_eq(a->shutdown_timeout_us, b->shutdown_timeout_us);
 	ck_assert_int_eq(a->log_level, b->log_level);
+	ck_assert_int_eq(a->kmsg, b->kmsg);
 }
 
 /* Loads text as "t.conf" on top of the defaults and expects an error
@@ -186,6 +187,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.rate_limit_interval_us, SEC);
 	ck_assert_uint_eq(c.shutdown_timeout_us, 10 * SEC);
 	ck_assert_int_eq(c.log_level, LOG_INFO);
+	ck_assert(!c.kmsg);
 	for (size_t i = 0; i < CFG_N_KEYS; i++)
 		ck_assert_ptr_null(c.origin[i]);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
@@ -242,7 +244,8 @@ static const char every_key[] = "# every key, none at its default\n"
 				"rate_limit_burst = 1000\n"
 				"rate_limit_interval = 30s\n"
 				"shutdown_timeout = 1min\n"
-				"log_level = debug\n";
+				"log_level = debug\n"
+				"kmsg = yes\n";
 
 START_TEST(test_every_key_from_file)
 {
@@ -282,6 +285,7 @@ START_TEST(test_every_key_from_file)
 	ck_assert_uint_eq(c.rate_limit_interval_us, 30 * SEC);
 	ck_assert_uint_eq(c.shutdown_timeout_us, 60 * SEC);
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
+	ck_assert(c.kmsg);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
 	/* each key remembers its line: dir on 3 .. file_mode on 14, socket on 17 .. */
 	for (size_t i = 0; i < CFG_N_KEYS; i++) {
