@@ -764,6 +764,15 @@ store_retention(struct store *s, uint64_t now_us)
 		r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, name, 0);
 		if (r < 0 && r != -ENOENT)
 			return log_error_errno(r, "Failed to remove %s/%s: %m", s->path, name);
+		/* each removal is durable before the next one starts: a power
+		 * loss may keep unlinks of one directory in any order, and a
+		 * newer segment gone while an older one survives would be a gap
+		 * in the middle of the history, which must only ever mean damage
+		 * (found by tests/powerloss, reordered model) */
+		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		if (r < 0)
+			return log_error_errno(r, "Failed to sync directory %s after removing %s: %m",
+					       s->path, name);
 		log_info("Retention (%s) removed %s/%s (%llu bytes)", segdir_reason_name(why),
 			 s->path, name, (unsigned long long)s->sealed[0].size);
 		memmove(s->sealed, s->sealed + 1, (s->n_sealed - 1) * sizeof(*s->sealed));
