@@ -4,10 +4,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cleanup.h"
 #include "output.h"
+#include "sdata.h"
 #include "utf8.h"
 
 static const char output_hex[] = "0123456789abcdef";
@@ -34,7 +37,11 @@ output_mode_from_name(const char *name)
 size_t
 output_max(const struct record *r)
 {
-	return 256 + 6 * (r->tag_len + r->msg_len);
+	/* the SD object repeats no byte of the SD more than once, each as at
+	 * most 6 bytes of JSON, plus quotes, colons, commas and brackets: at
+	 * most 8 bytes per SD byte */
+	return 320 + 6 * (r->tag_len + r->msg_len + r->hostname_len + r->msgid_len) +
+	       8 * r->sd_len;
 }
 
 bool
@@ -213,6 +220,10 @@ output_short(struct output *o, const struct record *r, char *buf)
 
 	p += output_local_time(o, r->time_us, p);
 	*p++ = ' ';
+	if (r->hostname_len) {
+		p += output_escape_terminal(r->hostname, r->hostname_len, p);
+		*p++ = ' ';
+	}
 	p += output_escape_terminal(r->tag, r->tag_len, p);
 	p += sprintf(p, "[%" PRId64 "]: ", r->pid);
 	if (color)
@@ -222,6 +233,112 @@ output_short(struct output *o, const struct record *r, char *buf)
 		p = stpcpy(p, "\033[0m");
 	*p++ = '\n';
 	return (size_t)(p - buf);
+}
+
+/* The values of parameter name (of SD-ID id) in every element with that
+ * SD-ID, as one JSON value: a string, or an array if there are several. */
+static size_t
+output_json_sd_param(const char *sd, size_t sd_len, const char *id, size_t id_len,
+		     const char *name, size_t name_len, char *scratch, char *dst)
+{
+	struct sdata_iter it = sdata_iter_init(sd, sd_len), ps;
+	const char *eid, *pn, *pv;
+	size_t eid_len, pn_len, pv_len, count = 0;
+	char *d = dst, *first = dst + 1;
+
+	*d++ = '[';
+	while (sdata_next_element(&it, &eid, &eid_len, &ps)) {
+		if (eid_len != id_len || memcmp(eid, id, id_len) != 0)
+			continue;
+		while (sdata_next_param(&ps, &pn, &pn_len, &pv, &pv_len)) {
+			if (pn_len != name_len || memcmp(pn, name, name_len) != 0)
+				continue;
+			if (count++)
+				*d++ = ',';
+			d += output_json_value(scratch, sdata_unescape(pv, pv_len, scratch), d);
+		}
+	}
+	if (count == 1) { /* one value: the string alone */
+		size_t n = (size_t)(d - first);
+		memmove(dst, first, n);
+		return n;
+	}
+	*d++ = ']';
+	return (size_t)(d - dst);
+}
+
+/* True if the element before `upto` in sd already had SD-ID id (or, with
+ * name, the parameter name within that SD-ID): it was written then. */
+static bool
+output_sd_seen(const char *sd, size_t sd_len, const char *upto, const char *id, size_t id_len,
+	       const char *name, size_t name_len)
+{
+	struct sdata_iter it = sdata_iter_init(sd, sd_len), ps;
+	const char *eid, *pn, *pv;
+	size_t eid_len, pn_len, pv_len;
+
+	while (sdata_next_element(&it, &eid, &eid_len, &ps) && eid < upto) {
+		if (eid_len != id_len || memcmp(eid, id, id_len) != 0)
+			continue;
+		if (!name)
+			return true;
+		while (sdata_next_param(&ps, &pn, &pn_len, &pv, &pv_len))
+			if (pn < upto && pn_len == name_len && memcmp(pn, name, name_len) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* RFC 5424 STRUCTURED-DATA as a JSON object: SD-ID -> {PARAM-NAME: value},
+ * a parameter given several times (in one element or in repeated elements
+ * of one SD-ID) as an array of its values, in order (PRODUCT.md §3).  What
+ * does not parse as STRUCTURED-DATA (a hand-made line) is a string. */
+static size_t
+output_json_sd(const char *sd, size_t sd_len, char *dst)
+{
+	struct sdata_iter it = sdata_iter_init(sd, sd_len), ps;
+	const char *id, *pn, *pv;
+	size_t id_len, pn_len, pv_len;
+	_cleanup_free_ char *scratch = NULL;
+	char *d = dst;
+	bool first_id = true;
+
+	if (sdata_span(sd, sd_len) != sd_len || !(scratch = malloc(sd_len)))
+		return output_json_value(sd, sd_len, dst);
+	*d++ = '{';
+	while (sdata_next_element(&it, &id, &id_len, &ps)) {
+		bool first_param = true;
+		if (output_sd_seen(sd, sd_len, id, id, id_len, NULL, 0))
+			continue;
+		if (!first_id)
+			*d++ = ',';
+		first_id = false;
+		d += output_json_value(id, id_len, d);
+		*d++ = ':';
+		*d++ = '{';
+		/* every parameter of this SD-ID, in every element that has it */
+		struct sdata_iter all = sdata_iter_init(sd, sd_len), aps;
+		const char *aid;
+		size_t aid_len;
+		while (sdata_next_element(&all, &aid, &aid_len, &aps)) {
+			if (aid_len != id_len || memcmp(aid, id, id_len) != 0)
+				continue;
+			while (sdata_next_param(&aps, &pn, &pn_len, &pv, &pv_len)) {
+				if (output_sd_seen(sd, sd_len, pn, id, id_len, pn, pn_len))
+					continue;
+				if (!first_param)
+					*d++ = ',';
+				first_param = false;
+				d += output_json_value(pn, pn_len, d);
+				*d++ = ':';
+				d += output_json_sd_param(sd, sd_len, id, id_len, pn, pn_len, scratch,
+							  d);
+			}
+		}
+		*d++ = '}';
+	}
+	*d++ = '}';
+	return (size_t)(d - dst);
 }
 
 static size_t
@@ -241,6 +358,24 @@ output_json(const struct record *r, char *buf)
 	p += output_json_value(r->tag, r->tag_len, p);
 	p = stpcpy(p, ",\"message\":");
 	p += output_json_value(r->msg, r->msg_len, p);
+	if (r->hostname_len) {
+		p = stpcpy(p, ",\"hostname\":");
+		p += output_json_value(r->hostname, r->hostname_len, p);
+	}
+	if (r->msgid_len) {
+		p = stpcpy(p, ",\"msgid\":");
+		p += output_json_value(r->msgid, r->msgid_len, p);
+	}
+	if (r->sd_len) {
+		p = stpcpy(p, ",\"sd\":");
+		p += output_json_sd(r->sd, r->sd_len, p);
+	}
+	if (r->claimed_pid >= 0)
+		p += sprintf(p, ",\"claimed_pid\":%" PRId64, r->claimed_pid);
+	if (r->claimed_time_us) {
+		record_format_time(r->claimed_time_us, time);
+		p += sprintf(p, ",\"claimed_time\":\"%s\"", time);
+	}
 	*p++ = '}';
 	*p++ = '\n';
 	return (size_t)(p - buf);

@@ -1,13 +1,17 @@
 /* How `seglog tail` and `seglog cat` show a record: pure formatting into a
  * caller's buffer, no I/O.
  *
- *   short  "Nov 24 09:02:35 myapp[1234]: hello"  local time like journalctl(1);
+ *   short  "Nov 24 09:02:35 myapp[1234]: hello"  local time like journalctl(1),
+ *          with the sender's claimed hostname before the tag if it gave one;
  *          tag and message with control bytes, C1 controls, bidirectional
  *          overrides and invalid UTF-8 escaped ("\n", "\t", "\x1b",
  *          "\u202e"), so nothing in a record can drive the terminal;
  *          optionally coloured by severity.
  *   json   one object a line with exactly the fields of PRODUCT.md §3:
- *          seq, time, pid, uid, gid, facility, severity, tag, message.  A
+ *          seq, time, pid, uid, gid, facility, severity, tag, message, and
+ *          where the sender gave them hostname, msgid, sd (SD-ID ->
+ *          {param: value}, repeated params as arrays), claimed_pid,
+ *          claimed_time.  A
  *          tag or message that is not valid UTF-8 is an array of its byte
  *          values, as journald does; control characters (also DEL, C1,
  *          U+2028/U+2029) are \u-escaped, so the line is safe on a terminal.

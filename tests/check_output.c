@@ -3,6 +3,7 @@
  * PRODUCT.md §3 with byte arrays for non-UTF-8, raw, and the size bound. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -163,6 +164,64 @@ START_TEST(test_json)
 }
 END_TEST
 
+/* PRODUCT.md §3: hostname, msgid, sd, claimed_pid and claimed_time where
+ * the sender gave them; sd as SD-ID -> {param: value}, a repeated param
+ * (in one element or in repeated elements of one SD-ID) as an array. */
+START_TEST(test_json_fidelity)
+{
+	static const char sd[] = "[origin ip=\"10.0.0.1\" ip=\"10.0.0.2\"][x@1 k=\"a\\\"b\\]c\"]"
+				 "[origin software=\"logger\"]";
+	struct record r = rec("app", "m", 1);
+
+	r.hostname = "web-1";
+	r.hostname_len = 5;
+	r.msgid = "ID47";
+	r.msgid_len = 4;
+	r.sd = sd;
+	r.sd_len = sizeof(sd) - 1;
+	r.claimed_pid = 77;
+	r.claimed_time_us = t0 - 1000000;
+	assert_format(OUTPUT_JSON, false, false, &r,
+		      "{\"seq\":42,\"time\":\"2026-11-24T09:02:35.123456Z\",\"pid\":1234,"
+		      "\"uid\":1000,\"gid\":100,\"facility\":\"user\",\"severity\":\"info\","
+		      "\"tag\":\"app\",\"message\":\"m\",\"hostname\":\"web-1\",\"msgid\":\"ID47\","
+		      "\"sd\":{\"origin\":{\"ip\":[\"10.0.0.1\",\"10.0.0.2\"],\"software\":\"logger\"},"
+		      "\"x@1\":{\"k\":\"a\\\"b]c\"}},\"claimed_pid\":77,"
+		      "\"claimed_time\":\"2026-11-24T09:02:34.123456Z\"}\n");
+	/* -o short: the sender's hostname before the tag, as journalctl shows it */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_format(OUTPUT_SHORT, false, false, &r, "Nov 24 09:02:35 web-1 app[1234]: m\n");
+	/* the bound holds for structured data of many short, escaped and
+	 * non-UTF-8 values */
+	char big[4096];
+	size_t n = 0;
+	n += (size_t)sprintf(big + n, "[a");
+	for (int i = 0; i < 300; i++)
+		n += (size_t)sprintf(big + n, " %c=\"%s\"", 'b' + i % 3, i % 2 ? "\\\\" : "\xff");
+	n += (size_t)sprintf(big + n, "][c]");
+	r.sd = big;
+	r.sd_len = n;
+	{
+		struct output o;
+		char *buf = malloc(output_max(&r));
+		output_init(&o, OUTPUT_JSON, false, false);
+		ck_assert_uint_le(output_format(&o, &r, buf), output_max(&r));
+		free(buf);
+	}
+	/* what does not parse as STRUCTURED-DATA stays a string */
+	r.sd = "[broken";
+	r.sd_len = 7;
+	r.hostname_len = r.msgid_len = 0;
+	r.claimed_pid = RECORD_NO_CLAIMED_PID;
+	r.claimed_time_us = 0;
+	assert_format(OUTPUT_JSON, false, false, &r,
+		      "{\"seq\":42,\"time\":\"2026-11-24T09:02:35.123456Z\",\"pid\":1234,"
+		      "\"uid\":1000,\"gid\":100,\"facility\":\"user\",\"severity\":\"info\","
+		      "\"tag\":\"app\",\"message\":\"m\",\"sd\":\"[broken\"}\n");
+}
+END_TEST
+
 START_TEST(test_json_values)
 {
 	assert_json("", 0, "\"\"");
@@ -264,6 +323,7 @@ output_suite(void)
 	tcase_add_test(tc, test_terminal_escaping);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_values);
+	tcase_add_test(tc, test_json_fidelity);
 	tcase_add_test(tc, test_raw);
 	tcase_add_test(tc, test_utf8_valid);
 	tcase_add_test(tc, test_mode_names);
