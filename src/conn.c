@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "ackaudit.h"
 #include "conn.h"
 #include "engine.h"
 #include "log.h"
@@ -402,6 +403,9 @@ conn_ack(struct conn *c, uint64_t durable_seq)
 		conn_set_waiting(c, false);
 	if (any) {
 		c->acked_recno = a.recno;
+		/* --enable-ack-audit: every seq acknowledged on the wire is one a
+		 * completed fdatasync covered (ackaudit.h) */
+		ack_audit_wire(engine_ack_audit(c->host->engine), a.seq);
 		if (conn_queue(c, buf, proto_put_ack(buf, &a)))
 			conn_flush(c);
 	}

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "ackaudit.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "watermark.h"
 
@@ -53,15 +54,6 @@ struct commit {
 	struct ring_req write_req, sync_req;
 };
 
-/* The asynchronous rewrite of DIR/watermark: at most one in flight. */
-struct engine_wm {
-	struct ring_req req;
-	bool inflight;
-	uint64_t seq; /* the value in flight, or the last one written */
-	int err;      /* the last failure, logged once */
-	char buf[WATERMARK_LEN];
-};
-
 struct engine {
 	struct event_base *base;
 	const struct ring_ops *io;
@@ -79,7 +71,7 @@ struct engine {
 	int64_t seg_start;    /* monotonic µs at which current was created */
 
 	struct commit cm;
-	struct engine_wm wm;
+	int wm_err; /* the last failure to publish the watermark, logged once */
 
 	struct event *kick_ev, *retry_ev, *tick_ev;
 	bool kicked, pressured, retry_scheduled, age_marked, closing;
@@ -96,6 +88,14 @@ struct engine {
 /* An engine whose requests never completed: the kernel may still write
  * into it, so it is never freed; kept reachable for leak checkers. */
 static struct engine *engine_abandoned;
+
+#ifdef SEGLOG_ACK_AUDIT
+struct ack_audit *
+engine_ack_audit(struct engine *e)
+{
+	return e ? &e->audit : NULL;
+}
+#endif
 
 static void engine_pump(struct engine *e);
 
@@ -293,51 +293,27 @@ engine_record_latency(struct engine *e, uint64_t us)
 	e->st.lat_hist[b]++;
 }
 
-/* Queues the rewrite of DIR/watermark with the durable seq, unless one is
- * in flight (its completion queues the newest value then), so that an
- * older value never lands after a newer one.  Not fsynced: a stale value
- * is safe, and recovery defines the durable end after a crash. */
+/* Publishes the durable seq in DIR/watermark before the acknowledgements
+ * go out, so a record a client saw acknowledged is one readers show
+ * (store_publish_watermark: in place, not fsynced; a stale value is safe
+ * and recovery defines the durable end after a crash).  Commits complete
+ * one at a time, so a value never replaces a newer one. */
 static void
-engine_wm_update(struct engine *e)
+engine_wm_publish(struct engine *e)
 {
-	struct engine_wm *wm = &e->wm;
-	int fd = store_watermark_fd(e->store);
+	int r = store_publish_watermark(e->store, e->durable_seq);
 
-	if (wm->inflight || e->closing || fd < 0 || e->durable_seq <= wm->seq)
-		return;
-	if (e->io->reserve(e->io->ctx, 1) < 0)
-		return; /* the next commit tries again */
-	watermark_format(store_dir_id(e->store), e->durable_seq, wm->buf);
-	wm->seq = e->durable_seq;
-	wm->inflight = true;
-	e->io->prep_write(e->io->ctx, &wm->req, fd, wm->buf, WATERMARK_LEN, 0, false);
-	e->sq_dirty = true;
-}
-
-static void
-engine_wm_donecb(struct ring_req *req, int res)
-{
-	struct engine *e = container_of(req, struct engine, wm.req);
-
-	e->wm.inflight = false;
-	if (res == WATERMARK_LEN) {
+	if (r >= 0) {
 		e->st.watermark_writes++;
-		e->wm.err = 0;
-	} else {
-		int err = res < 0 ? res : -EIO;
-		e->st.watermark_errors++;
-		if (err != e->wm.err)
-			log_warning_errno(err, "Failed to update %s/" WATERMARK_FILE ": %m; readers "
-					       "see older records only until it works again",
-					  store_path(e->store));
-		e->wm.err = err;
-		e->wm.seq = 0; /* the next commit writes the newest value */
+		e->wm_err = 0;
 		return;
 	}
-	if (e->closing)
-		return;
-	engine_wm_update(e);
-	engine_flush(e);
+	e->st.watermark_errors++;
+	if (r != e->wm_err)
+		log_warning_errno(r, "Failed to update %s/" WATERMARK_FILE ": %m; readers see "
+				     "older records only until it works again",
+				  store_path(e->store));
+	e->wm_err = r;
 }
 
 /* The head chunk is durable by the rule of the commit that completed it
@@ -361,7 +337,7 @@ engine_commit_done(struct engine *e, enum cfg_durability durability)
 	engine_recovered(e);
 	engine_update_pressure(e);
 	ack_audit_ack(&e->audit, e->durable_seq, end, durability == CFG_DURABILITY_FSYNC);
-	engine_wm_update(e);
+	engine_wm_publish(e);
 	if (e->cb.committed)
 		e->cb.committed(e->userdata, e->durable_seq);
 	if (seal)
@@ -441,6 +417,9 @@ engine_write_donecb(struct ring_req *req, int res)
 
 	if (res > 0)
 		ack_audit_write_done(&e->audit, e->cm.off + (uint64_t)res);
+	/* written, its linked fdatasync not yet seen complete */
+	if (e->cm.linked && !e->cm.sync_done)
+		CRASH_POINT("write-before-sync");
 	e->cm.write_done = true;
 	e->cm.write_res = res;
 	engine_commit_put(e);
@@ -501,6 +480,14 @@ engine_commit_start(struct engine *e, struct chunk *c)
 	if (left)
 		e->io->prep_write(e->io->ctx, &cm->write_req, fd, c->buf + c->written, left, cm->off,
 				  cm->linked);
+#ifdef SEGLOG_BROKEN_DURABILITY
+	/* test-only (configure --enable-broken-durability): a submit between
+	 * the write and its "linked" fdatasync cuts the link, so the
+	 * fdatasync may complete before the write and the ack precede the
+	 * durability of the records; the ack audit must report it */
+	if (left && sync)
+		(void)e->io->submit(e->io->ctx);
+#endif
 	if (sync) {
 		e->io->prep_fdatasync(e->io->ctx, &cm->sync_req, fd);
 		ack_audit_sync_submitted(&e->audit, cm->linked, c->offset + c->len);
@@ -690,7 +677,6 @@ engine_new(struct event_base *base, const struct ring_ops *io, struct store *sto
 	e->userdata = userdata;
 	e->cm.write_req.done = engine_write_donecb;
 	e->cm.sync_req.done = engine_sync_donecb;
-	e->wm.req.done = engine_wm_donecb;
 	engine_apply_config(e, cfg);
 	/* chunk capacity is fixed for the engine's life: the largest line
 	 * the hard limits allow must fit after write_max bytes */
@@ -698,11 +684,12 @@ engine_new(struct event_base *base, const struct ring_ops *io, struct store *sto
 	e->seg_bytes = store_cur_size(store);
 	e->seg_records = store_cur_records(store);
 	e->durable_seq = store_next_seq(store) - 1;
-	e->wm.seq = e->durable_seq; /* store_open() wrote it */
 	e->last_retention = engine_mono_us();
 	engine_segment_started(e, true);
 	ack_audit_open(&e->audit);
 	ack_audit_segment(&e->audit, store_cur_size(store));
+	e->audit.audited_seq = e->durable_seq; /* recovered: on disk before this start */
+	e->io = ack_audit_wrap_ring(&e->audit, io);
 	e->kick_ev = event_new(base, -1, 0, engine_kickcb, e);
 	e->retry_ev = evtimer_new(base, engine_retrycb, e);
 	e->tick_ev = event_new(base, -1, EV_PERSIST, engine_tickcb, e);
@@ -725,7 +712,7 @@ engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 static unsigned
 engine_outstanding(const struct engine *e)
 {
-	return (e->cm.chunk ? e->cm.pending : 0) + (e->wm.inflight ? 1 : 0);
+	return e->cm.chunk ? e->cm.pending : 0;
 }
 
 static void
@@ -735,8 +722,6 @@ engine_cancel_all(struct engine *e)
 		(void)e->io->cancel(e->io->ctx, &e->cm.write_req);
 	if (e->cm.chunk && e->cm.sync && !e->cm.sync_done)
 		(void)e->io->cancel(e->io->ctx, &e->cm.sync_req);
-	if (e->wm.inflight)
-		(void)e->io->cancel(e->io->ctx, &e->wm.req);
 }
 
 /* Waits for the engine's own requests (their buffers are in this object):

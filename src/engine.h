@@ -15,7 +15,7 @@
  * retried with backoff until they clear.  Bytes accepted but not committed
  * are bounded by memory_limit: pressure(true) asks the caller to stop
  * reading, and pressure(false) to resume.  After each commit DIR/watermark
- * is rewritten (asynchronously, one write in flight) with the durable seq.
+ * is rewritten with the durable seq before committed() runs (the acks).
  *
  * The engine reaches the kernel only through a struct ring_ops table, so
  * tests/check_engine.c drives it over a fake ring. */

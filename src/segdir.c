@@ -154,35 +154,23 @@ segdir_retention_pick(const struct segdir_entry *e, size_t n, const struct segdi
 }
 
 int
-segdir_load_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
-		   uint8_t id[RECORD_DIR_ID_LEN], bool *ret_created)
+segdir_create_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
+		     uint8_t ret_id[RECORD_DIR_ID_LEN])
 {
-	_cleanup_close_ int fd = -EBADF;
-	char buf[2 * RECORD_DIR_ID_LEN + 2];
-	struct stat st;
-	ssize_t n;
+	uint8_t id[RECORD_DIR_ID_LEN];
+	char buf[2 * RECORD_DIR_ID_LEN + 1];
+	ssize_t k = getrandom(id, sizeof(id), 0);
+	int r;
 
-	*ret_created = false;
-	fd = openat(dir_fd, SEGDIR_DIR_ID, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return -errno;
-	if (fd >= 0) {
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-			return -EINVAL;
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		while (n > 0 && buf[n - 1] == '\n')
-			n--;
-		return segdir_id_from_hex(buf, (size_t)n, id) < 0 ? -EBADMSG : 0;
-	}
-	*ret_created = true;
-	if (getrandom(id, RECORD_DIR_ID_LEN, 0) != RECORD_DIR_ID_LEN)
-		return -errno;
+	if (k != (ssize_t)sizeof(id))
+		return k < 0 ? -errno : -EIO; /* a short getrandom sets no errno */
 	segdir_id_to_hex(id, buf);
 	buf[2 * RECORD_DIR_ID_LEN] = '\n';
-	return atomic_file_write_all(ops, dir_fd, SEGDIR_DIR_ID, mode, buf,
-				     2 * RECORD_DIR_ID_LEN + 1);
+	r = atomic_file_write_all(ops, dir_fd, SEGDIR_DIR_ID, mode, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	memcpy(ret_id, id, sizeof(id));
+	return 0;
 }
 
 void

@@ -79,11 +79,11 @@ void segdir_quarantine_name(uint64_t now_us, const char *what, char *buf, size_t
  * short reads resumed; -EIO if the file is shorter). */
 int segdir_read_range(int fd, uint64_t start, uint64_t end, char **ret);
 
-/* Reads DIR/dir-id into id; creates it (random, through the atomic-file
- * guard with mode) if missing, setting *ret_created.  -EINVAL: not a
- * regular file; -EBADMSG: not 32 hex digits. */
-int segdir_load_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
-		       uint8_t id[RECORD_DIR_ID_LEN], bool *ret_created);
+/* Creates DIR/dir-id (16 random bytes as 32 hex digits and LF) through
+ * the atomic-file guard; reading it is segfile_read_dir_id()'s job (one
+ * rule for the daemon, the readers and verify). */
+int segdir_create_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
+			 uint8_t ret_id[RECORD_DIR_ID_LEN]);
 /* Sealed segments lose their write bits, and nothing else: their read
  * bits stay what file_mode and the umask made them. */
 void segdir_make_read_only(int fd);

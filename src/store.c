@@ -10,9 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ackaudit.h"
 #include "atomicfile.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "recover.h"
+#include "segfile.h"
 #include "store.h"
 #include "watermark.h"
 
@@ -53,6 +56,7 @@ struct store {
 	struct store_config cfg;
 	uint64_t removed_segments; /* by retention, since open */
 	uint64_t quarantined_bytes;
+	bool creating_for_seal; /* store_create_current() runs for a seal */
 };
 
 uint64_t
@@ -130,27 +134,28 @@ store_open_dir(struct store *s)
 	return 0;
 }
 
-/* Reads DIR/dir-id, or creates it (atomically) on first start. */
+/* Reads DIR/dir-id by the one rule readers and verify use too
+ * (segfile_read_dir_id), or creates it (atomically) on first start. */
 static int
 store_load_dir_id(struct store *s)
 {
 	char hex[2 * RECORD_DIR_ID_LEN + 1];
-	bool created = false;
-	int r = segdir_load_dir_id(s->ops, s->dir_fd, s->cfg.file_mode & 0444, s->dir_id, &created);
+	const char *reason = NULL;
+	int r = segfile_read_dir_id(s->dir_fd, s->dir_id, &reason);
 
-	if (r == -EINVAL)
-		return log_error_errno(EBADMSG, "%s/" SEGDIR_DIR_ID " is not a regular file; move "
-				       "it away and restore it from a segment header", s->path);
 	if (r == -EBADMSG)
-		return log_error_errno(r, "%s/" SEGDIR_DIR_ID " is damaged (expected 32 hex "
-				       "digits); restore it from a segment header", s->path);
+		return log_error_errno(r, "%s/" SEGDIR_DIR_ID " is damaged (%s); refusing to start: "
+				       "restore it from a segment header (its 5th field)",
+				       s->path, reason ? reason : "not 32 lowercase hex digits");
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(r, "Failed to read %s/" SEGDIR_DIR_ID ": %m", s->path);
+	if (r == 0)
+		return 0;
+	r = segdir_create_dir_id(s->ops, s->dir_fd, s->cfg.file_mode & 0444, s->dir_id);
 	if (r < 0)
-		return log_error_errno(r, "Failed to %s %s/" SEGDIR_DIR_ID ": %m",
-				       created ? "create" : "read", s->path);
-	if (created) {
-		segdir_id_to_hex(s->dir_id, hex);
-		log_info("Initialised data directory %s (id %s)", s->path, hex);
-	}
+		return log_error_errno(r, "Failed to create %s/" SEGDIR_DIR_ID ": %m", s->path);
+	segdir_id_to_hex(s->dir_id, hex);
+	log_info("Initialised data directory %s (id %s)", s->path, hex);
 	return 0;
 }
 
@@ -317,11 +322,14 @@ store_quarantine_tail(struct store *s)
 	if (r < 0)
 		return r;
 	segdir_quarantine_name(store_now_us(), "torn", name, sizeof(name));
+	CRASH_POINT("recover-quarantine");
 	r = atomic_file_write_all(s->ops, qfd, name, s->cfg.file_mode & 0444, buf, end - cut);
 	if (r < 0)
 		return r;
+	CRASH_POINT("recover-truncate");
 	if (ftruncate(s->cur_fd, (off_t)cut) < 0)
 		return -errno;
+	CRASH_POINT("recover-sync");
 	r = s->ops->fsync(s->ops->ctx, s->cur_fd, false);
 	if (r < 0)
 		return r;
@@ -365,9 +373,73 @@ store_quarantine_empty(struct store *s)
 }
 
 /* Creates a new current whose first record will be first_seq. */
+#if defined(SEGLOG_CRASH_POINTS) || defined(SEGLOG_ACK_AUDIT)
+#define STORE_WRAP_CREATE 1
+/* Crash-point and audit builds only: the file operations of
+ * store_create_current(), forwarding to the store's own, with the crash
+ * point "seal-sync-new" (for a seal) between the rename that puts the new
+ * current in place and the directory fsync that follows it (inside
+ * atomic_file_commit()), both reported to the ack audit. */
 static int
-store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us)
+store_cp_openat(void *ctx, int dir_fd, const char *path, int flags, mode_t mode)
 {
+	const struct fsops *o = ((struct store *)ctx)->ops;
+	return o->openat(o->ctx, dir_fd, path, flags, mode);
+}
+
+static ssize_t
+store_cp_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
+{
+	const struct fsops *o = ((struct store *)ctx)->ops;
+	return o->pwrite(o->ctx, fd, buf, n, off);
+}
+
+static int
+store_cp_fsync(void *ctx, int fd, bool datasync)
+{
+	const struct fsops *o = ((struct store *)ctx)->ops;
+	int r = o->fsync(o->ctx, fd, datasync);
+
+	ack_audit_dir_synced(fd, r);
+	return r;
+}
+
+static int
+store_cp_renameat(void *ctx, int old_dir, const char *old_path, int new_dir,
+		  const char *new_path, unsigned flags)
+{
+	struct store *s = ctx;
+	const struct fsops *o = s->ops;
+	int r = o->renameat(o->ctx, old_dir, old_path, new_dir, new_path, flags);
+
+	if (r >= 0) {
+		ack_audit_dir_renamed(new_dir);
+		if (s->creating_for_seal)
+			CRASH_POINT("seal-sync-new");
+	}
+	return r;
+}
+
+static int
+store_cp_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
+{
+	const struct fsops *o = ((struct store *)ctx)->ops;
+	return o->unlinkat(o->ctx, dir_fd, path, flags);
+}
+#endif
+
+/* Creates current holding only its header, first_seq next; for_seal
+ * marks the seal's creation (crash point "seal-sync-new"). */
+static int
+store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us, bool for_seal)
+{
+#ifdef STORE_WRAP_CREATE
+	/* declared before f: its cleanup may still call through it */
+	const struct fsops cp_ops = {
+		.openat = store_cp_openat, .pwrite = store_cp_pwrite, .fsync = store_cp_fsync,
+		.renameat = store_cp_renameat, .unlinkat = store_cp_unlinkat, .ctx = s,
+	};
+#endif
 	_cleanup_atomic_file_ struct atomic_file f = ATOMIC_FILE_INIT;
 	char buf[RECORD_HEADER_MAX];
 	struct segment_header h = {
@@ -378,9 +450,15 @@ store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us)
 	size_t n;
 	int r, fd = -EBADF;
 
+	const struct fsops *ops = s->ops;
+
+#ifdef STORE_WRAP_CREATE
+	ops = &cp_ops;
+#endif
+	s->creating_for_seal = for_seal;
 	memcpy(h.dir_id, s->dir_id, sizeof(h.dir_id));
 	n = record_header_encode(&h, buf);
-	r = atomic_file_begin(&f, s->ops, s->dir_fd, SEGDIR_CURRENT, s->cfg.file_mode);
+	r = atomic_file_begin(&f, ops, s->dir_fd, SEGDIR_CURRENT, s->cfg.file_mode);
 	if (r >= 0)
 		r = atomic_file_write(&f, buf, n);
 	if (r >= 0)
@@ -494,21 +572,30 @@ store_recover(struct store *s, uint64_t sealed_last, uint64_t wm_seq)
 	return 0;
 }
 
+int
+store_publish_watermark(struct store *s, uint64_t seq)
+{
+	char buf[WATERMARK_LEN];
+	ssize_t n;
+
+	if (s->wm_fd < 0)
+		return -EBADF;
+	watermark_format(s->dir_id, seq, buf);
+	n = s->ops->pwrite(s->ops->ctx, s->wm_fd, buf, sizeof(buf), 0);
+	return n == WATERMARK_LEN ? 0 : n < 0 ? (int)n : -EIO;
+}
+
 /* The recovered end, written in place; readers treat a missing or torn
  * file as "nothing durable yet", so a failure here is not fatal (the
  * engine rewrites it after its next commit). */
 static void
 store_write_watermark(struct store *s)
 {
-	char buf[WATERMARK_LEN];
-	ssize_t n;
+	int r = store_publish_watermark(s, s->next_seq - 1);
 
-	watermark_format(s->dir_id, s->next_seq - 1, buf);
-	n = s->ops->pwrite(s->ops->ctx, s->wm_fd, buf, sizeof(buf), 0);
-	if (n != WATERMARK_LEN)
-		log_warning_errno(n < 0 ? (int)n : -EIO,
-				  "Failed to write %s/" WATERMARK_FILE ": %m; readers wait for "
-				  "the next commit", s->path);
+	if (r < 0)
+		log_warning_errno(r, "Failed to write %s/" WATERMARK_FILE ": %m; readers wait for "
+				     "the next commit", s->path);
 }
 
 /* One repair step; 0 when it is done. */
@@ -527,7 +614,7 @@ store_repair_step(struct store *s)
 		s->repair = r < 0 ? STORE_REPAIR_EMPTY : STORE_REPAIR_CREATE;
 		return r;
 	case STORE_REPAIR_CREATE:
-		r = store_create_current(s, s->next_seq, store_now_us());
+		r = store_create_current(s, s->next_seq, store_now_us(), false);
 		if (r < 0 && s->cur_fd < 0)
 			return r;
 		/* a failed directory sync is the seal sequence's to retry */
@@ -596,6 +683,8 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	uint64_t sealed_last, wm_seq;
 	int r;
 
+	/* hit once per open: lets a test tell a crash-point build (tests/torture) */
+	CRASH_POINT("probe");
 	if (!s)
 		return log_error_errno(ENOMEM, "Out of memory");
 	s->dir_fd = s->lock_fd = s->cur_fd = s->wm_fd = -EBADF;
@@ -665,18 +754,22 @@ store_seal(struct store *s, uint64_t now_us)
 	}
 	segdir_name(s->cur_hdr.first_seq, name);
 	if (s->seal_step == STORE_SEAL_RENAME) {
+		CRASH_POINT("seal-rename");
 		r = s->ops->renameat(s->ops->ctx, s->dir_fd, SEGDIR_CURRENT, s->dir_fd, name,
 				     RENAME_NOREPLACE);
 		if (r < 0)
 			return log_error_errno(r, "Failed to rename %s/current to %s: %m", s->path,
 					       name);
+		ack_audit_dir_renamed(s->dir_fd);
 		/* sealed segments are read-only (a crash right here leaves this
 		 * one writable; recovery fixes the newest's mode) */
 		segdir_make_read_only(s->cur_fd);
 		s->seal_step = STORE_SEAL_SYNC;
 	}
 	if (s->seal_step == STORE_SEAL_SYNC) {
+		CRASH_POINT("seal-sync");
 		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		ack_audit_dir_synced(s->dir_fd, r);
 		if (r < 0)
 			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
 		/* max_age goes by st_mtime, as after a restart (segdir_list) */
@@ -698,11 +791,13 @@ store_seal(struct store *s, uint64_t now_us)
 			 (unsigned long long)(next_first - 1), (unsigned long long)s->cur_size);
 	}
 	if (s->seal_step == STORE_SEAL_CREATE) {
-		r = store_create_current(s, next_first, now_us);
+		CRASH_POINT("seal-create");
+		r = store_create_current(s, next_first, now_us, true);
 		if (r < 0)
 			return r;
 	} else {
 		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		ack_audit_dir_synced(s->dir_fd, r);
 		if (r < 0)
 			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
 	}
@@ -761,6 +856,7 @@ store_retention(struct store *s, uint64_t now_us)
 		int r;
 
 		segdir_name(s->sealed[0].first_seq, name);
+		CRASH_POINT("retention-unlink");
 		r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, name, 0);
 		if (r < 0 && r != -ENOENT)
 			return log_error_errno(r, "Failed to remove %s/%s: %m", s->path, name);
@@ -773,6 +869,7 @@ store_retention(struct store *s, uint64_t now_us)
 		if (r < 0)
 			return log_error_errno(r, "Failed to sync directory %s after removing %s: %m",
 					       s->path, name);
+		CRASH_POINT("retention-unlinked");
 		log_info("Retention (%s) removed %s/%s (%llu bytes)", segdir_reason_name(why),
 			 s->path, name, (unsigned long long)s->sealed[0].size);
 		memmove(s->sealed, s->sealed + 1, (s->n_sealed - 1) * sizeof(*s->sealed));

@@ -87,6 +87,11 @@ uint64_t store_cur_created_us(const struct store *s);
 
 /* DIR/watermark, open for writing in place (WATERMARK_LEN bytes at 0). */
 int store_watermark_fd(const struct store *s);
+/* Rewrites DIR/watermark in place (WATERMARK_LEN bytes at offset 0, not
+ * fsynced) with seq, through the store's file operations; the engine calls
+ * it after each commit, before the acknowledgements go out, so a record a
+ * client saw acknowledged is visible to readers (docs/format.md). */
+int store_publish_watermark(struct store *s, uint64_t seq);
 const uint8_t *store_dir_id(const struct store *s);
 const char *store_path(const struct store *s);
 /* The sealed segments, oldest first (mtime_us: st_mtime after the seal). */

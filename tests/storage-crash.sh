@@ -11,8 +11,9 @@ n=${STORAGE_CRASH_RECORDS:-1000000}
 
 d=$(test_tmpdir)
 trace "writing $n records (fsync, 8 MiB segments)"
-if ! "$writer" write "$d/data" "$n" fsync $((8 << 20)) > "$d/acks" 2> "$d/err"; then
-	rc=$?
+"$writer" write "$d/data" "$n" fsync $((8 << 20)) > "$d/acks" 2> "$d/err"
+rc=$?
+if [ "$rc" != 0 ]; then
 	cat "$d/err"
 	[ $rc = 77 ] && skip "io_uring unavailable"
 	fail "writer exited $rc"
@@ -29,6 +30,10 @@ for i in 1 2 3 4 5; do
 	sleep "0.$((RANDOM % 9 + 1))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
+	rc=$?
+	# 137: SIGKILLed while writing; anything else (a crash, or done before
+	# the kill) and the kill did not test what it claims
+	[ "$rc" = 137 ] || { cat "$d/err$i"; fail "kill -9 #$i: writer status $rc, not 137 (alive and killed)"; }
 	acked=$(grep -c . "$d/acks$i" >/dev/null && tail -n1 "$d/acks$i" | cut -d' ' -f2)
 	acked=${acked:-0}
 	check "kill -9 #$i after $acked acknowledged: none lost" "$writer" check "$d/k$i" "$acked"
