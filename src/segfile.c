@@ -300,6 +300,29 @@ segfile_open(int dir_fd, const char *name, int flags, struct segfile *ret)
 	return 0;
 }
 
+int
+segfile_borrow(int fd, const char *name, struct segfile *ret)
+{
+	struct segfile f = SEGFILE_INIT;
+	struct stat st;
+
+	if (strcmp(name, SEGDIR_CURRENT) == 0)
+		f.is_current = true;
+	else if (!segdir_parse_name(name, &f.name_seq))
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EISDIR;
+	f.dev = (uint64_t)st.st_dev;
+	f.ino = (uint64_t)st.st_ino;
+	f.size = (uint64_t)st.st_size;
+	snprintf(f.name, sizeof(f.name), "%s", name);
+	f.fd = fd;
+	*ret = f;
+	return 0;
+}
+
 void
 segfile_close(struct segfile *f)
 {

@@ -124,6 +124,11 @@ struct segfile {
  * -ENOENT if it vanished; -EISDIR if it is not a regular file (directory,
  * symlink, FIFO, device); -EINVAL if the name is neither; other -errno. */
 int segfile_open(int dir_fd, const char *name, int flags, struct segfile *ret);
+/* Describes a descriptor of DIR/name the caller already holds (the store
+ * keeps `current` open across its life): f borrows fd, so the caller must
+ * not segfile_close() f.  -EISDIR if fd is not a regular file, -EINVAL if
+ * name is neither current nor a sealed name. */
+int segfile_borrow(int fd, const char *name, struct segfile *ret);
 /* Closes; NULL-safe, idempotent. */
 void segfile_close(struct segfile *f);
 #define _cleanup_segfile_ _cleanup_(segfile_close)

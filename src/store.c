@@ -207,21 +207,36 @@ store_open_watermark(struct store *s, uint64_t *ret_seq)
 	return 0;
 }
 
-/* Reads and checks the header line of an open segment. */
+/* Reads and checks the header line of an open segment (segfile: the rule
+ * readers and verify use), with the daemon's messages. */
 static int
 store_read_header(struct store *s, int fd, const char *name, struct segment_header *ret,
 		  uint64_t *ret_len)
 {
-	char buf[RECORD_HEADER_MAX];
+	struct segfile f;
 	const char *reason = NULL;
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
-	const char *nl;
 	char hex[2 * RECORD_DIR_ID_LEN + 1];
+	int r = segfile_borrow(fd, name, &f);
 
-	if (n < 0)
-		return log_error_errno(errno, "Failed to read %s/%s: %m", s->path, name);
-	nl = memchr(buf, '\n', (size_t)n);
-	if (!nl || record_header_decode(buf, (size_t)(nl - buf) + 1, ret, &reason) < 0)
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s/%s: %m", s->path, name);
+	r = segfile_read_header(&f, s->dir_id, &reason);
+	if (r == -EXDEV) {
+		segdir_id_to_hex(f.hdr.dir_id, hex);
+		return log_error_errno(EXDEV,
+				       "%s/%s was created in another data directory (id %s); "
+				       "refusing to start. Move it out of %s",
+				       s->path, name, hex, s->path);
+	}
+	/* the next seq is derived from the newest sealed segment: if it is not
+	 * the one its name says, going on would give out seqs twice */
+	if (r == -EBADMSG && f.hdr_len && !f.is_current && f.hdr.first_seq != f.name_seq)
+		return log_error_errno(EBADMSG,
+				       "%s/%s: its header says it starts at seq %llu, not at the seq "
+				       "of its name; it was renamed or copied in.  Refusing to "
+				       "start: move it out of the directory and run 'seglog verify'",
+				       s->path, name, (unsigned long long)f.hdr.first_seq);
+	if (r == -EBADMSG || r == -ENODATA)
 		return log_error_errno(EBADMSG,
 				       "%s/%s: the header line is damaged (%s); refusing to "
 				       "start, since the records in it cannot be placed. Move "
@@ -230,36 +245,28 @@ store_read_header(struct store *s, int fd, const char *name, struct segment_head
 				       "'seglog verify', and start again",
 				       s->path, name, reason ? reason : "no complete first line",
 				       s->path, s->path, name, s->path, name);
-	if (memcmp(ret->dir_id, s->dir_id, RECORD_DIR_ID_LEN) != 0) {
-		segdir_id_to_hex(ret->dir_id, hex);
-		return log_error_errno(EXDEV,
-				       "%s/%s was created in another data directory (id %s); "
-				       "refusing to start. Move it out of %s",
-				       s->path, name, hex, s->path);
-	}
-	*ret_len = (uint64_t)(nl - buf) + 1;
+	if (r < 0)
+		return log_error_errno(r, "Failed to read %s/%s: %m", s->path, name);
+	*ret = f.hdr;
+	*ret_len = f.hdr_len;
 	return 0;
 }
 
-/* Scans the tail of an open segment (recover.c), widening the window
- * until it holds a complete valid line or reaches the header. */
+/* Scans the tail of an open segment (segfile_scan_tail over recover.c's
+ * pure scanner: a window widened until it holds a valid line, bounded). */
 static int
-store_scan_tail(struct store *s, int fd, uint64_t hdr_len, uint64_t size, uint64_t unsynced,
+store_scan_tail(struct store *s, int fd, const char *name, uint64_t size, uint64_t unsynced,
 		struct recover_result *ret)
 {
-	uint64_t window = unsynced + 2 * store_max_line(s->cfg.max_record);
+	struct segfile f;
+	const char *reason = NULL;
+	int r = segfile_borrow(fd, name, &f);
 
-	for (;;) {
-		_cleanup_free_ char *buf = NULL;
-		uint64_t start = size - hdr_len > window ? size - window : hdr_len;
-		int r = segdir_read_range(fd, start, size, &buf);
-		if (r < 0)
-			return r;
-		recover_scan(buf, size - start, start, start == hdr_len, unsynced, ret);
-		if (ret->have_last || start == hdr_len)
-			return 0;
-		window *= 4;
-	}
+	if (r >= 0)
+		r = segfile_read_header(&f, NULL, &reason);
+	if (r < 0)
+		return r;
+	return segfile_scan_tail(&f, size, unsynced, store_max_line(s->cfg.max_record), ret);
 }
 
 /* Last seq of the newest sealed segment (0 if there is none). */
@@ -283,18 +290,10 @@ store_sealed_last_seq(struct store *s, uint64_t *ret)
 	if (fd < 0)
 		return log_error_errno(errno, "Failed to open %s/%s: %m", s->path, name);
 	segdir_make_read_only(fd);
-	r = store_read_header(s, fd, name, &h, &hdr_len);
+	r = store_read_header(s, fd, name, &h, &hdr_len); /* also checks name = first seq */
 	if (r < 0)
 		return r;
-	/* the next seq is derived from this segment: if it is not the one its
-	 * name says, going on would give out seqs twice */
-	if (h.first_seq != e->first_seq)
-		return log_error_errno(EBADMSG,
-				       "%s/%s: its header says it starts at seq %llu, not at the seq "
-				       "of its name; it was renamed or copied in.  Refusing to "
-				       "start: move it out of the directory and run 'seglog verify'",
-				       s->path, name, (unsigned long long)h.first_seq);
-	r = store_scan_tail(s, fd, hdr_len, e->size, 0, &res);
+	r = store_scan_tail(s, fd, name, e->size, 0, &res);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read %s/%s: %m", s->path, name);
 	*ret = res.have_last ? res.last_seq : h.first_seq - 1;
@@ -543,7 +542,7 @@ store_recover(struct store *s, uint64_t sealed_last, uint64_t wm_seq)
 	r = store_read_header(s, s->cur_fd, SEGDIR_CURRENT, &s->cur_hdr, &hdr_len);
 	if (r < 0)
 		return r;
-	r = store_scan_tail(s, s->cur_fd, hdr_len, size, store_unsynced_max(s), &res);
+	r = store_scan_tail(s, s->cur_fd, SEGDIR_CURRENT, size, store_unsynced_max(s), &res);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read %s/current: %m", s->path);
 	s->repair = res.cut < size ? STORE_REPAIR_TORN : STORE_REPAIR_SYNC;
