@@ -401,8 +401,8 @@ clientconn_open(const char *path, int timeout_ms, struct clientconn **ret)
 			proto_error_name(c->hello_err_code), c->hello_err_text[0] ? ": " : "",
 			c->hello_err_text);
 	else if (k == -ETIMEDOUT)
-		fprintf(stderr, "seglog: no answer to HELLO from %s within %d s\n", path,
-			timeout_ms / 1000);
+		fprintf(stderr, "seglog: no answer to HELLO from %s within %.1f s (is it seglogd? "
+			"is it stopped?)\n", path, timeout_ms / 1000.0);
 	else if (k < 0)
 		fprintf(stderr, "seglog: no HELLO_OK from %s: %s\n", path,
 			k == -EBADMSG	   ? "unexpected reply (not seglogd?)"

@@ -36,7 +36,24 @@ enum {
 	SEND_RECORD_MAX = PROTO_FRAME_HARD_MAX - PROTO_RECORD_OVERHEAD_MAX - 1,
 	SEND_DEFAULT_FACILITY = 1,   /* user */
 	SEND_DEFAULT_SEVERITY = 5,   /* notice, as logger(1) */
+	SEND_HELLO_TIMEOUT_MS = 30000, /* a peer silent this long is not a working daemon */
 };
+
+/* SEND_HELLO_TIMEOUT_MS, or $SEGLOG_HELLO_TIMEOUT_MS (milliseconds; the
+ * tests use it so as not to wait 30 s). */
+static int
+send_hello_timeout_ms(void)
+{
+	const char *v = getenv("SEGLOG_HELLO_TIMEOUT_MS");
+	char *end;
+	long ms;
+
+	if (!v || !*v)
+		return SEND_HELLO_TIMEOUT_MS;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	return errno || *end || ms <= 0 || ms > 3600000 ? SEND_HELLO_TIMEOUT_MS : (int)ms;
+}
 
 /* Why a record was not stored, for the final report. */
 enum send_fail {
@@ -620,8 +637,10 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	/* no HELLO timeout: a daemon under backpressure answers late, not never */
-	k = clientconn_open(s.path, -1, &c);
+	/* seglogd answers HELLO even under backpressure (only records wait),
+	 * so a peer silent for this long is not a working daemon: exit 75 as
+	 * seglog(1) says, instead of hanging a pipeline for ever */
+	k = clientconn_open(s.path, send_hello_timeout_ms(), &c);
 	if (k < 0)
 		return clientconn_exit_status(k);
 	s.conn = c;

@@ -477,6 +477,9 @@ verify_results(struct verify *v, double secs)
 			printf("note: %s/%s: the last line (at offset %" PRIu64 ") is being written "
 			       "(a writer holds the lock)\n", v->dir, s->name, s->torn_offset);
 			v->notes++;
+		} else if (s->torn && s->is_current && s->torn_offset == 0) {
+			verify_report(v, s->name, 0, "incomplete header line (seglogd refuses to "
+				      "start on it: move the file aside as its message says)");
 		} else if (s->torn && s->is_current) {
 			verify_report(v, s->name, s->torn_offset, "incomplete last line (a torn tail "
 				      "after a crash; seglogd's recovery moves it to quarantine/ when "

@@ -512,6 +512,8 @@ engine_step(struct engine *e)
 		}
 		engine_segment_started(e, true);
 		ack_audit_segment(&e->audit, store_cur_size(e->store));
+		if (store_durable_seq(e->store) > e->durable_seq)
+			e->durable_seq = store_durable_seq(e->store); /* published by the repair */
 		engine_recovered(e);
 	}
 	if (store_seal_pending(e->store)) {
@@ -646,6 +648,8 @@ engine_tickcb(evutil_socket_t fd, short what, void *arg)
 		e->last_retention = now;
 		(void)store_retention(e->store, store_now_us());
 	}
+	if (store_check_watermark(e->store))
+		engine_wm_publish(e);
 }
 
 static void
@@ -683,7 +687,9 @@ engine_new(struct event_base *base, const struct ring_ops *io, struct store *sto
 	e->chunk_cap = STORE_WRITE_MAX + record_line_max(RECORD_TAG_MAX, 1 << 20);
 	e->seg_bytes = store_cur_size(store);
 	e->seg_records = store_cur_records(store);
-	e->durable_seq = store_next_seq(store) - 1;
+	/* not next_seq - 1 while recovery is unfinished: records recovered
+	 * from the page cache after a crash are durable only after its fsync */
+	e->durable_seq = store_durable_seq(store);
 	e->last_retention = engine_mono_us();
 	engine_segment_started(e, true);
 	ack_audit_open(&e->audit);

@@ -46,7 +46,9 @@ struct store {
 	struct segment_header cur_hdr;
 	uint64_t cur_size;    /* bytes of current that are committed */
 	uint64_t cur_records; /* records in current */
-	uint64_t next_seq;    /* the seq the next record gets */
+	uint64_t next_seq;	/* the seq the next record gets */
+	uint64_t recovered_seq; /* the last seq recovery found (durable once repaired) */
+	uint64_t open_wm_seq;	/* DIR/watermark as found at open (this directory's) */
 	struct segdir_entry *sealed; /* oldest first */
 	size_t n_sealed, cap_sealed;
 	enum store_seal_step seal_step;
@@ -186,6 +188,54 @@ store_remove_temporaries(struct store *s)
 	return 0;
 }
 
+/* Opens (creating if needed) DIR/watermark as a regular file: a FIFO or
+ * device there is refused (O_NONBLOCK so that opening one cannot block). */
+static int
+store_open_watermark_fd(struct store *s, int *ret_fd)
+{
+	_cleanup_close_ int fd = openat(s->dir_fd, WATERMARK_FILE,
+					O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+					s->cfg.file_mode);
+	struct stat st;
+
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to open %s/" WATERMARK_FILE ": %m", s->path);
+	if (fstat(fd, &st) < 0)
+		return log_error_errno(errno, "Failed to stat %s/" WATERMARK_FILE ": %m", s->path);
+	if (!S_ISREG(st.st_mode))
+		return log_error_errno(EINVAL, "%s/" WATERMARK_FILE " is not a regular file; remove "
+				       "it (seglogd recreates it)", s->path);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return log_error_errno(errno, "Failed to set up %s/" WATERMARK_FILE ": %m", s->path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+uint64_t
+store_durable_seq(const struct store *s)
+{
+	if (s->repair != STORE_REPAIR_DONE)
+		return s->open_wm_seq < s->recovered_seq ? s->open_wm_seq : s->recovered_seq;
+	return s->recovered_seq;
+}
+
+bool
+store_check_watermark(struct store *s)
+{
+	struct stat st;
+	int fd = -EBADF;
+
+	if (s->wm_fd >= 0 && fstat(s->wm_fd, &st) == 0 && st.st_nlink > 0)
+		return false;
+	if (store_open_watermark_fd(s, &fd) < 0)
+		return false; /* said why; tried again at the next check */
+	log_warning("%s/" WATERMARK_FILE " was removed or replaced while seglogd runs; recreated "
+		    "it (readers saw no new records meanwhile)", s->path);
+	safe_close(s->wm_fd);
+	s->wm_fd = fd;
+	return true;
+}
+
 /* Opens (creating if needed) DIR/watermark and returns the seq it holds
  * for this directory, 0 if it holds none (new, torn, foreign). */
 static int
@@ -194,12 +244,12 @@ store_open_watermark(struct store *s, uint64_t *ret_seq)
 	char buf[WATERMARK_LEN];
 	uint8_t id[RECORD_DIR_ID_LEN];
 	ssize_t n;
+	int r;
 
 	*ret_seq = 0;
-	s->wm_fd = openat(s->dir_fd, WATERMARK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-			  s->cfg.file_mode);
-	if (s->wm_fd < 0)
-		return log_error_errno(errno, "Failed to open %s/" WATERMARK_FILE ": %m", s->path);
+	r = store_open_watermark_fd(s, &s->wm_fd);
+	if (r < 0)
+		return r;
 	n = pread(s->wm_fd, buf, sizeof(buf), 0);
 	if (n == WATERMARK_LEN && watermark_parse(buf, (size_t)n, id, ret_seq) == 0 &&
 	    memcmp(id, s->dir_id, sizeof(id)) != 0)
@@ -506,6 +556,7 @@ store_plan_new_current(struct store *s, uint64_t sealed_last, uint64_t wm_seq,
 	s->cur_hdr.first_seq = s->next_seq;
 	s->cur_size = 0;
 	s->cur_records = 0;
+	s->recovered_seq = s->next_seq - 1;
 	s->repair = first;
 }
 
@@ -568,6 +619,7 @@ store_recover(struct store *s, uint64_t sealed_last, uint64_t wm_seq)
 			    "at seq %llu: durable records were lost or cut; run 'seglog verify'",
 			    s->path, (unsigned long long)wm_seq,
 			    (unsigned long long)(s->next_seq - 1));
+	s->recovered_seq = s->next_seq - 1;
 	return 0;
 }
 
@@ -590,7 +642,9 @@ store_publish_watermark(struct store *s, uint64_t seq)
 static void
 store_write_watermark(struct store *s)
 {
-	int r = store_publish_watermark(s, s->next_seq - 1);
+	/* not next_seq - 1: records queued while the repair was pending have
+	 * seqs but are not durable yet */
+	int r = store_publish_watermark(s, s->recovered_seq);
 
 	if (r < 0)
 		log_warning_errno(r, "Failed to write %s/" WATERMARK_FILE ": %m; readers wait for "
@@ -662,7 +716,7 @@ store_repair(struct store *s)
 		log_error_errno(r, "Recovery of %s cannot finish: failed to %s: %m; %s", s->path,
 				store_repair_what(s->repair),
 				store_no_space(r) ? "holding commits until space is freed, retrying"
-						  : "retrying");
+						  : "holding commits");
 	if (r >= 0 && s->repair_err)
 		log_notice("Recovery of %s/current finished", s->path);
 	s->repair_err = r < 0 ? r : 0;
@@ -679,7 +733,7 @@ int
 store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
 {
 	_cleanup_(store_freep) struct store *s = calloc(1, sizeof(*s));
-	uint64_t sealed_last, wm_seq;
+	uint64_t sealed_last = 0, wm_seq = 0;
 	int r;
 
 	/* hit once per open: lets a test tell a crash-point build (tests/torture) */
@@ -716,6 +770,7 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	r = store_sealed_last_seq(s, &sealed_last);
 	if (r >= 0)
 		r = store_open_watermark(s, &wm_seq);
+	s->open_wm_seq = wm_seq;
 	if (r >= 0)
 		r = store_recover(s, sealed_last, wm_seq);
 	if (r < 0)
@@ -724,7 +779,10 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	 * engine holds commits and retries (a restart loop helps no one) */
 	r = store_repair(s);
 	if (r < 0 && !store_no_space(r) && s->repair != STORE_REPAIR_SYNC)
-		return r;
+		return log_error_errno(r, "Refusing to start: recovery of %s cannot %s (%m). Fix "
+				       "the cause (is " SEGDIR_QUARANTINE "/ a directory seglogd can "
+				       "write?) and start again",
+				       s->path, store_repair_what(s->repair));
 	if (r < 0)
 		log_warning("Starting with the recovery of %s unfinished: records are accepted "
 			    "but not written or acknowledged until it completes", s->path);

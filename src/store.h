@@ -92,6 +92,16 @@ int store_watermark_fd(const struct store *s);
  * it after each commit, before the acknowledgements go out, so a record a
  * client saw acknowledged is visible to readers (docs/format.md). */
 int store_publish_watermark(struct store *s, uint64_t seq);
+/* True if DIR/watermark had been removed or replaced (our descriptor's file
+ * has no name any more) and was recreated: publish again.  The engine
+ * checks once a second, so readers are not left blind until a restart. */
+bool store_check_watermark(struct store *s);
+/* What is durable of what recovery found: its last seq once the repair
+ * (quarantine, fsync) is done, and until then no more than the watermark
+ * found at open (records recovered from the page cache after a crash are
+ * not durable before the repair's fsync).  The engine's durable seq starts
+ * there. */
+uint64_t store_durable_seq(const struct store *s);
 const uint8_t *store_dir_id(const struct store *s);
 const char *store_path(const struct store *s);
 /* The sealed segments, oldest first (mtime_us: st_mtime after the seal). */

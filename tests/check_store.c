@@ -783,10 +783,18 @@ START_TEST(test_full_disk_torn_tail_pending)
 	ck_assert(store_repair_pending(s));
 	ck_assert(!store_writable(s));
 	ck_assert_uint_eq(store_next_seq(s), 4);
+	/* the recovered records are not durable before the repair's fsync:
+	 * the durable seq stays at the watermark found at open */
+	ck_assert_uint_eq(store_durable_seq(s), 0);
 	ck_assert_int_eq(file_size("current"), (off_t)good + 24);
 	ck_assert_int_eq(store_repair(s), -ENOSPC); /* still full */
+	/* records taken while the repair is pending (queued in the engine)
+	 * must not be published by it */
+	ck_assert_uint_eq(store_take_seq(s), 4);
+	ck_assert_uint_eq(store_take_seq(s), 5);
 	store_set_fsops(s, &fsops_syscall);	    /* space freed */
 	ck_assert_int_eq(store_repair(s), 0);
+	ck_assert_uint_eq(store_durable_seq(s), 3);
 	ck_assert(!store_repair_pending(s));
 	ck_assert(store_writable(s));
 	ck_assert_int_eq(file_size("current"), (off_t)good);
