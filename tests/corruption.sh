@@ -47,14 +47,22 @@ expect_verify() { # DESCRIPTION FILE OFFSET
 		sed 's/^/# /' "$w/verify.out"; not_ok "  ... and names $2:$3"
 	fi
 }
-sealed_unchanged() { # the daemon never writes to a sealed segment
-	local f bad=0
-	for f in $(cd "$w/d" && ls | grep -E '^[0-9]{20}\.log$'); do
-		cmp -s "$w/d/$f" "$w/before/$f" || bad=1
-	done
-	check_eq "$1: sealed segments untouched by the daemon" "$bad" 0
+# sealed_sums: "sha256  name" of every sealed segment of D, in name order
+sealed_sums() { (cd "$w/d" && ls | grep -E '^[0-9]{20}\.log$' | sort | xargs -r sha256sum); }
+# dir_state: every entry of D (name, type) and the checksum of each file
+# but lock, which the daemon rewrites with its pid before it reads anything
+dir_state() {
+	(cd "$w/d" && find . -mindepth 1 -printf '%P %y\n' | sort &&
+		find . -type f ! -name lock -print0 | sort -z | xargs -0 -r sha256sum)
 }
-snapshot() { rm -rf "$w/before"; cp -a "$w/d" "$w/before"; }
+snapshot() { sealed_sums > "$w/sealed.before"; dir_state > "$w/dir.before"; }
+sealed_unchanged() { # the daemon never writes, adds or removes a sealed segment
+	if sealed_sums | diff "$w/sealed.before" - > "$w/sealed.diff"; then
+		ok "$1: sealed segments untouched by the daemon ($(wc -l < "$w/sealed.before") compared)"
+	else
+		sed 's/^/# /' "$w/sealed.diff"; not_ok "$1: sealed segments untouched by the daemon"
+	fi
+}
 
 # --- a flipped byte in a sealed segment ----------------------------------------
 fresh
@@ -114,12 +122,26 @@ last=${segs[-1]}
 mv "$w/d/$last" "$w/d/tmp.swap"; mv "$w/d/${segs[0]}" "$w/d/$last"; mv "$w/d/tmp.swap" "$w/d/${segs[0]}"
 rm "$w/d/current"
 snapshot
-run_daemon
-if [ "$started" = 1 ]; then
-	n=$(grep -c 'next seq 3001' "$w/seglogd.log")
-	check_eq "newest segment misnamed: started only with the right next seq" "$n" 1
+# the daemon must exit by itself, non-zero, within 5 s (polled), and write nothing
+rm -f "$w/seglogd.log"
+"$SEGLOGD" --dir "$w/d" --socket "$w/sock" > "$w/seglogd.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 1 100); do kill -0 $DAEMON_PID 2>/dev/null || break; sleep 0.05; done
+if kill -0 $DAEMON_PID 2>/dev/null; then
+	kill -TERM $DAEMON_PID; wait $DAEMON_PID; rc=running
 else
-	check "newest segment misnamed: refused with a message naming it" grep -q "$last" "$w/seglogd.log"
+	wait $DAEMON_PID; rc=$?
+fi
+check "newest segment misnamed: the daemon refuses to start (exit $rc within 5 s)" \
+	test "$rc" != running -a "$rc" != 0
+check_eq "  ... and never became ready" "$(grep -c ' ready: ' "$w/seglogd.log")" 0
+check "  ... its message names $last and says it was renamed or copied in" \
+	grep -qF "$w/d/$last: its header says it starts at seq 1, not at the seq of its name; it was renamed or copied in" \
+	"$w/seglogd.log"
+if dir_state | diff "$w/dir.before" - > "$w/dir.diff"; then
+	ok "  ... and wrote nothing to the directory (no entry added or removed, no file changed)"
+else
+	sed 's/^/# /' "$w/dir.diff"; not_ok "  ... and wrote nothing to the directory"
 fi
 sealed_unchanged "misnamed newest segment"
 

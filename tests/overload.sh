@@ -254,6 +254,40 @@ check_eq "the whole directory is gapless, seq 1..$last" \
 	"$(records "$w" | awk 'BEGIN{e=1} {if ($2 != e) {print "gap at " e; exit} e++} END{print e-1}')" "$last"
 check "seglog verify is clean" "$SEGLOG" -d "$w/data" verify
 
+# --- every acknowledged record, counted on disk per client ------------------
+# what each client saw acknowledged (its own view: records 1..N of client ID
+# were acked), against the records seglog cat finds on disk, so a record the
+# daemon acked and lost without knowing it is caught.  "ID LAST_ACKED" lines:
+{
+	js many '.[0].acked_by_client | to_entries[] | "\(.key) \(.value)"'
+	js slowreader '.[] | .pid as $p | .per_client | to_entries[] | "slow-\($p)-\(.key) \(.value.max_acked_recno)"'
+	jq -r '"probe \(.acked)"' "$w/prober.json"
+} > "$w/acked"
+"$SEGLOG" -d "$w/data" cat -o json |
+	jq -r 'select(.tag == "many" or .tag == "slow" or .tag == "probe") | .message |
+		capture("^(?<id>.*)-(?<n>[0-9]+)$") | "\(.id) \(.n)"' > "$w/ondisk"
+# prints: clients, acked, acked and on disk, lost (acked, not on disk), duplicated
+read -r n_clients n_acked n_found n_lost n_dup < <(awk '
+	FNR == NR { last[$1] = $2; next }
+	{ if (seen[$1, $2]++) dup++ }
+	END {
+		for (id in last) {
+			clients++
+			for (i = 1; i <= last[id]; i++) {
+				acked++
+				if (seen[id, i]) found++; else lost++
+			}
+		}
+		print clients + 0, acked + 0, found + 0, lost + 0, dup + 0
+	}' "$w/acked" "$w/ondisk")
+trace "on disk: $n_found of $n_acked acknowledged records of $n_clients clients (many, slow readers, prober)"
+check_eq "every client that got acks is counted ($NCLIENTS + $((2 * REPS)) slow readers + the prober)" \
+	"$n_clients" $((NCLIENTS + 2 * REPS + 1))
+check "  ... the prober's acks are among them ($(jq .acked "$w/prober.json") acknowledged)" \
+	test "$(jq .acked "$w/prober.json")" -gt 0
+check_eq "every acknowledged record is on disk (seglog cat), none lost" "$n_lost" 0
+check_eq "  ... and none of those clients' records is on disk twice" "$n_dup" 0
+
 # --- EMFILE: the listener backs off instead of spinning --------------------
 if [ "${SEGLOG_VALGRIND:-0}" != 1 ]; then
 	w2=$(test_tmpdir)

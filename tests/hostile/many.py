@@ -150,6 +150,9 @@ def main():
     if opts["hold"]:
         time.sleep(opts["hold"])
     res["fully_acked"] = sum(c.acked == nrec for c in main_clients)
+    # what each client saw acknowledged, by the id in its messages "m<id>-<n>"
+    # (overload.sh counts these on disk, not in the daemon's figures)
+    res["acked_by_client"] = {"m%d" % c.k: c.acked for c in main_clients}
     res["closed_early"] = sum(c.closed for c in main_clients)
     errs = [e for c in main_clients for e in c.errors]
     res["errors"] = len(errs)

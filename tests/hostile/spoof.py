@@ -14,7 +14,11 @@ tests/security.sh.  Each prints one JSON line.
       (newline framing).
   spoof.py nasty SOCKET DGRAM_SOCKET
       records full of terminal escapes and control bytes (native and
-      syslog); prints the exact message bytes sent (hex), by marker."""
+      syslog); prints the exact message bytes sent (hex), by marker.
+
+UID -1 keeps the uid the script was started with: tests/security.sh passes
+-1 and starts it under setpriv(1) as nobody, so the switch is the system's,
+not this script's.  Each spoofing mode prints the pid/uid/gid it ran as."""
 import json
 import os
 import socket
