@@ -20,6 +20,7 @@ enum {
 	 * wait for an RCU grace period (milliseconds) and holds up every
 	 * flock(2) and fcntl(2) lock meanwhile, so it is read sparingly. */
 	READER_WRITER_RECHECK_US = 1000 * 1000,
+	READER_LIST_RETRIES = 8, /* listings tried while a sealed segment is missing from them */
 };
 
 /* What is known about the writer, for records above the watermark. */
@@ -297,22 +298,70 @@ reader_report(struct reader *r, struct reader_event *ev, const char *name, const
 	return READER_REPORTED;
 }
 
+/* Points idx at the sealed segment whose first seq is seq, if it exists:
+ * 1 then, 0 if there is none, -errno.  Names are first seqs, so the
+ * segment after the last record read is found by name, not trusted to a
+ * listing: readdir(3) may miss a name renamed in while it runs, and under
+ * load seglogd seals many segments a second (a hostile test saw tail -f
+ * skip whole segments).  The listing is retried while the name exists but
+ * is not in it. */
+static int
+reader_point_at(struct reader *r, uint64_t seq)
+{
+	char name[SEGDIR_NAME_LEN + 1];
+	struct stat st;
+
+	segdir_name(seq, name);
+	if (fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (r->idx + 1 < r->n_segs && !r->segs[r->idx + 1].is_current &&
+	    r->segs[r->idx + 1].first_seq == seq) {
+		r->idx++;
+		return 1;
+	}
+	for (int tries = 0; tries < READER_LIST_RETRIES; tries++) {
+		int k = reader_list(r);
+		if (k < 0)
+			return k;
+		for (size_t i = 0; i < r->n_segs; i++)
+			if (!r->segs[i].is_current && r->segs[i].first_seq == seq) {
+				r->idx = i;
+				return 1;
+			}
+	}
+	return 0;
+}
+
 /* A `current` opened from a stale listing may already be a newer one than
  * the segment after the last record read: a rotation sealed the one we
- * wanted in between.  Relists and points idx at that sealed segment. */
+ * wanted in between.  Relists and points idx at that sealed segment.
+ * readdir(3) may miss a name that is renamed in while it runs, and under
+ * load seglogd seals many segments a second, so the listing is retried
+ * while the segment that must follow (named by the next seq: names are
+ * first seqs) exists but is not listed.  Found by a hostile test: tail -f
+ * skipped whole segments at high rates. */
 static bool
 reader_missed_seal(struct reader *r)
 {
 	uint64_t want = r->last_seq, got = r->file.hdr.first_seq;
+	char name[SEGDIR_NAME_LEN + 1];
+	struct stat st;
+	bool exact;
 
-	if (reader_list(r) < 0)
-		return false;
-	for (size_t i = 0; i < r->n_segs; i++)
-		if (!r->segs[i].is_current && r->segs[i].regular && r->segs[i].first_seq > want &&
-		    r->segs[i].first_seq < got) {
-			r->idx = i;
-			return true;
-		}
+	segdir_name(want + 1, name);
+	exact = fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	for (int tries = 0; tries < READER_LIST_RETRIES; tries++) {
+		if (reader_list(r) < 0)
+			return false;
+		for (size_t i = 0; i < r->n_segs; i++)
+			if (!r->segs[i].is_current && r->segs[i].regular &&
+			    r->segs[i].first_seq > want && r->segs[i].first_seq < got) {
+				r->idx = i;
+				return true;
+			}
+		if (!exact)
+			return false;
+	}
 	return false;
 }
 
@@ -356,10 +405,22 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 	}
 	if (k < 0)
 		return k;
-	if (s->is_current && r->have_last && r->file.hdr.first_seq > r->last_seq + 1 &&
-	    reader_missed_seal(r)) {
-		reader_close_file(r);
-		return READER_MOVED;
+	/* a segment opened from a listing readdir(3) took while seglogd
+	 * sealed others may not be the one that follows the last record */
+	if (r->have_last && r->file.hdr.first_seq > r->last_seq + 1) {
+		bool moved;
+		if (s->is_current) {
+			moved = reader_missed_seal(r);
+		} else {
+			k = reader_point_at(r, r->last_seq + 1);
+			if (k < 0)
+				return k;
+			moved = k > 0;
+		}
+		if (moved) {
+			reader_close_file(r);
+			return READER_MOVED;
+		}
 	}
 	if (!r->have_dir_id) {
 		memcpy(r->dir_id, r->file.hdr.dir_id, RECORD_DIR_ID_LEN);
@@ -386,6 +447,11 @@ reader_advance(struct reader *r)
 	int k;
 
 	reader_close_file(r);
+	if (r->have_last) {
+		k = reader_point_at(r, r->last_seq + 1);
+		if (k != 0)
+			return k < 0 ? k : 0;
+	}
 	if (!was_current && r->idx + 1 < r->n_segs && !r->segs[r->idx + 1].is_current) {
 		r->idx++;
 		return 0;
