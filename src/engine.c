@@ -335,9 +335,12 @@ engine_commit_done(struct engine *e, enum cfg_durability durability)
 	engine_chunk_pop(e);
 	e->transients = 0;
 	engine_recovered(e);
-	engine_update_pressure(e);
+	/* the audit and the watermark first: relieving backpressure resumes
+	 * connections, which acknowledge up to durable_seq at once (found by
+	 * the wire audit in reload-load.sh) */
 	ack_audit_ack(&e->audit, e->durable_seq, end, durability == CFG_DURABILITY_FSYNC);
 	engine_wm_publish(e);
+	engine_update_pressure(e);
 	if (e->cb.committed)
 		e->cb.committed(e->userdata, e->durable_seq);
 	if (seal)

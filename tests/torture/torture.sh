@@ -278,6 +278,13 @@ for i in $(seq 1 "$iters"); do
 		sleep "0.00$((RANDOM % 3))"
 		kill -9 $DAEMON_PID 2>/dev/null
 	else
+		# and from the first ack: a slow build (sanitizers) may take longer
+		# than the random delay to ack anything (it failed the check below)
+		for k in $(seq 1 2000); do
+			cat "$w"/acks/acks-i$i.c* 2>/dev/null | grep -qv '^connected$' && break
+			kill -0 $DAEMON_PID 2>/dev/null || break
+			sleep 0.01
+		done 2>/dev/null
 		sleep "$(printf "0.%02d" $((10 + RANDOM % 60)))"
 		kill -9 $DAEMON_PID 2>/dev/null
 	fi
