@@ -16,7 +16,12 @@ start_daemon "$w" || fail "daemon did not start"
 "$SEGLOG" -s "$w/sock" send -t wm first > /dev/null || fail "send first"
 rm -f "$d/watermark"
 "$SEGLOG" -s "$w/sock" send -t wm second > /dev/null || fail "send second"
-for i in $(seq 1 100); do [ -f "$d/watermark" ] && break; sleep 0.05; done
+# the daemon recreates the file, then logs: wait for both (checking the
+# log right after the file appeared raced the daemon's write)
+for i in $(seq 1 100); do
+	[ -f "$d/watermark" ] && grep -q "watermark was removed or replaced" "$w/seglogd.log" && break
+	sleep 0.05
+done
 check "the removed watermark is recreated while the daemon runs" test -f "$d/watermark"
 check "  ... and the daemon says so" grep -q "watermark was removed or replaced" "$w/seglogd.log"
 for i in $(seq 1 100); do
