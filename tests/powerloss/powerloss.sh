@@ -163,6 +163,28 @@ pl_account() {
 	done < <(grep '^op ' "$1")
 }
 
+# pl_reap ST: waits for plfs to finish its cut, at most 30 s (a cut that
+# never comes must fail the run with what was going on, not hang it: seen
+# once in a 1,000-cut run under load, the harness waiting for ever for a
+# plfs that was still serving); then cuts it by signal and says so.
+pl_reap() {
+	local n
+	for n in $(seq 1 1500); do
+		kill -0 $PLFS_PID 2>/dev/null || break
+		sleep 0.02
+	done
+	if kill -0 $PLFS_PID 2>/dev/null; then
+		echo
+		echo "# $model iteration $i: plfs had not cut 30 s after it was asked to" \
+			"(start status $1, point $point, armed: ${cut[*]:-}${arm:-}); cutting by signal"
+		tail -n 3 "$d/plfs.log" | sed 's/^/#   plfs: /'
+		tail -n 3 "$d/seglogd.log" | sed 's/^/#   seglogd: /'
+		t_bad=$((t_bad + 1))
+		kill -USR1 $PLFS_PID 2>/dev/null
+	fi
+	wait $PLFS_PID
+}
+
 # pl_iteration I
 pl_iteration() {
 	local seed=$((base_seed + i)) st c pids=() n tail
@@ -199,7 +221,7 @@ pl_iteration() {
 			cp -a "$d/backing" "$POWERLOSS_SAVE/$model-nostart-$i"
 		kill -USR1 $PLFS_PID 2>/dev/null
 	fi
-	wait $PLFS_PID || fail "$model iteration $i: plfs failed (see $d/plfs.log)"
+	pl_reap "$st" || fail "$model iteration $i: plfs failed (see $d/plfs.log)"
 	kill -9 $DAEMON_PID 2>/dev/null
 	wait $DAEMON_PID 2>/dev/null
 	[ ${#pids[@]} = 0 ] || wait "${pids[@]}"
