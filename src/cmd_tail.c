@@ -233,6 +233,11 @@ tail_problem(struct tail *t, const struct reader_event *ev)
 	}
 	if (ev->type == READER_DAMAGED)
 		t->damaged_run++;
+	if (ev->type == READER_META) {
+		fprintf(stderr, "seglog %s: %s/%s:%" PRIu64 ": %s\n", t->cmd, t->dir, ev->file,
+			ev->offset, ev->reason);
+		return;
+	}
 	if (!tail_first_warning(t, ev->file, ev->offset))
 		return;
 	switch (ev->type) {
@@ -539,6 +544,11 @@ tail_usage(const char *cmd, FILE *f)
 		"  -t, --tag TAG         records with this tag (repeatable: any of them)\n"
 		"  -p, --priority LEVEL  this level and more severe (emerg..debug or 0..7),\n"
 		"                        or a range FROM..TO\n"
+		"      --facility LIST   records of these facilities (auth,authpriv or 0..23;\n"
+		"                        repeatable)\n"
+		"  -H, --hostname HOST   records whose sender claimed this HOSTNAME ('-':\n"
+		"                        none claimed; repeatable)\n"
+		"      --msgid ID        records with this RFC 5424 MSGID (repeatable)\n"
 		"      --uid UID         records from this user (number or name)\n"
 		"      --pid PID         records from this process\n"
 		"  -o, --output MODE     short (default), json (one object a line), raw\n"
@@ -593,7 +603,8 @@ struct tail_args {
 static int
 tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 {
-	enum { OPT_AFTER = 256, OPT_CURSOR, OPT_UID, OPT_PID, OPT_NOCOLOR };
+	enum { OPT_AFTER = 256, OPT_CURSOR, OPT_UID, OPT_PID, OPT_NOCOLOR, OPT_FACILITY,
+	       OPT_MSGID };
 	static const struct option longopts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ "lines", required_argument, NULL, 'n' },
@@ -603,6 +614,9 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 		{ "cursor-file", required_argument, NULL, OPT_CURSOR },
 		{ "tag", required_argument, NULL, 't' },
 		{ "priority", required_argument, NULL, 'p' },
+		{ "facility", required_argument, NULL, OPT_FACILITY },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "msgid", required_argument, NULL, OPT_MSGID },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "pid", required_argument, NULL, OPT_PID },
 		{ "output", required_argument, NULL, 'o' },
@@ -617,7 +631,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 
 	int li = -1;
 
-	while ((c = getopt_long(argc, argv, "fn:S:U:t:p:o:h", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "fn:S:U:t:p:H:o:h", longopts, &li)) != -1) {
 		k = 0;
 		switch (c) {
 		case 'f':
@@ -651,6 +665,15 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 			break;
 		case 'p':
 			k = filter_set_level(f, optarg);
+			break;
+		case OPT_FACILITY:
+			k = filter_add_facilities(f, optarg);
+			break;
+		case 'H':
+			k = filter_add_host(f, optarg);
+			break;
+		case OPT_MSGID:
+			k = filter_add_msgid(f, optarg);
 			break;
 		case OPT_UID:
 			f->have_uid = true;
@@ -748,6 +771,14 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	output_init(&t.out, a.mode,
 		    tty && !a.no_color && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb")),
 		    tty);
+	{
+		/* -o short names the host of records that claim none */
+		char host[RECORD_HOST_MAX + 1];
+		if (gethostname(host, sizeof(host)) == 0) {
+			host[RECORD_HOST_MAX] = '\0';
+			output_set_local_host(&t.out, host);
+		}
+	}
 	k = reader_open(o->dir, &t.rd);
 	if (k < 0) {
 		fprintf(stderr, "seglog %s: cannot read data directory %s: %s\n", t.cmd, o->dir,

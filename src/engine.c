@@ -587,13 +587,14 @@ engine_append(struct engine *e, struct record *r)
 	struct chunk *t;
 	size_t max, n;
 
-	if (r->msg_len > e->cfg.max_record || r->tag_len > RECORD_TAG_MAX)
+	if (r->msg_len + r->sd_len > e->cfg.max_record || r->tag_len > RECORD_TAG_MAX ||
+	    r->hostname_len > RECORD_HOST_MAX || r->msgid_len > RECORD_MSGID_MAX)
 		return -EMSGSIZE;
 	if (e->st.pending_bytes + e->max_line > e->cfg.memory_limit) {
 		engine_update_pressure(e); /* promises the pressure(false) */
 		return -ENOBUFS;
 	}
-	max = record_line_max(r->tag_len, r->msg_len);
+	max = record_size_max(r);
 	if (e->seg_records > 0 && e->seg_bytes + max > e->cfg.segment_size)
 		engine_mark_seal(e);
 	t = e->tail;

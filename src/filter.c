@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "filter.h"
 
@@ -45,13 +46,70 @@ filter_set_level(struct filter *f, const char *spec)
 	return 0;
 }
 
+/* Appends a borrowed word to one of the filter's lists. */
+static int
+filter_push(const char **list, size_t *n, const char *word)
+{
+	if (*n >= FILTER_TAGS_MAX)
+		return -E2BIG;
+	list[(*n)++] = word;
+	return 0;
+}
+
 int
 filter_add_tag(struct filter *f, const char *tag)
 {
-	if (f->n_tags >= FILTER_TAGS_MAX)
-		return -E2BIG;
-	f->tags[f->n_tags++] = tag;
+	return filter_push(f->tags, &f->n_tags, tag);
+}
+
+int
+filter_add_host(struct filter *f, const char *host)
+{
+	return filter_push(f->hosts, &f->n_hosts, host);
+}
+
+int
+filter_add_msgid(struct filter *f, const char *msgid)
+{
+	return filter_push(f->msgids, &f->n_msgids, msgid);
+}
+
+int
+filter_add_facilities(struct filter *f, const char *spec)
+{
+	uint32_t bits = 0;
+
+	for (const char *p = spec;;) {
+		size_t n = strcspn(p, ",");
+		int fac = -EINVAL;
+		if (n > 0 && n <= 2 && strspn(p, "0123456789") == n)
+			fac = n == 1 ? p[0] - '0' : (p[0] - '0') * 10 + (p[1] - '0');
+		else if (n > 0)
+			fac = record_facility_from_name(p, n);
+		if (fac < 0 || fac > 23)
+			return -EINVAL;
+		bits |= UINT32_C(1) << fac;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	f->facilities |= bits;
 	return 0;
+}
+
+/* One of the words matches s[0..n) (exactly, or ignoring ASCII case);
+ * the word "-" matches an empty s. */
+static bool
+filter_word_match(const char *const *words, size_t n_words, const char *s, size_t n, bool icase)
+{
+	for (size_t i = 0; i < n_words; i++) {
+		const char *w = words[i];
+		size_t wn = strlen(w);
+		if (n == 0 ? strcmp(w, "-") == 0
+			   : wn == n && (icase ? strncasecmp(w, s, n) : memcmp(w, s, n)) == 0)
+			return true;
+	}
+	return false;
 }
 
 static bool
@@ -79,6 +137,14 @@ filter_match(const struct filter *f, const struct record *r)
 	if (f->have_pid && r->pid != f->pid)
 		return false;
 	if (f->n_tags && !filter_tag_match(f, r))
+		return false;
+	if (f->facilities && !(f->facilities >> r->facility & 1))
+		return false;
+	if (f->n_hosts && !filter_word_match(f->hosts, f->n_hosts, r->hostname, r->hostname_len,
+					     true))
+		return false;
+	if (f->n_msgids &&
+	    !filter_word_match(f->msgids, f->n_msgids, r->msgid, r->msgid_len, false))
 		return false;
 	return true;
 }

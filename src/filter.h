@@ -1,6 +1,7 @@
 /* Which records `seglog tail` and `seglog cat` show: pure selection on a
  * decoded record, no I/O.  Every criterion that is set must hold (AND);
- * several tags are alternatives (OR), as journalctl's -t. */
+ * several tags, hostnames, msgids or facilities are alternatives (OR), as
+ * journalctl's -t and --facility. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +21,12 @@ struct filter {
 	uint64_t after_seq; /* seq > after_seq (0: any) */
 	const char *tags[FILTER_TAGS_MAX]; /* borrowed, NUL-terminated */
 	size_t n_tags;
+	const char *hosts[FILTER_TAGS_MAX]; /* claimed hostnames, case-insensitive;
+					     * "-" is "none claimed" */
+	size_t n_hosts;
+	const char *msgids[FILTER_TAGS_MAX]; /* RFC 5424 MSGIDs; "-" is none */
+	size_t n_msgids;
+	uint32_t facilities; /* bit per facility 0..23; 0 is any */
 	int sev_min, sev_max; /* severity within [min, max]; 0..7 is any */
 	bool have_uid, have_pid;
 	uint32_t uid;
@@ -31,6 +38,12 @@ void filter_init(struct filter *f);
  * A single level means that level and every more severe one (0..level). */
 int filter_set_level(struct filter *f, const char *spec);
 int filter_add_tag(struct filter *f, const char *tag);
+/* --hostname and --msgid (repeatable: any of them). */
+int filter_add_host(struct filter *f, const char *host);
+int filter_add_msgid(struct filter *f, const char *msgid);
+/* --facility: "auth", "4" or a list "auth,authpriv" (names as written in
+ * a record line, or 0..23); repeatable, any of them. */
+int filter_add_facilities(struct filter *f, const char *spec);
 
 bool filter_match(const struct filter *f, const struct record *r);
 /* True when r and everything after it in seq order are past --until: time

@@ -22,6 +22,16 @@ output_init(struct output *o, enum output_mode mode, bool color, bool escape)
 			      .cached_sec = UINT64_MAX };
 }
 
+void
+output_set_local_host(struct output *o, const char *name)
+{
+	size_t n = strnlen(name, RECORD_HOST_MAX);
+
+	memcpy(o->local_host, name, n);
+	o->local_host[n] = '\0';
+	o->local_host_len = n;
+}
+
 int
 output_mode_from_name(const char *name)
 {
@@ -40,8 +50,10 @@ output_max(const struct record *r)
 	/* the SD object repeats no byte of the SD more than once, each as at
 	 * most 6 bytes of JSON, plus quotes, colons, commas and brackets: at
 	 * most 8 bytes per SD byte */
-	return 320 + 6 * (r->tag_len + r->msg_len + r->hostname_len + r->msgid_len) +
-	       8 * r->sd_len;
+	size_t host = r->hostname_len > RECORD_HOST_MAX ? r->hostname_len : RECORD_HOST_MAX;
+
+	/* (host: the record's, or the local one -o short shows instead) */
+	return 320 + 6 * (r->tag_len + r->msg_len + host + r->msgid_len) + 8 * r->sd_len;
 }
 
 bool
@@ -222,6 +234,9 @@ output_short(struct output *o, const struct record *r, char *buf)
 	*p++ = ' ';
 	if (r->hostname_len) {
 		p += output_escape_terminal(r->hostname, r->hostname_len, p);
+		*p++ = ' ';
+	} else if (o->local_host_len) {
+		p += output_escape_terminal(o->local_host, o->local_host_len, p);
 		*p++ = ' ';
 	}
 	p += output_escape_terminal(r->tag, r->tag_len, p);

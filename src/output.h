@@ -37,9 +37,16 @@ struct output {
 	bool escape; /* raw: escape as short does */
 	uint64_t cached_sec; /* local time prefix of the last second formatted */
 	char cached[16];
+	/* short: shown for a record that claims no hostname, as journalctl
+	 * shows _HOSTNAME (output_set_local_host; empty: nothing shown) */
+	char local_host[RECORD_HOST_MAX + 1];
+	size_t local_host_len;
 };
 
 void output_init(struct output *o, enum output_mode mode, bool color, bool escape);
+/* The name -o short shows for records without a claimed hostname
+ * (NUL-terminated; cut at RECORD_HOST_MAX). */
+void output_set_local_host(struct output *o, const char *name);
 /* "short", "json", "raw"; -EINVAL otherwise. */
 int output_mode_from_name(const char *name);
 

@@ -62,6 +62,7 @@ struct reader {
 	struct segfile_iter it;
 	bool renamed;	     /* our current was sealed under us: read to EOF, move on */
 	bool torn_reported;  /* the incomplete last line at torn_offset was reported */
+	uint64_t meta_ino;   /* the file whose meta line was reported (0: none) */
 	uint64_t torn_offset;
 	uint64_t bad_current; /* inode of a `current` already reported bad; not reread */
 	char bad_name[SEGDIR_NAME_LEN + 1];
@@ -644,8 +645,16 @@ reader_step(struct reader *r, struct reader_event *ev)
 			k = reader_read_error(r, ev, k);
 		else if (k == 0)
 			k = reader_at_end(r, ev, NULL);
-		else if (l.type == SEGFILE_META)
+		else if (l.type == SEGFILE_META && r->meta_ino == r->file.ino)
 			k = READER_STEP_AGAIN;
+		else if (l.type == SEGFILE_META) {
+			/* nothing writes meta lines yet (sealing will): say once per
+			 * file that this reader skips what it does not understand */
+			r->meta_ino = r->file.ino;
+			reader_line_event(r, ev, READER_META, l.offset,
+					  "meta line skipped (this seglog does not use it)");
+			k = READER_STEP_EVENT;
+		}
 		else if (l.type == SEGFILE_TORN)
 			k = reader_at_end(r, ev, &l);
 		else if (l.type == SEGFILE_DAMAGED) {

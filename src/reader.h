@@ -34,6 +34,8 @@ enum reader_event_type {
 			     * skipped */
 	READER_BAD_DIR_ID,  /* DIR/dir-id is damaged (reason); headers are checked
 			     * against the first one read instead */
+	READER_META,	    /* a version 2 meta line (offset), skipped; reported
+			     * once per file, not a problem */
 };
 
 struct reader_event {
@@ -41,7 +43,8 @@ struct reader_event {
 	struct record rec;	/* READER_RECORD; pointers valid until the next call */
 	const char *file;	/* segment file name within the directory */
 	uint64_t offset;	/* byte offset of the line in that file */
-	const char *reason;	/* READER_DAMAGED, READER_BAD_SEGMENT, READER_BAD_DIR_ID */
+	const char *reason;	/* READER_DAMAGED, READER_BAD_SEGMENT, READER_BAD_DIR_ID,
+				 * READER_META */
 	uint64_t gap_first;	/* READER_GAP */
 	uint64_t gap_last;
 	bool gap_at_start;	/* the missing seqs were removed by retention: they lie

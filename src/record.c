@@ -330,10 +330,6 @@ record_encode_version(const struct record *r, unsigned version, char *buf)
 	*p++ = ' ';
 	p = record_put_u64(p, r->gid);
 	*p++ = ' ';
-	if (version >= 2) {
-		p = record_put_token(p, r->hostname, r->hostname_len);
-		*p++ = ' ';
-	}
 	p = record_put_token(p, r->tag, r->tag_len);
 	*p++ = ' ';
 	if (r->claimed_pid < 0)
@@ -349,6 +345,8 @@ record_encode_version(const struct record *r, unsigned version, char *buf)
 	}
 	*p++ = ' ';
 	if (version >= 2) {
+		p = record_put_token(p, r->hostname, r->hostname_len);
+		*p++ = ' ';
 		p = record_put_token(p, r->msgid, r->msgid_len);
 		*p++ = ' ';
 		p = record_put_token(p, r->sd, r->sd_len);
@@ -579,10 +577,6 @@ record_decode_version(unsigned version, const char *line, size_t len, char *scra
 	end = line + len - 1 - RECORD_CSUM_LEN; /* the SP before CSUM ends MSG */
 	if (record_parse_head(line, len, &pos, end, &r, ret_reason) < 0)
 		return -EBADMSG;
-	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
-			     record_decode_token(f, n, RECORD_HOST_MAX, &scratch, &r.hostname,
-						 &r.hostname_len) < 0))
-		REJECT("bad hostname field");
 	if (record_field(&pos, end, &f, &n) < 0 || n == 0)
 		REJECT("missing tag");
 	k = record_decode_token(f, n, RECORD_TAG_MAX, &scratch, &r.tag, &r.tag_len);
@@ -594,6 +588,10 @@ record_decode_version(unsigned version, const char *line, size_t len, char *scra
 		r.tag = scratch;
 	if (record_parse_claims(&pos, end, &r, ret_reason) < 0)
 		return -EBADMSG;
+	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
+			     record_decode_token(f, n, RECORD_HOST_MAX, &scratch, &r.hostname,
+						 &r.hostname_len) < 0))
+		REJECT("bad hostname field");
 	if (version >= 2 && (record_field(&pos, end, &f, &n) < 0 ||
 			     record_decode_token(f, n, RECORD_MSGID_MAX, &scratch, &r.msgid,
 						 &r.msgid_len) < 0))
@@ -617,7 +615,7 @@ int
 record_decode(const char *line, size_t len, char *scratch, struct record *ret,
 	      const char **ret_reason)
 {
-	return record_decode_version(1, line, len, scratch, ret, ret_reason);
+	return record_decode_version(RECORD_FORMAT_VERSION, line, len, scratch, ret, ret_reason);
 }
 
 int
@@ -643,7 +641,8 @@ int
 record_check(const char *line, size_t len, uint64_t *ret_seq, uint64_t *ret_time_us,
 	     const char **ret_reason)
 {
-	return record_check_version(1, line, len, ret_seq, ret_time_us, ret_reason);
+	return record_check_version(RECORD_FORMAT_VERSION, line, len, ret_seq, ret_time_us,
+				    ret_reason);
 }
 
 /* --- header --------------------------------------------------------------- */

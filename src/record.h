@@ -1,37 +1,46 @@
 /* The record line format (docs/format.md): pure code, no I/O.
  *
  * A segment is UTF-8 text.  Line 1 is the header; every further line is one
- * record:
+ * record (version 2, the version new segments are written in):
  *
- *   TIME SP SEQ SP FAC.SEV SP PID SP UID SP GID SP TAG SP CPID SP CTIME SP MSG SP CSUM LF
+ *   TIME SP SEQ SP FAC.SEV SP PID SP UID SP GID SP TAG SP CPID SP CTIME SP
+ *	HOST SP MSGID SP SD SP MSG SP CSUM LF
  *
- *   2026-11-24T09:02:35.123456Z 42 user.info 1234 1000 1000 myapp - - hello world 9f3a5c2e1b7d4a60
+ *   2026-11-24T09:02:35.123456Z 42 user.info 1234 1000 1000 myapp - - web-1 - - hello 9f3a5c2e1b7d4a60
  *
  * TIME   receive time, RFC 3339 UTC with microseconds, always 27 bytes.
  * SEQ    decimal, no leading zeros, 1 .. 2^64-1.
  * FAC.SEV syslog names (record_facility_name / record_severity_name).
  * PID UID GID  trusted credentials from the kernel, decimal.
- * TAG    escaped (see below) and additionally with SP escaped; "-" is the
- *        empty tag; a literal "-" tag is written "\x2d".
+ * TAG    a token: escaped (see below) and additionally with SP escaped;
+ *        "-" is the empty tag; a literal "-" tag is written "\x2d".
  * CPID   the pid the client claimed (decimal) or "-".
  * CTIME  the time the client claimed, same form as TIME, or "-".
+ * HOST   the HOSTNAME the sender claimed (RFC 3164/5424), a token.
+ * MSGID  the RFC 5424 MSGID, a token.
+ * SD     the RFC 5424 STRUCTURED-DATA as received, a token.
  * MSG    escaped message bytes; may contain SP; may be empty.
  * CSUM   XXH3-64 of every byte before the SP that precedes it, 16 lowercase
  *        hex digits.
  *
- * Escaping (tag and message): "\\" for a backslash, "\xHH" (lowercase hex) for
- * every byte < 0x20, 0x7f, every byte of an invalid or overlong UTF-8
- * sequence, of a surrogate, and of the C1 controls U+0080..U+009F.  Every
- * other byte is copied, so printable text is found by plain grep.  Decoding
- * gives back exactly the bytes that were encoded.
+ * Version 1 lines are the same without HOST, MSGID and SD: the first nine
+ * fields mean the same in both versions.  Version 2 also allows meta lines
+ * ("#TYPE BODY CSUM", record_meta_encode) where a record may stand.
+ *
+ * Escaping (tokens and message): "\\" for a backslash, "\xHH" (lowercase
+ * hex) for every byte < 0x20, 0x7f, every byte of an invalid or overlong
+ * UTF-8 sequence, of a surrogate, and of the C1 controls U+0080..U+009F.
+ * Every other byte is copied, so printable text is found by plain grep.
+ * Decoding gives back exactly the bytes that were encoded.
  *
  * The header line:
  *
- *   #seglog 1 FIRSTSEQ CREATED DIRID CSUM LF
+ *   #seglog 2 FIRSTSEQ CREATED DIRID ATTRS CSUM LF
  *
- * "1" is the format version, FIRSTSEQ the seq of the segment's first record
+ * "2" is the format version, FIRSTSEQ the seq of the segment's first record
  * (decimal), CREATED a TIME, DIRID 32 lowercase hex digits naming the data
- * directory the segment was created in, CSUM as above. */
+ * directory the segment was created in, ATTRS "-" or key=value,...
+ * (room for sealing), CSUM as above.  A version 1 header has no ATTRS. */
 #pragma once
 
 #include <stdbool.h>
@@ -45,7 +54,7 @@ enum {
 	RECORD_TAG_MAX = 255,	  /* raw bytes */
 	RECORD_HOST_MAX = 255,	  /* raw bytes (RFC 5424 §6.2.4) */
 	RECORD_MSGID_MAX = 255,	  /* raw bytes (RFC 5424 allows 32) */
-	RECORD_FORMAT_VERSION = 1, /* the version new segments are written in */
+	RECORD_FORMAT_VERSION = 2, /* the version new segments are written in */
 	RECORD_FORMAT_MAX = 2,	  /* the newest version readers understand */
 	RECORD_ATTRS_MAX = 256,	  /* version 2 header attributes */
 	RECORD_HEADER_MAX = 512,  /* a header line is never longer */
@@ -125,7 +134,7 @@ int record_decode_version(unsigned version, const char *line, size_t len, char *
  * *ret_seq and *ret_time_us for a record. */
 int record_check_version(unsigned version, const char *line, size_t len, uint64_t *ret_seq,
 			 uint64_t *ret_time_us, const char **ret_reason);
-/* Version 1 shorthands of the two above. */
+/* The same in RECORD_FORMAT_VERSION. */
 int record_decode(const char *line, size_t len, char *scratch, struct record *ret,
 		  const char **ret_reason);
 int record_check(const char *line, size_t len, uint64_t *ret_seq, uint64_t *ret_time_us,

@@ -1,13 +1,14 @@
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "record.h"
 #include "recover.h"
 
 void
-recover_scan(const char *buf, size_t len, uint64_t base, bool at_line_start,
-	     uint64_t unsynced_max, struct recover_result *ret)
+recover_scan(unsigned version, const char *buf, size_t len, uint64_t base,
+	     bool at_line_start, uint64_t unsynced_max, struct recover_result *ret)
 {
 	const uint64_t end = base + len;
 	size_t pos = 0;
@@ -25,8 +26,15 @@ recover_scan(const char *buf, size_t len, uint64_t base, bool at_line_start,
 		const char *nl = memchr(line, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - line) + 1 : len - pos;
 		uint64_t seq = 0, t = 0;
-		bool ok = nl && record_check(line, n, &seq, &t, NULL) == 0;
+		int k = nl ? record_check_version(version, line, n, &seq, &t, NULL) : -EBADMSG;
+		bool ok = k == 0;
 
+		if (k == RECORD_LINE_META) {
+			/* a valid meta line (version 2): no seq, kept */
+			pos += n;
+			ret->cut = base + pos;
+			continue;
+		}
 		if (ok && ret->have_last &&
 		    (after_damage ? seq <= ret->last_seq : seq != ret->last_seq + 1))
 			ok = false;

@@ -399,7 +399,7 @@ segfile_scan_tail(const struct segfile *f, uint64_t end, uint64_t unsynced_max,
 		r = segfile_read_range(f->fd, start, end, &buf);
 		if (r < 0)
 			return r;
-		recover_scan(buf, end - start, start, start == f->hdr_len, unsynced_max, ret);
+		recover_scan(f->hdr.version, buf, end - start, start, start == f->hdr_len, unsynced_max, ret);
 		if (ret->have_last || start == f->hdr_len)
 			return 0;
 		if (window >= window_max)

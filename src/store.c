@@ -34,6 +34,7 @@ enum store_repair_step {
 	STORE_REPAIR_EMPTY,	/* move the empty current into quarantine/ */
 	STORE_REPAIR_CREATE,	/* create current (first seq: next_seq) */
 	STORE_REPAIR_SYNC,	/* fdatasync current: what survived the crash is durable */
+	STORE_REPAIR_UPGRADE,	/* current in an older format version: seal or replace it */
 	STORE_REPAIR_WATERMARK, /* publish the recovered seq in DIR/watermark */
 	STORE_REPAIR_DONE,
 };
@@ -478,9 +479,12 @@ store_cp_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
 #endif
 
 /* Creates current holding only its header, first_seq next; for_seal
- * marks the seal's creation (crash point "seal-sync-new"). */
+ * marks the seal's creation (crash point "seal-sync-new"); replace puts it
+ * over a current that holds no record (store_upgrade), else an existing
+ * current is never replaced. */
 static int
-store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us, bool for_seal)
+store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us, bool for_seal,
+		     bool replace)
 {
 #ifdef STORE_WRAP_CREATE
 	/* declared before f: its cleanup may still call through it */
@@ -511,7 +515,8 @@ store_create_current(struct store *s, uint64_t first_seq, uint64_t now_us, bool 
 	if (r >= 0)
 		r = atomic_file_write(&f, buf, n);
 	if (r >= 0)
-		r = atomic_file_commit(&f, ATOMIC_FILE_NOREPLACE, &fd);
+		r = atomic_file_commit(&f, replace ? ATOMIC_FILE_REPLACE : ATOMIC_FILE_NOREPLACE,
+				       &fd);
 	if (r < 0 && !f.linked && f.fd >= 0) {
 		/* in place under its name, but the directory sync failed: keep
 		 * it and retry only the sync */
@@ -651,6 +656,33 @@ store_write_watermark(struct store *s)
 				     "the next commit", s->path);
 }
 
+/* A current in an older format version (a directory written before an
+ * upgrade) is never appended to in the new one: one file, one version.
+ * With records it is sealed as it is (readers keep reading it in its own
+ * version); holding none, it is replaced by a current in
+ * RECORD_FORMAT_VERSION with the same first seq.  A failure leaves the
+ * step (or the seal) pending, retried like any repair; nothing is written
+ * into current until it is done. */
+static int
+store_upgrade(struct store *s)
+{
+	if (store_seal_pending(s))
+		return store_seal(s, store_now_us());
+	if (s->cur_fd >= 0 && s->cur_hdr.version >= RECORD_FORMAT_VERSION)
+		return 0;
+	if (s->cur_fd >= 0 && s->cur_records > 0) {
+		log_notice("%s/current is in format version %u: sealing it as it is; new records "
+			   "go into a version %d segment",
+			   s->path, (unsigned)s->cur_hdr.version, RECORD_FORMAT_VERSION);
+		return store_seal(s, store_now_us());
+	}
+	log_notice("%s/current (format version %u) holds no record: replacing it with a "
+		   "version %d current",
+		   s->path, (unsigned)s->cur_hdr.version, RECORD_FORMAT_VERSION);
+	s->cur_fd = safe_close(s->cur_fd);
+	return store_create_current(s, s->next_seq, store_now_us(), false, true);
+}
+
 /* One repair step; 0 when it is done. */
 static int
 store_repair_step(struct store *s)
@@ -660,14 +692,14 @@ store_repair_step(struct store *s)
 	switch (s->repair) {
 	case STORE_REPAIR_TORN:
 		r = store_quarantine_tail(s);
-		s->repair = r < 0 ? STORE_REPAIR_TORN : STORE_REPAIR_WATERMARK;
+		s->repair = r < 0 ? STORE_REPAIR_TORN : STORE_REPAIR_UPGRADE;
 		return r;
 	case STORE_REPAIR_EMPTY:
 		r = store_quarantine_empty(s);
 		s->repair = r < 0 ? STORE_REPAIR_EMPTY : STORE_REPAIR_CREATE;
 		return r;
 	case STORE_REPAIR_CREATE:
-		r = store_create_current(s, s->next_seq, store_now_us(), false);
+		r = store_create_current(s, s->next_seq, store_now_us(), false, false);
 		if (r < 0 && s->cur_fd < 0)
 			return r;
 		/* a failed directory sync is the seal sequence's to retry */
@@ -675,7 +707,11 @@ store_repair_step(struct store *s)
 		return 0;
 	case STORE_REPAIR_SYNC:
 		r = s->ops->fsync(s->ops->ctx, s->cur_fd, true);
-		s->repair = r < 0 ? STORE_REPAIR_SYNC : STORE_REPAIR_WATERMARK;
+		s->repair = r < 0 ? STORE_REPAIR_SYNC : STORE_REPAIR_UPGRADE;
+		return r;
+	case STORE_REPAIR_UPGRADE:
+		r = store_upgrade(s);
+		s->repair = r < 0 ? STORE_REPAIR_UPGRADE : STORE_REPAIR_WATERMARK;
 		return r;
 	case STORE_REPAIR_WATERMARK:
 		store_write_watermark(s);
@@ -695,6 +731,7 @@ store_repair_what(enum store_repair_step step)
 		[STORE_REPAIR_EMPTY] = "move the empty current into " SEGDIR_QUARANTINE "/",
 		[STORE_REPAIR_CREATE] = "create current",
 		[STORE_REPAIR_SYNC] = "sync current",
+		[STORE_REPAIR_UPGRADE] = "seal the current of an older format version",
 	};
 	return step < ELEMENTSOF(what) && what[step] ? what[step] : "recover";
 }
@@ -778,7 +815,8 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	/* a full disk, or a failed sync of what survived, is not fatal: the
 	 * engine holds commits and retries (a restart loop helps no one) */
 	r = store_repair(s);
-	if (r < 0 && !store_no_space(r) && s->repair != STORE_REPAIR_SYNC)
+	if (r < 0 && !store_no_space(r) && s->repair != STORE_REPAIR_SYNC &&
+	    s->repair != STORE_REPAIR_UPGRADE)
 		return log_error_errno(r, "Refusing to start: recovery of %s cannot %s (%m). Fix "
 				       "the cause (is " SEGDIR_QUARANTINE "/ a directory seglogd can "
 				       "write?) and start again",
@@ -849,7 +887,7 @@ store_seal(struct store *s, uint64_t now_us)
 	}
 	if (s->seal_step == STORE_SEAL_CREATE) {
 		CRASH_POINT("seal-create");
-		r = store_create_current(s, next_first, now_us, true);
+		r = store_create_current(s, next_first, now_us, true, false);
 		if (r < 0)
 			return r;
 	} else {

@@ -46,7 +46,11 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 	syslog_parse_local(buf, len, now_us, syslogsrv_utc_offset(now_us), &m);
 	if (m.tag_len > RECORD_TAG_MAX)
 		m.tag_len = RECORD_TAG_MAX;
-	if (m.msg_len > srv->cfg->max_record) {
+	if (m.hostname_len > RECORD_HOST_MAX)
+		m.hostname_len = RECORD_HOST_MAX;
+	if (m.msgid_len > RECORD_MSGID_MAX)
+		m.msgid_len = RECORD_MSGID_MAX;
+	if (m.msg_len + m.sd_len > srv->cfg->max_record) {
 		srv->st.dropped_oversize++;
 		return;
 	}
@@ -63,6 +67,12 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 		.msg_len = m.msg_len,
 		.claimed_pid = m.claimed_pid,
 		.claimed_time_us = m.claimed_time_us,
+		.hostname = m.hostname,
+		.hostname_len = m.hostname_len,
+		.msgid = m.msgid,
+		.msgid_len = m.msgid_len,
+		.sd = m.sd,
+		.sd_len = m.sd_len,
 	};
 	if (engine_append(srv->engine, &r) == 0)
 		srv->st.syslog_received++;

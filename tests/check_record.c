@@ -74,7 +74,7 @@ encode(const struct record *r, size_t *ret_len)
 
 	CHECK(buf, "out of memory");
 	memset(buf + max, 0x5a, 8);
-	*ret_len = record_encode(r, buf);
+	*ret_len = record_encode_version(r, 1, buf);
 	CHECK(*ret_len <= max, "line of %zu bytes, record_line_max %zu", *ret_len, max);
 	for (int i = 0; i < 8; i++)
 		CHECK((unsigned char)buf[max + i] == 0x5a, "wrote past record_line_max");
@@ -93,7 +93,7 @@ decode(const char *line, size_t len, struct record *ret, int *ret_r, const char 
 
 	CHECK(scratch, "out of memory");
 	*ret_reason = NULL;
-	*ret_r = record_decode(l, len, scratch, ret, ret_reason);
+	*ret_r = record_decode_version(1, l, len, scratch, ret, ret_reason);
 	return scratch;
 }
 
@@ -130,7 +130,7 @@ round_trip(const struct record *r)
 	scratch = decode(line, len, &out, &k, &reason);
 	CHECK(k == 0, "decode failed (%s): %.*s", reason, (int)len, line);
 	assert_same_record(r, &out);
-	CHECK(record_check(line, len, &seq, &t, &reason) == 0, "check failed (%s)", reason);
+	CHECK(record_check_version(1, line, len, &seq, &t, &reason) == 0, "check failed (%s)", reason);
 	CHECK(seq == r->seq && t == r->time_us, "record_check: wrong seq or time");
 	CHECK(!record_is_header(line, len), "record taken for a header");
 	again = encode(&out, &len2);
@@ -164,7 +164,7 @@ START_TEST(test_golden_line)
 
 	ck_assert_int_eq(record_parse_time("2026-11-24T09:02:35.123456Z", 27, &t), 0);
 	ck_assert_uint_eq(t, GOLDEN_TIME_US);
-	ck_assert_uint_eq(record_encode(&r, buf), sizeof(golden_line) - 1);
+	ck_assert_uint_eq(record_encode_version(&r, 1, buf), sizeof(golden_line) - 1);
 	ck_assert_mem_eq(buf, golden_line, sizeof(golden_line) - 1);
 	/* The checksum is XXH3-64 (seed 0) of the bytes before " CSUM\n". */
 	ck_assert_uint_eq(XXH3_64bits(golden_line, sizeof(golden_line) - 19), 0x3dfa6015a998ba42u);
@@ -553,10 +553,10 @@ assert_rejected_by(const char *line, size_t len, const char *why, bool only_deco
 	CHECK(k == -EBADMSG, "%s: decoded '%.*s'", why, (int)len, line);
 	CHECK(reason, "%s: no reason", why);
 	CHECK(!memcmp(&out, &before, sizeof(out)), "%s: *ret written on error", why);
-	CHECK(record_decode(l, len, scratch, &out, NULL) == -EBADMSG, "%s: decoded", why);
+	CHECK(record_decode_version(1, l, len, scratch, &out, NULL) == -EBADMSG, "%s: decoded", why);
 	if (only_decode)
 		return;
-	CHECK(record_check(l, len, &seq, &t, NULL) == -EBADMSG, "%s: checked '%.*s'", why,
+	CHECK(record_check_version(1, l, len, &seq, &t, NULL) == -EBADMSG, "%s: checked '%.*s'", why,
 	      (int)len, line);
 	CHECK(seq == 7 && t == 7, "%s: record_check wrote on error", why);
 }
@@ -847,7 +847,7 @@ START_TEST(test_edge_lines_accepted)
 
 		ck_assert_ptr_nonnull(scratch); /* out points into it */
 		ck_assert_msg(k == 0, "'%s': %s", good[i].body, reason);
-		ck_assert_int_eq(record_check(buf, len, &seq, &t, NULL), 0);
+		ck_assert_int_eq(record_check_version(1, buf, len, &seq, &t, NULL), 0);
 		ck_assert_uint_eq(seq, good[i].seq);
 		ck_assert_uint_eq(out.seq, good[i].seq);
 		again = encode(&out, &len2);

@@ -98,7 +98,7 @@ seg_record(struct seg *s, uint64_t seq, size_t msg_len, char c)
 	r.msg_len = msg_len;
 	line = malloc(record_size_max(&r));
 	ck_assert_ptr_nonnull(line);
-	seg_add(s, line, record_encode(&r, line));
+	seg_add(s, line, record_encode_version(&r, 1, line)); /* seg_header writes version 1 */
 	free(line);
 	free(msg);
 	return off;

@@ -11,14 +11,14 @@ start_daemon "$w" || fail "daemon did not start"
 send() { "$SEGLOG" -s "$w/sock" send "$@"; }
 # msgs WORKDIR TAG: the messages of the records with that tag, one a line.
 msgs() {
-	records "$1" | awk -v t="$2" '$7 == t' | sed -E 's/^([^ ]* ){9}//; s/ [0-9a-f]{16}$//'
+	records "$1" | awk -v t="$2" '$7 == t' | sed -E 's/^([^ ]* ){12}//; s/ [0-9a-f]{16}$//'
 }
 
 # seq_ok: reads record lines, checks that seqs are consecutive and that the
 # messages "PREFIX-N ..." count up from 1; prints the number of records.
 seq_ok() {
 	awk '{ if (NR > 1 && $2 != prev + 1) { print "seq gap after " prev; exit 1 }
-	       prev = $2; split($10, a, "-"); if (a[2] + 0 != NR) { print "line " NR " is " $10; exit 1 } }
+	       prev = $2; split($13, a, "-"); if (a[2] + 0 != NR) { print "line " NR " is " $13; exit 1 } }
 	     END { print NR }'
 }
 
@@ -94,7 +94,7 @@ check_eq "a line over max_record: exit 1" "$?" 1
 check "  ... reported with its line number" grep -q "line 3 .*max_record" "$w/err"
 check "  ... and in the summary: acknowledged 4 of 5" grep -q "acknowledged 4 of 5 .*(line 3)" "$w/err"
 check_eq "  ... the other lines arrive" \
-	"$(records "$w" | awk '$7 == "toolong" {print $10}' | tr '\n' ' ')" \
+	"$(records "$w" | awk '$7 == "toolong" {print $13}' | tr '\n' ' ')" \
 	"short-1 short-2 short-4 short-5 "
 send -t toolong "$(head -c 70000 /dev/zero | tr '\0' z)" 2>"$w/err"
 check_eq "a message argument over max_record: exit 1" "$?" 1
@@ -153,7 +153,7 @@ for i in $(seq 1 200); do
 	sleep 0.05
 done
 check_eq "a syslog flood of 10 messages: 5 stored, 5 suppressed (rate_limit_burst 5)" \
-	"$(records "$w3" | grep -c 'syslogflood - - flood') $($PROTO_CLIENT "$w3/sock" status | awk '$1 == "suppressed" {print $2}')" \
+	"$(records "$w3" | grep -c 'syslogflood - - - - - flood') $($PROTO_CLIENT "$w3/sock" status | awk '$1 == "suppressed" {print $2}')" \
 	"5 5"
 { echo r-1; head -c 1500 /dev/zero | tr '\0' y; echo; echo r-3; echo r-4; echo r-5; echo r-6
   echo r-7; echo r-8; } | "$SEGLOG" -s "$w3/sock" send -t rl 2>"$w3/err"

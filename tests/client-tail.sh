@@ -204,8 +204,8 @@ check "short: tag[pid]: message" grep -q 'beta\[1002\]: \\x1b\[31mred' <<< "$lin
 check "short: ESC, BEL, C1 and newline escaped" grep -qF '\x1b[31mred\x1b]0;title\x07 \xc2\x9b2J\nnext' <<< "$line7"
 check "short: no raw control byte in the whole output" \
 	sh -c "! '$SEGLOG' -d '$d' cat | tr -d '\n' | LC_ALL=C grep -q '[[:cntrl:]]'"
-check "short: local time like journalctl" \
-	sh -c "'$SEGLOG' -d '$d' tail -n 1 | grep -qE '^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} alpha\[1000\]: message 600$'"
+check "short: local time and this host's name, like journalctl" \
+	sh -c "'$SEGLOG' -d '$d' tail -n 1 | grep -qE '^[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} $(hostname) alpha\\[1000\\]: message 600$'"
 check "short: not a terminal, so no colours" sh -c "! '$SEGLOG' -d '$d' cat -p err | grep -q $'\x1b\\['"
 check "raw: message bytes only (a newline in 7 is raw too)" \
 	sh -c "'$SEGLOG' -d '$d' cat -o raw | sed -n 10p | grep -qx 'héllo wörld'"

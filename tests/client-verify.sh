@@ -130,7 +130,7 @@ seg, other = sys.argv[1], sys.argv[2]
 b = open(seg, "rb").read()
 mine = b[:b.index(b"\n")].split(b" ")
 theirs = open(other, "rb").read().split(b"\n")[0].split(b" ")
-body = b" ".join(mine[:4] + [theirs[4]])
+body = b" ".join(mine[:4] + [theirs[4]] + mine[5:-1])  # version 2: ATTRS after DIRID
 open(seg, "wb").write(body + b" %016x\n" % x(body, len(body)) + b[b.index(b"\n") + 1:])
 EOF
 run "$d"

@@ -96,7 +96,7 @@ check_eq "  ... the rest got ERROR(0, too-many-clients)" \
 	"$(js many '.[0].extra_rejected_too_many')" $((150 - (MAX_CLIENTS - NCLIENTS - 1)))
 check_eq "  ... and nothing else happened to any of them" "$(js many '.[0].extra_other')" 0
 check_eq "each of the $((NCLIENTS * NREC)) records is on disk exactly once" \
-	"$(records "$w" | grep ' many - - m' | awk '{print $10}' | sort -u | wc -l) $(records "$w" | grep -c ' many - - m')" \
+	"$(records "$w" | grep ' many - - - - - m' | awk '{print $13}' | sort -u | wc -l) $(records "$w" | grep -c ' many - - - - - m')" \
 	"$((NCLIENTS * NREC)) $((NCLIENTS * NREC))"
 check_eq "the union is gapless" \
 	"$(records "$w" | awk 'BEGIN{e=1} {if ($2 != e) {print "gap at " e; exit} e++} END{print "ok"}')" ok
@@ -121,7 +121,7 @@ check_eq "half a HELLO: closed with ERROR(0, malformed) (hello_timeout)" \
 check "  ... after hello_timeout = 2 s, not before, and within 2 s after ($(js halfframe \
 	'[(map(.nohello_close_s_min) | min), (map(.nohello_close_s_max) | max)] | map(tostring) | join("..")') s)" \
 	test "$(js halfframe '((map(.nohello_close_s_min) | min) >= 1.9) and ((map(.nohello_close_s_max) | max) < 4.0)')" = true
-check_eq "the $((200 * REPS)) completed 60 KB records are on disk" "$(records "$w" | grep -c ' half - - hhhh')" \
+check_eq "the $((200 * REPS)) completed 60 KB records are on disk" "$(records "$w" | grep -c ' half - - - - - hhhh')" \
 	$((200 * REPS))
 
 check_eq "clients that never read acks are all dropped (ack_queue_max = ${ACK_QUEUE_K}K)" \
@@ -138,7 +138,7 @@ lost=0 beyond=0
 for p in $(js slowreader '.[].pid'); do
 	for k in 0 1; do
 		acked=$(js slowreader ".[] | select(.pid == $p) | .per_client[$k].max_acked_recno")
-		have=$(records "$w" | grep -c " slow - - slow-$p-$k-")
+		have=$(records "$w" | grep -c " slow - - - - - slow-$p-$k-")
 		[ "$have" -ge "$acked" ] || lost=$((lost + 1))
 		beyond=$((beyond + have - acked))
 	done
@@ -197,8 +197,8 @@ if [ "$(id -u)" = 0 ]; then
 	sleep 2.5 # the last rate-limit window ends and its "suppressed" record is written
 	sent=$(js syslogflood 'map(.sent) | add')
 	stored=$(records "$w" | grep -c ' user.info [0-9]* 65534 65534 flood ')
-	suppressed=$(records "$w" | grep ' seglogd - - suppressed [0-9]* messages from uid 65534 ' |
-		awk '{s += $11} END {print s + 0}')
+	suppressed=$(records "$w" | grep ' seglogd - - - - - suppressed [0-9]* messages from uid 65534 ' |
+		awk '{s += $14} END {print s + 0}')
 	trace "syslog flood: $sent datagrams sent, $stored stored, $suppressed reported suppressed"
 	check "rate limit held: stored <= burst x windows" test "$stored" -le $((BURST * (3 * REPS + 2)))
 	check "  ... and it did limit: most of the flood was suppressed" test "$suppressed" -gt "$stored"

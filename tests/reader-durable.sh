@@ -50,7 +50,8 @@ for line in sys.stdin:
         break
     print("ok", flush=True)
 EOF
-# line.py SEQ [MSG]: a valid record line of seq SEQ (the documented format)
+# line.py SEQ [MSG]: a valid record line of seq SEQ (the documented format,
+# version 2: no HOST, MSGID or SD)
 cat > "$w/line.py" <<'EOF'
 import ctypes, sys, time
 x = ctypes.CDLL("libxxhash.so.0").XXH3_64bits
@@ -58,7 +59,7 @@ x.restype, x.argtypes = ctypes.c_uint64, [ctypes.c_char_p, ctypes.c_size_t]
 us = int(time.time() * 10**6)
 t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(us // 10**6)).encode() + b".%06dZ" % (us % 10**6)
 msg = sys.argv[2].encode() if len(sys.argv) > 2 else b"by hand"
-body = b"%s %d user.info 1 0 0 hand - - %s" % (t, int(sys.argv[1]), msg)
+body = b"%s %d user.info 1 0 0 hand - - - - - %s" % (t, int(sys.argv[1]), msg)
 sys.stdout.buffer.write(body + b" %016x\n" % x(body, len(body)))
 EOF
 cat > "$w/seqs.py" <<'EOF'

@@ -67,7 +67,7 @@ outcome status "a client that reads a trickle of its STATUS replies" status_fram
 lost=0
 for p in $(js acks '.[].pid'); do
 	acked=$(js acks ".[] | select(.pid == $p) | .per_client[0].max_acked_recno")
-	have=$(records "$w" | grep -c " slow - - slow-$p-0-")
+	have=$(records "$w" | grep -c " slow - - - - - slow-$p-0-")
 	[ "$have" -ge "$acked" ] || lost=$((lost + 1))
 done
 check_eq "every record a slow reader saw acknowledged is on disk" "$lost" 0

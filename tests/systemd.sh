@@ -49,7 +49,7 @@ DAEMON_PID=$!
 wait_for_socket "$w/native.sock"
 seq 1 10 | sed 's/^/socket-activated /' | "$SEGLOG" -s "$w/native.sock" send -t sa
 check_eq "seglog send reaches seglogd on the inherited native socket (all acknowledged)" "$?" 0
-check_eq "  ... and its 10 records are on disk" "$(grep -c ' sa - - socket-activated ' "$w/data/current")" 10
+check_eq "  ... and its 10 records are on disk" "$(grep -c ' sa - - - - - socket-activated ' "$w/data/current")" 10
 check "seglogd used the descriptor passed as \"native\"" grep -q "Using native socket passed by systemd" "$w/sa.log"
 check "no socket file was created by the daemon itself" test ! -e "$w/unused.sock"
 stop_daemon

@@ -1,7 +1,8 @@
 /* Fuzzes the recovery tail scanner (src/recover.h).  The input is a small
  * program that builds the tail of a segment: valid record lines with the
  * next seq (or a seq off by the amount the input says), raw bytes, a bit
- * flipped, bytes cut off the end, a LF.  Mode 0 of the first byte takes
+ * flipped, bytes cut off the end, a LF, in format version 1 or 2 (bit 3
+ * of the first byte).  Mode 0 of the first byte takes
  * the rest as the tail bytes as they are instead.  Properties:
  *
  * - base <= cut <= end, cut on a line boundary, counts consistent;
@@ -41,6 +42,7 @@ struct tail {
 	size_t good[FUZZ_GOOD_MAX];
 	uint64_t good_seq[FUZZ_GOOD_MAX];
 	bool open;
+	unsigned version; /* the segment's format version, 1 or 2 */
 };
 
 /* Appends up to n bytes; returns whether all of them fit. */
@@ -102,7 +104,7 @@ tail_build(struct fuzz_in *in, struct tail *t)
 					    .facility = 1, .severity = 6, .tag = "t",
 					    .tag_len = 1, .msg = msg, .msg_len = mlen,
 					    .claimed_pid = RECORD_NO_CLAIMED_PID };
-			tail_line(t, line, record_encode(&r, line), r.seq);
+			tail_line(t, line, record_encode_version(&r, t->version, line), r.seq);
 			break;
 		}
 		case 3: { /* a valid line with a seq off by -8 .. +7 */
@@ -110,7 +112,7 @@ tail_build(struct fuzz_in *in, struct tail *t)
 			struct record r = { .seq = s ? s : 1, .time_us = time_us++, .pid = 1,
 					    .facility = 1, .severity = 6,
 					    .claimed_pid = RECORD_NO_CLAIMED_PID };
-			tail_line(t, line, record_encode(&r, line), r.seq);
+			tail_line(t, line, record_encode_version(&r, t->version, line), r.seq);
 			break;
 		}
 		case 4: { /* raw bytes: damage, even if they happen to be valid */
@@ -178,14 +180,14 @@ fuzz_oracle(const struct tail *t, const struct recover_result *r, uint64_t base,
 }
 
 static void
-fuzz_scan(const char *data, size_t len, uint64_t base, bool at_line_start, uint64_t unsynced,
-	  const struct tail *t)
+fuzz_scan(unsigned version, const char *data, size_t len, uint64_t base, bool at_line_start,
+	  uint64_t unsynced, const struct tail *t)
 {
 	_cleanup_free_ char *buf = fuzz_dup(data, len);
 	struct recover_result r, again;
 	size_t skip = 0;
 
-	recover_scan(buf, len, base, at_line_start, unsynced, &r);
+	recover_scan(version, buf, len, base, at_line_start, unsynced, &r);
 	if (!at_line_start) {
 		const char *nl = memchr(buf, '\n', len);
 		skip = nl ? (size_t)(nl - buf) + 1 : len;
@@ -204,7 +206,7 @@ fuzz_scan(const char *data, size_t len, uint64_t base, bool at_line_start, uint6
 
 	/* the recovered part alone, all of it synced: the same result */
 	_cleanup_free_ char *kept = fuzz_dup(buf, cut);
-	recover_scan(kept, cut, base, at_line_start, 0, &again);
+	recover_scan(version, kept, cut, base, at_line_start, 0, &again);
 	FUZZ_CHECK(again.cut == r.cut && again.records == r.records && again.damaged == r.damaged);
 	FUZZ_CHECK(again.have_last == r.have_last && again.last_seq == r.last_seq &&
 		   again.first_seq == r.first_seq && again.last_time_us == r.last_time_us);
@@ -218,17 +220,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t unsynced = fuzz_take(&in, 2);
 	uint64_t base = fuzz_take(&in, 1) * 1000;
 	bool at_line_start = mode & 4;
+	unsigned version = mode & 8 ? 1 : 2;
 
 	if (unsynced >= 0xff00)
 		unsynced = UINT64_MAX;
 	if (mode % 4 == 0) {
-		fuzz_scan((const char *)in.p, in.n, base, at_line_start, unsynced, NULL);
+		fuzz_scan(version, (const char *)in.p, in.n, base, at_line_start, unsynced, NULL);
 		return 0;
 	}
 	_cleanup_free_ char *buf = fuzz_alloc(FUZZ_TAIL_MAX);
 	_cleanup_free_ struct tail *t = fuzz_alloc(sizeof(*t));
-	*t = (struct tail){ .buf = buf, .open = true };
+	*t = (struct tail){ .buf = buf, .open = true, .version = version };
 	tail_build(&in, t);
-	fuzz_scan(t->buf, t->len, base, at_line_start, unsynced, t);
+	fuzz_scan(version, t->buf, t->len, base, at_line_start, unsynced, t);
 	return 0;
 }

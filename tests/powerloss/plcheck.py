@@ -46,19 +46,27 @@ def unescape(b):
     return UNESC.sub(lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(1)[1:], 16)]), b)
 
 
-def parse(line):
-    """(seq, facsev, tag, msg) of a record line (without its LF), or None."""
+def parse(line, version):
+    """(seq, facsev, tag, msg) of a record line (without its LF) of the
+    given format version, or None.  Version 2 has HOST MSGID SD between
+    CTIME and MSG; the writers here send none, so they must be "-"."""
+    nmsg = 12 if version == 2 else 9
     if len(line) < 18 or line[-17:-16] != b" " or not HEX16.fullmatch(line[-16:]) or b"\0" in line:
         return None
-    parts = line[:-17].split(b" ", 9)
-    if len(parts) != 10 or not parts[1].isdigit():
+    parts = line[:-17].split(b" ", nmsg)
+    if len(parts) != nmsg + 1 or not parts[1].isdigit() or parts[9:nmsg] != [b"-"] * (nmsg - 9):
         return None
-    return int(parts[1]), parts[2], unescape(parts[6]), unescape(parts[9])
+    return int(parts[1]), parts[2], unescape(parts[6]), unescape(parts[nmsg])
 
 
 def header_seq(line):
     p = line.split(b" ")
     return int(p[2]) if len(p) >= 3 and p[0] == b"#seglog" and p[2].isdigit() else None
+
+
+def header_version(line):
+    p = line.split(b" ")
+    return int(p[1]) if len(p) >= 2 and p[0] == b"#seglog" and p[1].isdigit() else None
 
 
 def segments(d):
@@ -72,9 +80,10 @@ def raw(d, tailfile):
     data = open(path, "rb").read() if os.path.exists(path) else b""
     end = data.find(b"\n") + 1
     seq = header_seq(data[:end]) if end else None
+    version = header_version(data[:end]) if end else None
     while seq is not None:
         nl = data.find(b"\n", end)
-        r = parse(data[end:nl]) if nl >= 0 else None
+        r = parse(data[end:nl], version) if nl >= 0 else None
         if r is None or r[0] != seq:
             break
         end, seq = nl + 1, seq + 1
@@ -103,8 +112,9 @@ def scan(d):
         if first is None:
             first = header_seq(lines[0])
         off = len(lines[0]) + 1
+        version = header_version(lines[0])
         for line in lines[1:]:
-            r = parse(line)
+            r = parse(line, version)
             off += len(line) + 1
             if r is None:
                 problem("damaged line in %s at offset %d: %r" % (n, off - len(line) - 1, line[:60]))

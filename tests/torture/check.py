@@ -72,6 +72,9 @@ def scan(d, from_seq):
     for n in names:
         with open(os.path.join(d, n), "rb") as f:
             data = f.read()
+        # the header names the format version: version 2 has HOST MSGID SD
+        # between CTIME and MSG (docs/format.md)
+        nmsg = 12 if data.startswith(b"#seglog 2 ") else 9
         body, sep, rest = data.rpartition(b"\n")
         if n == "current":
             torn = rest if sep else data
@@ -80,16 +83,17 @@ def scan(d, from_seq):
         for line in body.split(b"\n") if sep else []:
             if line.startswith(b"#"):
                 continue
-            parts = line.split(b" ", 9)
-            if len(parts) != 10 or not parts[1].isdigit():
+            parts = line.split(b" ", nmsg)
+            if len(parts) != nmsg + 1 or not parts[1].isdigit():
                 problem("malformed line in %s: %r" % (n, line[:80]))
                 continue
             seq = int(parts[1])
             if prev is not None and seq != prev + 1:
                 problem("gap or disorder: seq %d after %d in %s" % (seq, prev, n))
             prev = seq
-            lines[seq] = line
-            ident = parts[9].split(b" ", 1)[0]
+            lines[seq] = Line(line)
+            lines[seq].nmsg = nmsg
+            ident = parts[nmsg].split(b" ", 1)[0]
             if ident in ids:
                 problem("duplicate record %r (seq %d and %d)" % (ident, ids[ident], seq))
             ids[ident] = seq
@@ -98,10 +102,21 @@ def scan(d, from_seq):
     return lines, ids, torn, oldest
 
 
+class Line(bytes):
+    """A record line and where its MSG field starts (nmsg: 9 in format
+    version 1, 12 in version 2)."""
+    nmsg = 9
+
+
 def fields(line):
-    """(facility.severity, tag, message) of a line, unescaped."""
-    parts = line.split(b" ", 9)
-    return parts[2], unescape(parts[6]), unescape(parts[9].rsplit(b" ", 1)[0])
+    """(facility.severity, tag, message) of a line, unescaped; the message
+    is None if a version 2 line carries a HOST, MSGID or SD, which no
+    client of these tests sends."""
+    parts = line.split(b" ", line.nmsg)
+    msg = unescape(parts[line.nmsg].rsplit(b" ", 1)[0])
+    if parts[9:line.nmsg] != [b"-"] * (line.nmsg - 9):
+        msg = None
+    return parts[2], unescape(parts[6]), msg
 
 
 def torture_ok(line, cid, recno, _fmt):
