@@ -194,6 +194,14 @@ pl_iteration() {
 	st=$?
 	if [ $st = 0 ] && { ! pl_ctl disarm || ! pl_settle; }; then
 		st=1 # cut right after start-up, before the disarm
+		if kill -0 $PLFS_PID 2>/dev/null && stat "$d/mnt/data" >/dev/null 2>&1; then
+			# no cut after all: the disarm did not get through (seen once
+			# under heavy load); this iteration cuts now, by signal
+			echo
+			echo "# $model iteration $i: the disarm or its check failed with plfs" \
+				"still serving; cutting by signal"
+			kill -USR1 $PLFS_PID 2>/dev/null
+		fi
 	fi
 	if [ $st = 0 ]; then
 		[ $i -gt 1 ] && pl_check "iteration $i"
