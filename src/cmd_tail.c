@@ -10,11 +10,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +23,12 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "cmd_tail.h"
 #include "cleanup.h"
 #include "cursor.h"
 #include "filter.h"
 #include "output.h"
+#include "pager.h"
 #include "reader.h"
 #include "segdir.h"
 #include "timespec.h"
@@ -53,30 +53,6 @@ struct tail_warned {
 	uint64_t offset;
 };
 
-struct tail {
-	const char *cmd;
-	const char *dir;
-	struct reader *rd;
-	struct filter filter;
-	struct output out;
-	bool follow;
-	bool explicit_after; /* --after-seq or a cursor was given */
-
-	char *obuf;
-	size_t olen, ocap;
-	uint64_t buffered_seq, printed_seq; /* last seq in obuf, last one written out */
-	bool epipe;
-	bool printed_any; /* a record was read in this run (gaps after it are news) */
-
-	const char *cursor_path;
-	struct cursor_file cursor;
-
-	unsigned problems;
-	uint64_t damaged_run; /* damaged lines since the last record */
-	int writer_active; /* -1 unknown */
-	struct tail_warned *warned;
-	size_t n_warned;
-};
 
 static volatile sig_atomic_t tail_signalled;
 
@@ -525,196 +501,23 @@ tail_follow(struct tail *t)
 	}
 }
 
+/* --show-cursor: the cursor of the last record written out, as
+ * journalctl prints it ("-- cursor: ..."); the text after "-- cursor: "
+ * is what a --cursor-file holds. */
 static void
-tail_usage(const char *cmd, FILE *f)
+tail_show_cursor(struct tail *t)
 {
-	fprintf(f,
-		"Usage: seglog %s [OPTIONS]\n"
-		"Records of the data directory in seq order (%s).\n"
-		"\n"
-		"  -f, --follow          keep reading as records arrive, across rotations\n"
-		"  -n, --lines N|all     the last N matching records (tail: 10; cat: all)\n"
-		"  -S, --since TIME      records at or after TIME (2026-11-24T09:00:00Z,\n"
-		"                        '2026-11-24 10:00', -1h, -30min, today, @EPOCH)\n"
-		"  -U, --until TIME      records at or before TIME\n"
-		"      --after-seq N     records after seq N\n"
-		"      --cursor-file F   start after the seq stored in F; store the last\n"
-		"                        printed seq there (atomically) on exit and while\n"
-		"                        following\n"
-		"  -t, --tag TAG         records with this tag (repeatable: any of them)\n"
-		"  -p, --priority LEVEL  this level and more severe (emerg..debug or 0..7),\n"
-		"                        or a range FROM..TO\n"
-		"      --facility LIST   records of these facilities (auth,authpriv or 0..23;\n"
-		"                        repeatable)\n"
-		"  -H, --hostname HOST   records whose sender claimed this HOSTNAME ('-':\n"
-		"                        none claimed; repeatable)\n"
-		"      --msgid ID        records with this RFC 5424 MSGID (repeatable)\n"
-		"      --uid UID         records from this user (number or name)\n"
-		"      --pid PID         records from this process\n"
-		"  -o, --output MODE     short (default), json (one object a line), raw\n"
-		"      --no-color        no colours, even on a terminal\n"
-		"  -h, --help            this text\n",
-		cmd, strcmp(cmd, "cat") == 0 ? "all of them" : "the last ones");
+	struct cursor c = { .seq = t->printed_seq };
+	char buf[CURSOR_LEN_MAX + 1];
+	size_t n;
+
+	if (t->printed_seq == 0 || !reader_dir_id(t->rd, c.dir_id))
+		return;
+	n = cursor_format(&c, buf);
+	printf("-- cursor: %.*s", (int)n, buf);
+	fflush(stdout);
 }
 
-static int
-tail_parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
-}
-
-static int
-tail_parse_time(const char *cmd, const char *opt, const char *s, uint64_t *ret)
-{
-	int k = timespec_parse(s, tail_now_us(CLOCK_REALTIME), ret);
-	if (k < 0)
-		fprintf(stderr, "seglog %s: %s: '%s' is %s\n", cmd, opt, s,
-			k == -ERANGE ? "out of range" : "not a time (see seglog(1))");
-	return k;
-}
-
-static int
-tail_parse_uid(const char *s, uint32_t *ret)
-{
-	uint64_t v;
-	struct passwd *pw;
-
-	if (tail_parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
-		*ret = (uint32_t)v;
-		return 0;
-	}
-	pw = getpwnam(s);
-	if (!pw)
-		return -EINVAL;
-	*ret = pw->pw_uid;
-	return 0;
-}
-
-struct tail_args {
-	uint64_t lines;
-	bool lines_set, all;
-	bool no_color;
-	enum output_mode mode;
-};
-
-static int
-tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
-{
-	enum { OPT_AFTER = 256, OPT_CURSOR, OPT_UID, OPT_PID, OPT_NOCOLOR, OPT_FACILITY,
-	       OPT_MSGID };
-	static const struct option longopts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "lines", required_argument, NULL, 'n' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "after-seq", required_argument, NULL, OPT_AFTER },
-		{ "cursor-file", required_argument, NULL, OPT_CURSOR },
-		{ "tag", required_argument, NULL, 't' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "facility", required_argument, NULL, OPT_FACILITY },
-		{ "hostname", required_argument, NULL, 'H' },
-		{ "msgid", required_argument, NULL, OPT_MSGID },
-		{ "uid", required_argument, NULL, OPT_UID },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "output", required_argument, NULL, 'o' },
-		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
-		{ "no-colour", no_argument, NULL, OPT_NOCOLOR },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct filter *f = &t->filter;
-	uint64_t v;
-	int c, k;
-
-	int li = -1;
-
-	while ((c = getopt_long(argc, argv, "fn:S:U:t:p:H:o:h", longopts, &li)) != -1) {
-		k = 0;
-		switch (c) {
-		case 'f':
-			t->follow = true;
-			break;
-		case 'n':
-			a->lines_set = true;
-			a->all = strcmp(optarg, "all") == 0;
-			if (!a->all)
-				k = tail_parse_u64(optarg, &a->lines);
-			break;
-		case 'S':
-			f->have_since = true;
-			if (tail_parse_time(t->cmd, "--since", optarg, &f->since_us) < 0)
-				return CLIENT_EXIT_USAGE;
-			break;
-		case 'U':
-			f->have_until = true;
-			if (tail_parse_time(t->cmd, "--until", optarg, &f->until_us) < 0)
-				return CLIENT_EXIT_USAGE;
-			break;
-		case OPT_AFTER:
-			k = tail_parse_u64(optarg, &f->after_seq);
-			t->explicit_after = true;
-			break;
-		case OPT_CURSOR:
-			t->cursor_path = optarg;
-			break;
-		case 't':
-			k = filter_add_tag(f, optarg);
-			break;
-		case 'p':
-			k = filter_set_level(f, optarg);
-			break;
-		case OPT_FACILITY:
-			k = filter_add_facilities(f, optarg);
-			break;
-		case 'H':
-			k = filter_add_host(f, optarg);
-			break;
-		case OPT_MSGID:
-			k = filter_add_msgid(f, optarg);
-			break;
-		case OPT_UID:
-			f->have_uid = true;
-			k = tail_parse_uid(optarg, &f->uid);
-			break;
-		case OPT_PID:
-			f->have_pid = true;
-			k = tail_parse_u64(optarg, &v);
-			f->pid = (int64_t)(v & INT64_MAX);
-			break;
-		case 'o':
-			k = output_mode_from_name(optarg);
-			a->mode = k < 0 ? OUTPUT_SHORT : (enum output_mode)k;
-			break;
-		case OPT_NOCOLOR:
-			a->no_color = true;
-			break;
-		case 'h':
-			tail_usage(t->cmd, stdout);
-			return CLIENT_EXIT_OK;
-		default:
-			tail_usage(t->cmd, stderr);
-			return CLIENT_EXIT_USAGE;
-		}
-		if (k < 0) {
-			if (li >= 0)
-				fprintf(stderr, "seglog %s: invalid value '%s' for --%s\n", t->cmd,
-					optarg, longopts[li].name);
-			else
-				fprintf(stderr, "seglog %s: invalid value '%s' for -%c\n", t->cmd,
-					optarg, c);
-			return CLIENT_EXIT_USAGE;
-		}
-		li = -1;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", t->cmd, argv[optind]);
-		return CLIENT_EXIT_USAGE;
-	}
-	return -1;
-}
 
 /* The run after the options: where to start, then read (and follow). */
 static int
@@ -749,6 +552,7 @@ tail_clear(struct tail *t)
 {
 	free(t->obuf);
 	free(t->warned);
+	filter_done(&t->filter);
 	t->rd = reader_free(t->rd);
 	cursor_file_close(&t->cursor);
 }
@@ -758,7 +562,7 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 {
 	_cleanup_(tail_clear) struct tail t = { .cmd = argv[0], .dir = o->dir,
 						.writer_active = -1, .cursor = CURSOR_FILE_INIT };
-	struct tail_args a = { .mode = OUTPUT_SHORT };
+	struct tail_args a = { .mode = OUTPUT_SHORT, .color = -1 };
 	struct sigaction sa = { .sa_handler = tail_signalcb };
 	bool tty = isatty(STDOUT_FILENO);
 	const char *term = getenv("TERM");
@@ -769,8 +573,10 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	if (k >= 0)
 		return k;
 	output_init(&t.out, a.mode,
-		    tty && !a.no_color && !getenv("NO_COLOR") && !(term && !strcmp(term, "dumb")),
+		    a.color == 1 || (a.color == -1 && tty && !getenv("NO_COLOR") &&
+				     !(term && !strcmp(term, "dumb"))),
 		    tty);
+	t.out.utc = a.utc;
 	{
 		/* -o short names the host of records that claim none */
 		char host[RECORD_HOST_MAX + 1];
@@ -805,6 +611,9 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	if (!t.follow && !a.no_pager && pager_open(&t.pager) < 0)
+		fprintf(stderr, "seglog %s: cannot start a pager: %s; writing directly\n", t.cmd,
+			strerror(errno));
 	k = tail_run(&t, &a);
 	if (k == -EXDEV && t.cursor_path)
 		tail_cursor_refused(&t);
@@ -814,5 +623,8 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 		k = tail_flush(&t) < 0 ? -EIO : k;
 	if (tail_cursor_save(&t, true) < 0)
 		k = -EIO;
+	if (a.show_cursor && !t.epipe)
+		tail_show_cursor(&t);
+	pager_close(&t.pager);
 	return k < 0 || t.problems ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
 }

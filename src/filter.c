@@ -2,9 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "filter.h"
 
@@ -97,6 +101,53 @@ filter_add_facilities(struct filter *f, const char *spec)
 	return 0;
 }
 
+int
+filter_set_grep(struct filter *f, const char *pattern, char *err, size_t errlen)
+{
+	uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	int code;
+	PCRE2_SIZE at;
+	pcre2_code *re;
+	bool upper = false;
+
+	/* journalctl's smart case: an upper-case letter (outside an escape
+	 * like \S) makes the pattern case-sensitive */
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p >= 'A' && *p <= 'Z')
+			upper = true;
+	}
+	if (!upper)
+		opts |= PCRE2_CASELESS;
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opts, &code, &at, NULL);
+	if (!re) {
+		char msg[256];
+		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof(msg));
+		snprintf(err, errlen, "%s at offset %zu", msg, (size_t)at);
+		return -EINVAL;
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* faster where JIT exists */
+	filter_done(f);
+	f->grep = re;
+	f->grep_match = pcre2_match_data_create_from_pattern(re, NULL);
+	if (!f->grep_match) {
+		filter_done(f);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+filter_done(struct filter *f)
+{
+	pcre2_match_data_free(f->grep_match);
+	pcre2_code_free(f->grep);
+	f->grep = f->grep_match = NULL;
+}
+
 /* One of the words matches s[0..n) (exactly, or ignoring ASCII case);
  * the word "-" matches an empty s. */
 static bool
@@ -145,6 +196,9 @@ filter_match(const struct filter *f, const struct record *r)
 		return false;
 	if (f->n_msgids &&
 	    !filter_word_match(f->msgids, f->n_msgids, r->msgid, r->msgid_len, false))
+		return false;
+	if (f->grep && pcre2_match(f->grep, (PCRE2_SPTR)(r->msg_len ? r->msg : ""), r->msg_len, 0,
+				   0, f->grep_match, NULL) < 0)
 		return false;
 	return true;
 }

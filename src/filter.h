@@ -27,6 +27,8 @@ struct filter {
 	const char *msgids[FILTER_TAGS_MAX]; /* RFC 5424 MSGIDs; "-" is none */
 	size_t n_msgids;
 	uint32_t facilities; /* bit per facility 0..23; 0 is any */
+	void *grep;	     /* --grep: a compiled PCRE2 pattern (filter_set_grep) */
+	void *grep_match;    /* and its match data */
 	int sev_min, sev_max; /* severity within [min, max]; 0..7 is any */
 	bool have_uid, have_pid;
 	uint32_t uid;
@@ -44,6 +46,14 @@ int filter_add_msgid(struct filter *f, const char *msgid);
 /* --facility: "auth", "4" or a list "auth,authpriv" (names as written in
  * a record line, or 0..23); repeatable, any of them. */
 int filter_add_facilities(struct filter *f, const char *spec);
+
+/* --grep: the message must match the PCRE2 pattern; case-insensitive
+ * unless the pattern has an upper-case letter (journalctl's rule).  UTF-8
+ * mode, invalid sequences in a message matched as bytes.  -EINVAL with the
+ * compiler's message in err (errlen bytes) for a bad pattern. */
+int filter_set_grep(struct filter *f, const char *pattern, char *err, size_t errlen);
+/* Frees what filter_set_grep allocated. */
+void filter_done(struct filter *f);
 
 bool filter_match(const struct filter *f, const struct record *r);
 /* True when r and everything after it in seq order are past --until: time

@@ -39,8 +39,12 @@ output_mode_from_name(const char *name)
 		return OUTPUT_SHORT;
 	if (strcmp(name, "json") == 0)
 		return OUTPUT_JSON;
-	if (strcmp(name, "raw") == 0)
+	if (strcmp(name, "raw") == 0 || strcmp(name, "cat") == 0)
 		return OUTPUT_RAW;
+	if (strcmp(name, "short-iso") == 0)
+		return OUTPUT_SHORT_ISO;
+	if (strcmp(name, "short-precise") == 0)
+		return OUTPUT_SHORT_PRECISE;
 	return -EINVAL;
 }
 
@@ -180,32 +184,68 @@ output_put2(char *p, unsigned v)
 }
 
 /* "Nov 24 09:02:35" in local time, as journalctl's short output. */
+/* The time of a short line: "Nov 24 09:02:35" (short), with ".123456"
+ * (short-precise), or "2026-11-24T09:02:35+01:00" (short-iso), local or
+ * UTC.  The part down to the second is cached per second. */
 static size_t
-output_local_time(struct output *o, uint64_t time_us, char *buf)
+output_time(struct output *o, uint64_t time_us, char *buf)
 {
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	uint64_t sec = time_us / 1000000;
+	size_t n;
 
 	if (sec != o->cached_sec) {
 		time_t t = (time_t)sec;
 		struct tm tm;
 		char *p = o->cached;
-		if (!localtime_r(&t, &tm))
+		if (!(o->utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)))
 			memset(&tm, 0, sizeof(tm));
-		memcpy(p, months[(unsigned)tm.tm_mon % 12], 3);
-		p[3] = ' ';
-		output_put2(p + 4, (unsigned)tm.tm_mday);
-		p[6] = ' ';
-		output_put2(p + 7, (unsigned)tm.tm_hour);
-		p[9] = ':';
-		output_put2(p + 10, (unsigned)tm.tm_min);
-		p[12] = ':';
-		output_put2(p + 13, (unsigned)tm.tm_sec);
+		if (o->mode == OUTPUT_SHORT_ISO) {
+			long off = o->utc ? 0 : tm.tm_gmtoff, a = off < 0 ? -off : off;
+			int y = tm.tm_year + 1900;
+			p[0] = (char)('0' + y / 1000 % 10);
+			p[1] = (char)('0' + y / 100 % 10);
+			output_put2(p + 2, (unsigned)(y % 100));
+			p[4] = '-';
+			output_put2(p + 5, (unsigned)tm.tm_mon + 1);
+			p[7] = '-';
+			output_put2(p + 8, (unsigned)tm.tm_mday);
+			p[10] = 'T';
+			output_put2(p + 11, (unsigned)tm.tm_hour);
+			p[13] = ':';
+			output_put2(p + 14, (unsigned)tm.tm_min);
+			p[16] = ':';
+			output_put2(p + 17, (unsigned)tm.tm_sec);
+			p[19] = off < 0 ? '-' : '+';
+			output_put2(p + 20, (unsigned)(a / 3600 % 100));
+			p[22] = ':';
+			output_put2(p + 23, (unsigned)(a / 60 % 60));
+			o->cached_len = 25;
+		} else {
+			memcpy(p, months[(unsigned)tm.tm_mon % 12], 3);
+			p[3] = ' ';
+			output_put2(p + 4, (unsigned)tm.tm_mday);
+			p[6] = ' ';
+			output_put2(p + 7, (unsigned)tm.tm_hour);
+			p[9] = ':';
+			output_put2(p + 10, (unsigned)tm.tm_min);
+			p[12] = ':';
+			output_put2(p + 13, (unsigned)tm.tm_sec);
+			o->cached_len = 15;
+		}
 		o->cached_sec = sec;
 	}
-	memcpy(buf, o->cached, 15);
-	return 15;
+	memcpy(buf, o->cached, o->cached_len);
+	n = o->cached_len;
+	if (o->mode == OUTPUT_SHORT_PRECISE) {
+		unsigned us = (unsigned)(time_us % 1000000);
+		buf[n++] = '.';
+		for (int i = 5; i >= 0; i--, us /= 10)
+			buf[n + (size_t)i] = (char)('0' + us % 10);
+		n += 6;
+	}
+	return n;
 }
 
 /* journalctl's choice: errors and worse red, warnings yellow, notices
@@ -230,7 +270,7 @@ output_short(struct output *o, const struct record *r, char *buf)
 	const char *color = o->color ? output_color(r->severity) : NULL;
 	char *p = buf;
 
-	p += output_local_time(o, r->time_us, p);
+	p += output_time(o, r->time_us, p);
 	*p++ = ' ';
 	if (r->hostname_len) {
 		p += output_escape_terminal(r->hostname, r->hostname_len, p);

@@ -1,8 +1,11 @@
 /* How `seglog tail` and `seglog cat` show a record: pure formatting into a
  * caller's buffer, no I/O.
  *
- *   short  "Nov 24 09:02:35 myapp[1234]: hello"  local time like journalctl(1),
- *          with the sender's claimed hostname before the tag if it gave one;
+ *   short  "Nov 24 09:02:35 vm myapp[1234]: hello"  local time (or UTC) like
+ *          journalctl(1), the sender's claimed hostname (else the local one)
+ *          before the tag;
+ *   short-iso      the same with "2026-11-24T09:02:35+01:00" (RFC 3339);
+ *   short-precise  the same with "Nov 24 09:02:35.123456";
  *          tag and message with control bytes, C1 controls, bidirectional
  *          overrides and invalid UTF-8 escaped ("\n", "\t", "\x1b",
  *          "\u202e"), so nothing in a record can drive the terminal;
@@ -16,7 +19,8 @@
  *          values, as journald does; control characters (also DEL, C1,
  *          U+2028/U+2029) are \u-escaped, so the line is safe on a terminal.
  *   raw    the message bytes and a newline; escaped as in short when
- *          `escape` is set (stdout is a terminal). */
+ *          `escape` is set (stdout is a terminal).  "cat" is its
+ *          journalctl name. */
 #pragma once
 
 #include <stdbool.h>
@@ -29,14 +33,18 @@ enum output_mode {
 	OUTPUT_SHORT,
 	OUTPUT_JSON,
 	OUTPUT_RAW,
+	OUTPUT_SHORT_ISO,
+	OUTPUT_SHORT_PRECISE,
 };
 
 struct output {
 	enum output_mode mode;
 	bool color;  /* short: ANSI colour by severity */
 	bool escape; /* raw: escape as short does */
-	uint64_t cached_sec; /* local time prefix of the last second formatted */
-	char cached[16];
+	bool utc;    /* short*: UTC instead of the local time zone */
+	uint64_t cached_sec; /* time prefix of the last second formatted */
+	char cached[32];
+	size_t cached_len;
 	/* short: shown for a record that claims no hostname, as journalctl
 	 * shows _HOSTNAME (output_set_local_host; empty: nothing shown) */
 	char local_host[RECORD_HOST_MAX + 1];
@@ -47,7 +55,8 @@ void output_init(struct output *o, enum output_mode mode, bool color, bool escap
 /* The name -o short shows for records without a claimed hostname
  * (NUL-terminated; cut at RECORD_HOST_MAX). */
 void output_set_local_host(struct output *o, const char *name);
-/* "short", "json", "raw"; -EINVAL otherwise. */
+/* "short", "short-iso", "short-precise", "json", "raw" (or "cat");
+ * -EINVAL otherwise. */
 int output_mode_from_name(const char *name);
 
 /* An upper bound of output_format()'s length for r, in any mode. */

@@ -267,7 +267,70 @@ START_TEST(test_mode_names)
 	ck_assert_int_eq(output_mode_from_name("short"), OUTPUT_SHORT);
 	ck_assert_int_eq(output_mode_from_name("json"), OUTPUT_JSON);
 	ck_assert_int_eq(output_mode_from_name("raw"), OUTPUT_RAW);
-	ck_assert_int_lt(output_mode_from_name("cat"), 0);
+	ck_assert_int_eq(output_mode_from_name("cat"), OUTPUT_RAW); /* journalctl's name */
+	ck_assert_int_eq(output_mode_from_name("short-iso"), OUTPUT_SHORT_ISO);
+	ck_assert_int_eq(output_mode_from_name("short-precise"), OUTPUT_SHORT_PRECISE);
+	ck_assert_int_lt(output_mode_from_name("verbose"), 0);
+	ck_assert_int_lt(output_mode_from_name("Short"), 0);
+}
+END_TEST
+
+/* Formats r with a prepared output object (time zone, host) and compares. */
+static void
+assert_with(struct output *o, const struct record *r, const char *want)
+{
+	char *buf = malloc(output_max(r) + 1);
+	size_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	n = output_format(o, r, buf);
+	ck_assert_uint_le(n, output_max(r));
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+	free(buf);
+}
+
+START_TEST(test_short_iso_precise_utc)
+{
+	struct record r = rec("a", "m", 1);
+	struct output o;
+
+	setenv("TZ", "IST-5:30", 1); /* +05:30 */
+	tzset();
+	output_init(&o, OUTPUT_SHORT_ISO, false, false);
+	assert_with(&o, &r, "2026-11-24T14:32:35+05:30 a[1234]: m\n");
+	output_init(&o, OUTPUT_SHORT_ISO, false, false);
+	o.utc = true;
+	assert_with(&o, &r, "2026-11-24T09:02:35+00:00 a[1234]: m\n");
+	setenv("TZ", "XXX+3", 1); /* -03:00 */
+	tzset();
+	output_init(&o, OUTPUT_SHORT_ISO, false, false);
+	assert_with(&o, &r, "2026-11-24T06:02:35-03:00 a[1234]: m\n");
+	output_init(&o, OUTPUT_SHORT_PRECISE, false, false);
+	assert_with(&o, &r, "Nov 24 06:02:35.123456 a[1234]: m\n");
+	r.time_us = t0 - 123456 + 7; /* leading zeros of the fraction */
+	assert_with(&o, &r, "Nov 24 06:02:35.000007 a[1234]: m\n");
+	output_init(&o, OUTPUT_SHORT, false, false);
+	o.utc = true;
+	assert_with(&o, &r, "Nov 24 09:02:35 a[1234]: m\n");
+	setenv("TZ", "UTC0", 1);
+	tzset();
+}
+END_TEST
+
+/* -o short names the local host for a record that claims none, the
+ * claimed one otherwise (journalctl's _HOSTNAME). */
+START_TEST(test_short_hostname)
+{
+	struct record r = rec("a", "m", 1);
+	struct output o;
+
+	output_init(&o, OUTPUT_SHORT, false, false);
+	output_set_local_host(&o, "here");
+	assert_with(&o, &r, "Nov 24 09:02:35 here a[1234]: m\n");
+	r.hostname = "web\x1b-1";
+	r.hostname_len = 6;
+	assert_with(&o, &r, "Nov 24 09:02:35 web\\x1b-1 a[1234]: m\n");
 }
 END_TEST
 
@@ -327,6 +390,8 @@ output_suite(void)
 	tcase_add_test(tc, test_raw);
 	tcase_add_test(tc, test_utf8_valid);
 	tcase_add_test(tc, test_mode_names);
+	tcase_add_test(tc, test_short_iso_precise_utc);
+	tcase_add_test(tc, test_short_hostname);
 	tcase_add_test(tc, test_bound_and_no_control_bytes);
 	suite_add_tcase(s, tc);
 	return s;
