@@ -74,7 +74,10 @@ struct send {
 	struct clientconn *conn;
 	const char *path;
 	bool no_wait;
+	bool skip_empty; /* -e: empty lines are not sent */
 	bool from_args; /* one record from the arguments, not stdin */
+	bool claim_pid; /* --id: the claimed pid goes with every record */
+	uint32_t claimed_pid;
 	uint8_t facility, severity;
 	const char *tag;
 	size_t tag_len;
@@ -89,6 +92,7 @@ struct send {
 
 	/* every line read is either sent (the connection numbers it) or skipped */
 	uint64_t lines;	   /* lines taken from the input so far */
+	uint64_t empty;	   /* of them, empty lines skipped for -e (not records) */
 	uint64_t *skipped; /* line numbers not sent, ascending (for recno -> line) */
 	size_t n_skipped, cap_skipped;
 	struct send_fails fails[_SEND_FAIL_MAX];
@@ -105,15 +109,20 @@ static void
 send_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: seglog [-s SOCKET] send [-t TAG] [-p FACILITY.LEVEL] [--no-wait]\n"
-		"                               [MESSAGE...]\n"
+		"Usage: seglog [-s SOCKET] send [-t TAG] [-p FACILITY.LEVEL] [--id[=PID]]\n"
+		"                               [-e] [--no-wait] [-f FILE | MESSAGE...]\n"
 		"\n"
 		"Logs MESSAGE (the arguments joined by spaces) as one record; without\n"
-		"arguments, every line of standard input as one record (empty lines too).\n"
+		"arguments, every line of standard input (or FILE) as one record (empty\n"
+		"lines too, unless -e).\n"
 		"Waits until every record is durable; exit 0 only if all were acknowledged.\n"
 		"\n"
 		"  -t, --tag TAG         the tag (default: your user name)\n"
 		"  -p, --priority PRI    FACILITY.LEVEL or LEVEL (default user.notice)\n"
+		"  -f, --file FILE       the lines of FILE instead of standard input\n"
+		"  -e, --skip-empty      do not send empty lines\n"
+		"      --id[=PID]        claim this process's pid (or PID) with each record,\n"
+		"                        as logger --id does (stored as the claimed pid)\n"
 		"      --no-wait         return once everything is sent\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -248,12 +257,22 @@ send_queue(struct send *s, const char *msg, size_t len)
 	struct proto_record r = {
 		.facility = s->facility,
 		.severity = s->severity,
+		.flags = s->claim_pid ? PROTO_REC_CPID : 0,
+		.claimed_pid = s->claimed_pid,
 		.tag = s->tag,
 		.tag_len = s->tag_len,
 		.msg = msg,
 		.msg_len = len,
 	};
 
+	if (len == 0 && s->skip_empty && !s->from_args) {
+		/* -e: not a record, but still a line of the input (line numbers
+		 * in messages stay those of the file) */
+		s->lines++;
+		s->empty++;
+		send_push(&s->skipped, &s->n_skipped, &s->cap_skipped, s->lines);
+		return;
+	}
 	if (len > s->max_record) {
 		send_skip_line(s, len, true);
 		return;
@@ -495,23 +514,24 @@ send_report(struct send *s)
 	const struct clientconn *c = s->conn;
 	uint64_t unresolved = clientconn_unresolved(c);
 	bool complete = send_input_done(s) && s->in_error == 0;
+	uint64_t records = s->lines - s->empty;
 	_cleanup_free_ char *msg = NULL;
 	size_t len = 0;
 	const char *sep = ": ";
 	FILE *f;
 
-	if (s->no_wait ? (c->refused + s->n_skipped == 0 && complete && !s->write_dead)
-		       : (clientconn_stored(c) == s->lines && complete))
+	if (s->no_wait ? (c->refused + s->n_skipped - s->empty == 0 && complete && !s->write_dead)
+		       : (clientconn_stored(c) == records && complete))
 		return CLIENT_EXIT_OK;
 	f = open_memstream(&msg, &len);
 	if (!f)
 		send_oom();
 	if (s->no_wait)
 		fprintf(f, "seglog: queued %" PRIu64 " of %" PRIu64 " records for %s, not waiting "
-			"for acknowledgement", c->sent, s->lines, s->path);
+			"for acknowledgement", c->sent, records, s->path);
 	else
 		fprintf(f, "seglog: acknowledged %" PRIu64 " of %" PRIu64 " records at %s",
-			clientconn_stored(c), s->lines, s->path);
+			clientconn_stored(c), records, s->path);
 	for (int k = 0; k < _SEND_FAIL_MAX; k++) {
 		const struct send_fails *e = &s->fails[k];
 		if (e->count == 0)
@@ -587,6 +607,9 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "no-wait", no_argument, NULL, 'W' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "skip-empty", no_argument, NULL, 'e' },
+		{ "id", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -599,9 +622,10 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 	_cleanup_free_ char *msg = NULL;
 	char uidbuf[16];
 	size_t msg_len = 0;
+	const char *file = NULL;
 	int k;
 
-	while ((k = getopt_long(argc, argv, "t:p:h", longopts, NULL)) != -1) {
+	while ((k = getopt_long(argc, argv, "t:p:f:eh", longopts, NULL)) != -1) {
 		switch (k) {
 		case 't':
 			s.tag = optarg;
@@ -613,6 +637,27 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 		case 'W':
 			s.no_wait = true;
 			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'e':
+			s.skip_empty = true;
+			break;
+		case 'I': {
+			unsigned long long v = (unsigned long long)getpid();
+			char *end = NULL;
+			if (optarg) {
+				errno = 0;
+				v = strtoull(optarg, &end, 10);
+				if (errno || end == optarg || *end || *optarg == '-' || v > INT32_MAX) {
+					fprintf(stderr, "seglog: --id=%s is not a pid\n", optarg);
+					return CLIENT_EXIT_USAGE;
+				}
+			}
+			s.claim_pid = true;
+			s.claimed_pid = (uint32_t)v;
+			break;
+		}
 		case 'h':
 			send_usage(stdout);
 			return CLIENT_EXIT_OK;
@@ -628,6 +673,22 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 		fprintf(stderr, "seglog: the tag is %zu bytes, at most %d are allowed\n", s.tag_len,
 			PROTO_TAG_MAX);
 		return CLIENT_EXIT_USAGE;
+	}
+	if (file && optind < argc) {
+		fprintf(stderr, "seglog: -f %s and a message on the command line exclude each "
+			"other\n", file);
+		return CLIENT_EXIT_USAGE;
+	}
+	if (file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "seglog: cannot open %s: %m\n", file);
+			return CLIENT_EXIT_FAILURE;
+		}
+		if (fd != STDIN_FILENO && (dup2(fd, STDIN_FILENO) < 0 || close(fd) < 0)) {
+			fprintf(stderr, "seglog: cannot read %s: %m\n", file);
+			return CLIENT_EXIT_FAILURE;
+		}
 	}
 	if (optind < argc) {
 		s.from_args = true;

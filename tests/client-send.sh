@@ -10,6 +10,8 @@ w=$(test_tmpdir)
 start_daemon "$w" || fail "daemon did not start"
 send() { "$SEGLOG" -s "$w/sock" send "$@"; }
 # msgs WORKDIR TAG: the messages of the records with that tag, one a line.
+# msgs_field WORKDIR TAG N: field N of the records with that tag
+msgs_field() { records "$1" | awk -v t="$2" -v n="$3" '$7 == t {print $n}'; }
 msgs() {
 	records "$1" | awk -v t="$2" '$7 == t' | sed -E 's/^([^ ]* ){12}//; s/ [0-9a-f]{16}$//'
 }
@@ -54,6 +56,36 @@ send --bogus x 2>/dev/null
 check_eq "unknown option: exit 2" "$?" 2
 send --help | grep -q '^Usage: .*send'
 check_eq "send --help prints the usage" "${PIPESTATUS[0]}${PIPESTATUS[1]}" 00
+
+# --- -f FILE, -e, --id[=PID] as logger(1) has them ---------------------------
+printf 'file one %s\n\n\nfile two %s\n\n' $$ $$ > "$w/in.txt"
+send -t ftest -f "$w/in.txt"
+check_eq "-f FILE: every line, empty ones too (exit 0)" \
+	"$?/$(msgs "$w" ftest | tr '\n' '|')" "0/file one $$|||file two $$||"
+send -t fskip -e -f "$w/in.txt"
+check_eq "-e: empty lines skipped, exit 0" "$?/$(msgs "$w" fskip | tr '\n' '|')" \
+	"0/file one $$|file two $$|"
+printf 'a\n\n%s\n\nb\n' "$(head -c 70000 /dev/zero | tr '\0' x)" |
+	send -t fskip2 -e 2> "$w/err"
+check_eq "-e with an over-long line: exit 1" "$?" 1
+check "  ... line numbers stay the input's (line 3 is the long one)" \
+	grep -q "line 3 " "$w/err"
+check "  ... and the summary counts records, not empty lines: 2 of 3" \
+	grep -q "acknowledged 2 of 3 " "$w/err"
+send -f "$w/missing.txt" 2> "$w/err"
+check_eq "-f a missing file: exit 1" "$?" 1
+check "  ... naming it" grep -q "cannot open $w/missing.txt: No such file" "$w/err"
+send -f "$w/in.txt" "a message" 2> "$w/err"
+check_eq "-f and a message: usage error (exit 2)" "$?" 2
+send -t idtest --id=4242 "claimed $$"
+check_eq "--id=PID: the claimed pid (CPID field)" "$(msgs_field "$w" idtest 8)" 4242
+send -t idown --id "own $$"
+own=$(msgs_field "$w" idown 8)
+check "--id: seglog's own pid is claimed" test "$own" -gt 1
+check_eq "  ... and the trusted pid is still the kernel's (the same process here)" \
+	"$(msgs_field "$w" idown 4)" "$own"
+send --id=12x "bad" 2> "$w/err"
+check_eq "--id=12x: usage error (exit 2)" "$?" 2
 
 # --- stdin: empty lines and a last line without newline ----------------------
 printf 'first %s\n\nlast %s' $$ $$ | send -t emptytest
