@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "cfg.h"
+#include "record.h"
 #include "cfgvalue.h"
 #include "cleanup.h"
 
@@ -150,13 +151,10 @@ cfg_parse_mode(const char *s, mode_t *ret)
 int
 cfg_parse_log_level(const char *s, int *ret)
 {
-	static const char *const names[] = { "emerg",	"alert",  "crit", "err",
-					     "warning", "notice", "info", "debug" };
+	int v = record_severity_parse(s, strlen(s));
 
-	for (int i = 0; i < (int)ELEMENTSOF(names); i++)
-		if (strcmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == 0)) {
-			*ret = i;
-			return 0;
-		}
-	return -EINVAL;
+	if (v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }

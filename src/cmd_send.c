@@ -10,7 +10,6 @@
  * and says which were not and why. */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -135,50 +134,25 @@ send_usage(FILE *f)
 		"limits, shutting down) or did not answer, 76 it is not seglogd.\n");
 }
 
-static int
-send_parse_number(const char *s, size_t len, unsigned max)
-{
-	unsigned v = 0;
-
-	if (len == 0 || len > 2)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	return v <= max ? (int)v : -EINVAL;
-}
-
 /* -p as logger(1): "FACILITY.LEVEL" or "LEVEL" (facility user); syslog
- * names, or numbers (RFC 5424 §6.2.1: facility 0-23, severity 0-7). */
+ * names ignoring case, or numbers (RFC 5424 §6.2.1: facility 0-23,
+ * severity 0-7), by the one parser of record.h. */
 static int
 send_parse_priority(const char *arg, uint8_t *ret_facility, uint8_t *ret_severity)
 {
-	char low[32] = "";
-	const char *dot, *lvl;
+	const char *dot = strchr(arg, '.'), *lvl = dot ? dot + 1 : arg;
 	int fac = SEND_DEFAULT_FACILITY, sev;
 
-	for (size_t i = 0; arg[i] && i + 1 < sizeof(low); i++)
-		low[i] = (char)tolower((unsigned char)arg[i]); /* logger(1) ignores case */
-	dot = strchr(low, '.');
-	lvl = dot ? dot + 1 : low;
-	if (strlen(arg) >= sizeof(low))
-		lvl = arg; /* too long to be a name: reported as an unknown level */
-	else if (dot) {
-		size_t n = (size_t)(dot - low);
-		fac = record_facility_from_name(low, n);
-		if (fac < 0)
-			fac = send_parse_number(low, n, PROTO_FACILITY_MAX);
+	if (dot) {
+		size_t n = (size_t)(dot - arg);
+		fac = record_facility_parse(arg, n);
 		if (fac < 0) {
 			fprintf(stderr, "seglog: unknown facility '%.*s' in -p %s (see --help)\n",
 				(int)n, arg, arg);
 			return -EINVAL;
 		}
 	}
-	sev = record_severity_from_name(lvl, strlen(lvl));
-	if (sev < 0)
-		sev = send_parse_number(lvl, strlen(lvl), PROTO_SEVERITY_MAX);
+	sev = record_severity_parse(lvl, strlen(lvl));
 	if (sev < 0) {
 		fprintf(stderr, "seglog: unknown level '%s' in -p %s (see --help)\n", lvl, arg);
 		return -EINVAL;

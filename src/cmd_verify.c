@@ -4,7 +4,7 @@
  * id by segfile.c's one dir-id rule), seq continuity inside and across
  * segments, and entries named like segments that are not regular files.
  * Segments are checked in parallel, one worker thread per CPU, read with
- * pread(2) in 4 MiB blocks through segfile.c's line iterator (never
+ * pread(2) in 1 MiB blocks through segfile.c's line iterator (never
  * mapped: a file cut or unreadable under us is a reported problem, not a
  * SIGBUS); the results are then reported in seq order, "FILE:OFFSET:
  * problem", followed by a summary.  Read-only; works on a live or a
@@ -35,7 +35,10 @@
 #include "segfile.h"
 
 enum {
-	VERIFY_BLOCK = 4 << 20,
+	/* read size: the copy pread makes is checked while it is still in the
+	 * L2 cache (4 MiB cost ~5% more CPU on warm sealed segments) */
+	VERIFY_CHUNK = 1 << 20,
+	VERIFY_BLOCK = 4 << 20, /* progress granularity */
 	VERIFY_PROBLEMS_PER_SEGMENT = 1000,
 	VERIFY_THREADS_MAX = 8,
 	VERIFY_PROGRESS_MIN_BYTES = 256 << 20,
@@ -290,7 +293,7 @@ verify_worker(void *arg)
 	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
 
 	segfile_iter_init(&it, v->full ? SEGFILE_DECODE : SEGFILE_CHECK,
-			  segfile_line_max(SEGFILE_MAX_RECORD), VERIFY_BLOCK);
+			  segfile_line_max(SEGFILE_MAX_RECORD), VERIFY_CHUNK);
 	for (;;) {
 		size_t i = __atomic_fetch_add(&v->next, 1, __ATOMIC_RELAXED);
 		if (i >= v->n_segs)

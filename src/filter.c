@@ -18,15 +18,6 @@ filter_init(struct filter *f)
 	*f = (struct filter){ .sev_min = 0, .sev_max = 7 };
 }
 
-/* A severity name as syslog spells it, or a digit 0..7. */
-static int
-filter_level(const char *s, size_t n)
-{
-	if (n == 1 && s[0] >= '0' && s[0] <= '7')
-		return s[0] - '0';
-	return record_severity_from_name(s, n);
-}
-
 int
 filter_set_level(struct filter *f, const char *spec)
 {
@@ -34,15 +25,15 @@ filter_set_level(struct filter *f, const char *spec)
 	int a, b;
 
 	if (!dots) {
-		a = filter_level(spec, strlen(spec));
+		a = record_severity_parse(spec, strlen(spec));
 		if (a < 0)
 			return -EINVAL;
 		f->sev_min = 0;
 		f->sev_max = a;
 		return 0;
 	}
-	a = filter_level(spec, (size_t)(dots - spec));
-	b = filter_level(dots + 2, strlen(dots + 2));
+	a = record_severity_parse(spec, (size_t)(dots - spec));
+	b = record_severity_parse(dots + 2, strlen(dots + 2));
 	if (a < 0 || b < 0)
 		return -EINVAL;
 	f->sev_min = a < b ? a : b;
@@ -85,12 +76,8 @@ filter_add_facilities(struct filter *f, const char *spec)
 
 	for (const char *p = spec;;) {
 		size_t n = strcspn(p, ",");
-		int fac = -EINVAL;
-		if (n > 0 && n <= 2 && strspn(p, "0123456789") == n)
-			fac = n == 1 ? p[0] - '0' : (p[0] - '0') * 10 + (p[1] - '0');
-		else if (n > 0)
-			fac = record_facility_from_name(p, n);
-		if (fac < 0 || fac > 23)
+		int fac = record_facility_parse(p, n);
+		if (fac < 0)
 			return -EINVAL;
 		bits |= UINT32_C(1) << fac;
 		if (!p[n])

@@ -67,6 +67,57 @@ record_severity_from_name(const char *name, size_t len)
 	return -EINVAL;
 }
 
+/* A decimal 0..max of one or two digits, else -EINVAL. */
+static int
+record_small_number(const char *s, size_t len, int max)
+{
+	int v = 0;
+
+	if (len == 0 || len > 2)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= max ? v : -EINVAL;
+}
+
+/* A name from the command line or a config file, compared ignoring ASCII
+ * case, into buf (NUL-terminated); false if it is too long for any name. */
+static bool
+record_lower(const char *s, size_t len, char buf[16])
+{
+	if (len >= 16)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	buf[len] = '\0';
+	return true;
+}
+
+int
+record_facility_parse(const char *s, size_t len)
+{
+	char low[16];
+	int v = record_small_number(s, len, 23);
+
+	if (v >= 0 || !record_lower(s, len, low))
+		return v;
+	return record_facility_from_name(low, len);
+}
+
+int
+record_severity_parse(const char *s, size_t len)
+{
+	char low[16];
+	int v = record_small_number(s, len, 7);
+
+	if (v >= 0 || !record_lower(s, len, low))
+		return v;
+	return record_severity_from_name(low, len);
+}
+
 /* --- time ---------------------------------------------------------------- */
 
 /* Days since 1970-01-01 of a civil date, and back (H. Hinnant's

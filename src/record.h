@@ -167,6 +167,12 @@ const char *record_facility_name(unsigned facility); /* NULL if out of range */
 const char *record_severity_name(unsigned severity);
 int record_facility_from_name(const char *name, size_t len); /* -EINVAL if unknown */
 int record_severity_from_name(const char *name, size_t len);
+/* The one parser of facilities and levels a person types (seglog send
+ * -p, seglog cat -p and --facility, seglogd.conf's log_level): a name
+ * ignoring case (levels also panic, error, warn), or a number 0..23 /
+ * 0..7.  -EINVAL otherwise. */
+int record_facility_parse(const char *s, size_t len);
+int record_severity_parse(const char *s, size_t len);
 
 /* Escapes src into dst (capacity >= 4 * n); with_space also escapes SP.
  * Returns the bytes written. */

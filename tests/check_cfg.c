@@ -682,8 +682,13 @@ START_TEST(test_log_levels)
 {
 	static const char *const names[] = { "emerg",	"alert",  "crit", "err",
 					     "warning", "notice", "info", "debug" };
-	static const char *const bad[] = { "", "8", "-1", "07", "INFO", "error", "warn",
-					   "info ", "debug2", "1x" };
+	/* the one level parser of seglog send -p and seglog cat -p (issue 16):
+	 * names ignore case, the aliases too */
+	static const struct {
+		const char *s;
+		int v;
+	} also[] = { { "INFO", 6 }, { "error", 3 }, { "warn", 4 }, { "Panic", 0 }, { "07", 7 } };
+	static const char *const bad[] = { "", "8", "-1", "info ", "debug2", "1x", "123", "10" };
 
 	for (int i = 0; i < 8; i++) {
 		char digit[2] = { (char)('0' + i), 0 };
@@ -693,6 +698,11 @@ START_TEST(test_log_levels)
 		v = -1;
 		ck_assert_int_eq(cfg_parse_log_level(digit, &v), 0);
 		ck_assert_int_eq(v, i);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(also); i++) {
+		int v = -1;
+		ck_assert_int_eq(cfg_parse_log_level(also[i].s, &v), 0);
+		ck_assert_int_eq(v, also[i].v);
 	}
 	ck_assert_int_eq(LOG_EMERG, 0);
 	ck_assert_int_eq(LOG_DEBUG, 7);

@@ -103,13 +103,39 @@ START_TEST(test_facility_names_numbers_lists)
 	ck_assert(!filter_match(&f, &user));
 	ck_assert_int_eq(filter_add_facilities(&f, "1"), 0);
 	ck_assert(filter_match(&f, &user));
+	/* the one parser: names ignore case, as seglog send -p does */
+	filter_init(&f);
+	ck_assert_int_eq(filter_add_facilities(&f, "AUTH,Local7"), 0);
+	ck_assert(filter_match(&f, &auth) && filter_match(&f, &local7));
+	ck_assert(!filter_match(&f, &user));
+}
+END_TEST
+
+START_TEST(test_level_names_one_parser)
+{
+	struct filter f;
+	struct record r = rec(1, "a", "", "");
+
+	filter_init(&f);
+	ck_assert_int_eq(filter_set_level(&f, "WARN"), 0); /* alias, any case */
+	r.severity = 4;
+	ck_assert(filter_match(&f, &r));
+	r.severity = 5;
+	ck_assert(!filter_match(&f, &r));
+	ck_assert_int_eq(filter_set_level(&f, "Error..Panic"), 0);
+	r.severity = 0;
+	ck_assert(filter_match(&f, &r));
+	r.severity = 4;
+	ck_assert(!filter_match(&f, &r));
+	ck_assert_int_eq(filter_set_level(&f, "07"), 0);
+	ck_assert_int_eq(filter_set_level(&f, "10"), -EINVAL);
 }
 END_TEST
 
 START_TEST(test_facility_rejects)
 {
 	static const char *const bad[] = { "", ",", "auth,", ",auth", "24", "99", "123",
-					   "AUTH", "bogus", "auth,,user", "-1", "1x" };
+					   "bogus", "auth,,user", "-1", "1x", "local77" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct filter f;
 		filter_init(&f);
@@ -202,6 +228,7 @@ filter_suite(void)
 	tcase_add_test(tc, test_seq_time_uid_pid_tag);
 	tcase_add_test(tc, test_facility_names_numbers_lists);
 	tcase_add_test(tc, test_facility_rejects);
+	tcase_add_test(tc, test_level_names_one_parser);
 	tcase_add_test(tc, test_hostname);
 	tcase_add_test(tc, test_msgid);
 	tcase_add_test(tc, test_all_criteria_and);
