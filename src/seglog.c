@@ -2,12 +2,44 @@
  * subcommand; see client.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client.h"
+
+#ifndef SEGLOG_SHIP_HELPER
+/* `seglog ship` runs the shipper program with this command line: the one
+ * next to this executable (a build tree), else the installed one. */
+static int
+seglog_exec_ship(char **argv)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+
+	if (n > 0) {
+		char *slash;
+		path[n] = '\0';
+		slash = strrchr(path, '/');
+		if (slash && (size_t)(slash + 1 - path) + sizeof("seglog-ship") <= sizeof(path)) {
+			strcpy(slash + 1, "seglog-ship");
+			if (access(path, X_OK) == 0) {
+				argv[0] = path;
+				execv(path, argv);
+			}
+		}
+	}
+	argv[0] = (char *)PKGLIBEXECDIR "/seglog-ship";
+	execv(argv[0], argv);
+	fprintf(stderr, "seglog: cannot run %s: %s (seglog ship needs it; is seglog installed "
+		"completely?)\n", argv[0], strerror(errno));
+	return CLIENT_EXIT_FAILURE;
+}
+#endif
 
 static void
 usage(FILE *f)
@@ -48,6 +80,7 @@ main(int argc, char **argv)
 		.socket = getenv("SEGLOG_SOCKET"),
 		.dir = getenv("SEGLOG_DIR"),
 	};
+	char **orig_argv = argv;
 	const char *cmd;
 	int c;
 
@@ -83,6 +116,15 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* a full reset of getopt for the subcommand */
+#ifdef SEGLOG_SHIP_HELPER
+	(void)orig_argv;
+	if (strcmp(cmd, "ship") == 0)
+		return cmd_ship(&o, argc, argv);
+	fprintf(stderr, "seglog-ship: runs only 'seglog ship' (see seglog(1))\n");
+	return CLIENT_EXIT_USAGE;
+#else
+	if (strcmp(cmd, "ship") == 0)
+		return seglog_exec_ship(orig_argv);
 	if (strcmp(cmd, "send") == 0)
 		return cmd_send(&o, argc, argv);
 	if (strcmp(cmd, "tail") == 0 || strcmp(cmd, "cat") == 0)
@@ -91,12 +133,11 @@ main(int argc, char **argv)
 		return cmd_verify(&o, argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&o, argc, argv);
-	if (strcmp(cmd, "ship") == 0)
-		return cmd_ship(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return CLIENT_EXIT_OK;
 	}
 	fprintf(stderr, "seglog: unknown command '%s'; try 'seglog --help'\n", cmd);
 	return CLIENT_EXIT_USAGE;
+#endif
 }
