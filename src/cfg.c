@@ -749,6 +749,64 @@ cfg_set(struct cfg *c, const char *name, const char *section, const char *key, c
 	return cfg_finish(c, &n, &p, ret_error);
 }
 
+void
+cfg_dump(const struct cfg *c, FILE *f)
+{
+	static const char *const levels[] = { "emerg",	 "alert",  "crit", "err",
+					      "warning", "notice", "info", "debug" };
+	const char *section = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(cfg_keys); i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const char *field = (const char *)c + k->offset;
+		char buf[CFG_FMT_MAX];
+		const char *v = buf;
+		uint64_t n = k->size == sizeof(uint32_t) ? *(const uint32_t *)field
+							 : k->size == sizeof(uint64_t) ? *(const uint64_t *)field : 0;
+
+		if (!section || strcmp(section, k->section) != 0) {
+			fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
+			section = k->section;
+		}
+		switch (k->type) {
+		case CFG_PATH:
+		case CFG_STRING:
+			v = *(char *const *)field ? *(char *const *)field : "";
+			break;
+		case CFG_DURABILITY:
+			v = c->durability == CFG_DURABILITY_WRITE ? "write" : "fsync";
+			break;
+		case CFG_SIZE:
+		case CFG_DURATION:
+			cfg_format(buf, sizeof(buf), k, n);
+			break;
+		case CFG_COUNT:
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
+			break;
+		case CFG_MODE:
+			snprintf(buf, sizeof(buf), "%04o", (unsigned)*(const mode_t *)field);
+			break;
+		case CFG_KEEP_FREE:
+			if (c->keep_free_percent)
+				snprintf(buf, sizeof(buf), "%u%%", c->keep_free_percent);
+			else
+				cfg_format(buf, sizeof(buf), &(struct cfg_key){ .type = CFG_SIZE },
+					   c->keep_free_bytes);
+			break;
+		case CFG_LOG_LEVEL:
+			v = levels[(unsigned)c->log_level & 7];
+			break;
+		case CFG_BOOL:
+			v = *(const bool *)field ? "yes" : "no";
+			break;
+		}
+		fprintf(f, "%s = %s", k->name, v);
+		if (c->origin[i])
+			fprintf(f, "  # %s", c->origin[i]);
+		fputc('\n', f);
+	}
+}
+
 /* --- cross-key checks --------------------------------------------------- */
 
 static uint64_t

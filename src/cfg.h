@@ -45,6 +45,8 @@
  * struct is left exactly as it was. */
 #pragma once
 
+#include <stdio.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -119,6 +121,15 @@ int cfg_set(struct cfg *c, const char *name, const char *section, const char *ke
 /* Cross-key checks (client_buffer > max_record, ...), after all sources.
  * The message starts with the FILE:LINE of the key to change, if any. */
 int cfg_validate(const struct cfg *c, char **ret_error);
+/* The effective configuration as a file seglogd would read (every key,
+ * sections in order), each key set by a file or the command line followed
+ * by "  # FILE:LINE" (seglogd --check-config --dump). */
+void cfg_dump(const struct cfg *c, FILE *f);
+/* The drop-ins of a main file PATH: PATH.d/ *.conf, regular files, in
+ * lexical order (as journald.conf.d); 0 and none if the directory does
+ * not exist. *ret is a NULL-terminated array of full paths. */
+int cfg_dropins(const char *path, char ***ret);
+void cfg_dropins_free(char **v);
 
 /* Value parsers: -EINVAL for text that is not such a value, -ERANGE for
  * one that does not fit; *ret is written only on success. */

@@ -37,6 +37,7 @@ struct daemon {
 	struct event_base *base;
 	struct cfg cfg;
 	const char *cfg_path;
+	bool dump; /* --check-config --dump */
 	bool cfg_explicit;
 	struct override overrides[8];
 	size_t n_overrides;
@@ -61,7 +62,9 @@ usage(FILE *f)
 		   "      --syslog-dgram PATH  syslog datagram socket\n"
 		   "      --syslog-stream PATH syslog stream socket\n"
 		   "      --durability MODE    fsync (default) or write\n"
-		   "      --check-config       validate the configuration and exit\n"
+		   "      --check-config       validate the configuration (the file, then FILE.d/\n"
+		   "                           *.conf in lexical order) and exit\n"
+		   "      --dump               with --check-config: print the merged result\n"
 		   "      --version            print the version and exit\n"
 		   "  -h, --help               this text\n\n"
 		   "Signals: TERM/INT drain and exit, HUP reloads, USR1 rotates.\n"
@@ -81,6 +84,17 @@ daemon_load_config(struct daemon *d, struct cfg *c)
 		return r;
 	if (d->cfg_explicit || access(d->cfg_path, F_OK) == 0)
 		r = cfg_load_file(c, d->cfg_path, &err);
+	if (r >= 0) {
+		/* then PATH.d/ *.conf in lexical order, as journald.conf.d: a key
+		 * set again later wins */
+		char **dropins = NULL;
+		r = cfg_dropins(d->cfg_path, &dropins);
+		if (r < 0)
+			log_error_errno(r, "Failed to list %s.d: %m", d->cfg_path);
+		for (size_t i = 0; r >= 0 && dropins && dropins[i]; i++)
+			r = cfg_load_file(c, dropins[i], &err);
+		cfg_dropins_free(dropins);
+	}
 	for (size_t i = 0; r >= 0 && i < d->n_overrides; i++) {
 		struct override *o = &d->overrides[i];
 		r = cfg_set(c, "command line", o->section, o->key, o->value, &err);
@@ -280,7 +294,7 @@ static int
 daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 {
 	enum { OPT_DIR = 256, OPT_SOCKET, OPT_DGRAM, OPT_STREAM, OPT_DURABILITY, OPT_CHECK,
-	       OPT_VERSION };
+	       OPT_VERSION, OPT_DUMP };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, OPT_DIR },
@@ -289,6 +303,7 @@ daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 		{ "syslog-stream", required_argument, NULL, OPT_STREAM },
 		{ "durability", required_argument, NULL, OPT_DURABILITY },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "dump", no_argument, NULL, OPT_DUMP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -314,6 +329,10 @@ daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 #endif
 			exit(0);
 		case OPT_CHECK:
+			*ret_check = true;
+			continue;
+		case OPT_DUMP:
+			d->dump = true;
 			*ret_check = true;
 			continue;
 		case OPT_DIR:
@@ -486,6 +505,11 @@ main(int argc, char **argv)
 	if (daemon_load_config(&d, &d.cfg) < 0)
 		return EXIT_CONFIG;
 	log_set_max_level(d.cfg.log_level);
+	if (check && d.dump) {
+		cfg_dump(&d.cfg, stdout);
+		cfg_done(&d.cfg);
+		return 0;
+	}
 	if (check) {
 		printf("%s: configuration OK\n", d.cfg_explicit || access(d.cfg_path, F_OK) == 0
 							   ? d.cfg_path : "defaults");
