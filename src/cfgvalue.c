@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include "cfg.h"
@@ -18,11 +19,19 @@ const struct cfg_unit cfg_size_units[] = {
 	{ "k", CFG_KIB }, { "KiB", CFG_KIB }, { "", 1 }, { "B", 1 }, { NULL, 0 },
 };
 
+/* The one duration vocabulary (issue 16), systemd.time(7)'s spellings,
+ * of the config file and of the command line's relative times (timespec.c):
+ * matched whole, ignoring case.  The first name of each size is the one
+ * cfg_format() writes. */
 const struct cfg_unit cfg_duration_units[] = {
-	{ "w", 604800 * CFG_SEC }, { "d", 86400 * CFG_SEC }, { "h", 3600 * CFG_SEC },
-	{ "hr", 3600 * CFG_SEC }, { "min", 60 * CFG_SEC }, { "m", 60 * CFG_SEC }, { "s", CFG_SEC },
-	{ "sec", CFG_SEC }, { "ms", CFG_MS }, { "msec", CFG_MS }, { "us", 1 }, { "usec", 1 },
-	{ NULL, 0 },
+	{ "w", 604800 * CFG_SEC }, { "week", 604800 * CFG_SEC }, { "weeks", 604800 * CFG_SEC },
+	{ "d", 86400 * CFG_SEC },  { "day", 86400 * CFG_SEC },   { "days", 86400 * CFG_SEC },
+	{ "h", 3600 * CFG_SEC },   { "hr", 3600 * CFG_SEC },     { "hour", 3600 * CFG_SEC },
+	{ "hours", 3600 * CFG_SEC }, { "min", 60 * CFG_SEC },    { "m", 60 * CFG_SEC },
+	{ "minute", 60 * CFG_SEC }, { "minutes", 60 * CFG_SEC }, { "s", CFG_SEC },
+	{ "sec", CFG_SEC },	   { "second", CFG_SEC },	 { "seconds", CFG_SEC },
+	{ "ms", CFG_MS },	   { "msec", CFG_MS },		 { "us", 1 },
+	{ "usec", 1 },		   { NULL, 0 },
 };
 
 /* --- value parsers ------------------------------------------------------ */
@@ -78,12 +87,11 @@ cfg_parse_size(const char *s, uint64_t *ret)
 	return -EINVAL;
 }
 
-/* The microseconds of a duration unit of n letters, or 0 if unknown. */
-static uint64_t
+uint64_t
 cfg_duration_unit(const char *unit, size_t n)
 {
 	for (const struct cfg_unit *u = cfg_duration_units; u->name; u++)
-		if (strlen(u->name) == n && memcmp(u->name, unit, n) == 0)
+		if (strlen(u->name) == n && strncasecmp(u->name, unit, n) == 0)
 			return u->mult;
 	return 0;
 }

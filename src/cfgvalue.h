@@ -22,6 +22,10 @@ struct cfg_unit {
 extern const struct cfg_unit cfg_size_units[];
 extern const struct cfg_unit cfg_duration_units[];
 
+/* The microseconds of a duration unit of n letters ("h", "hour", "Min"),
+ * or 0 if unknown: the one vocabulary of the config and the command line. */
+uint64_t cfg_duration_unit(const char *unit, size_t n);
+
 /* A run of decimal digits (at least one; no sign, no blanks); *ret_end
  * gets what follows.  -EINVAL without a digit, -ERANGE past UINT64_MAX. */
 int cfg_digits(const char *s, uint64_t *ret, const char **ret_end);

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "record.h"
+#include "cfgvalue.h"
 #include "timespec.h"
 
 enum {
@@ -19,35 +20,6 @@ enum {
 /* 9999-12-31T23:59:59.999999Z */
 static const uint64_t timespec_max_us = 253402300799999999u;
 
-struct timespec_unit {
-	const char *name;
-	uint64_t us;
-};
-
-/* Matched whole and case-insensitively, as systemd.time(7) spells them. */
-static const struct timespec_unit timespec_units[] = {
-	{ "us", 1 },
-	{ "usec", 1 },
-	{ "ms", 1000 },
-	{ "msec", 1000 },
-	{ "s", 1000000 },
-	{ "sec", 1000000 },
-	{ "second", 1000000 },
-	{ "seconds", 1000000 },
-	{ "m", 60000000 },
-	{ "min", 60000000 },
-	{ "minute", 60000000 },
-	{ "minutes", 60000000 },
-	{ "h", 3600000000u },
-	{ "hour", 3600000000u },
-	{ "hours", 3600000000u },
-	{ "d", 86400000000u },
-	{ "day", 86400000000u },
-	{ "days", 86400000000u },
-	{ "w", 604800000000u },
-	{ "week", 604800000000u },
-	{ "weeks", 604800000000u },
-};
 
 static unsigned
 timespec_days_in_month(unsigned y, unsigned m)
@@ -144,10 +116,8 @@ timespec_relative(const char *s, uint64_t now_us, uint64_t *ret_us)
 				return -EINVAL; /* a bare number only as the sole term */
 			unit = TIMESPEC_US_PER_SEC;
 		}
-		for (size_t i = 0; i < ELEMENTSOF(timespec_units) && !unit; i++)
-			if (strlen(timespec_units[i].name) == ulen &&
-			    strncasecmp(u, timespec_units[i].name, ulen) == 0)
-				unit = timespec_units[i].us;
+		if (!unit)
+			unit = cfg_duration_unit(u, ulen); /* the config's units, too */
 		if (!unit)
 			return -EINVAL;
 		if (n > (timespec_max_us - total) / unit)

@@ -113,6 +113,10 @@ START_TEST(test_relative)
 	ck_assert_uint_eq(parse_ok("-500ms"), now - 500000);
 	ck_assert_uint_eq(parse_ok("-7us"), now - 7);
 	ck_assert_uint_eq(parse_ok("-0s"), now);
+	/* the config's spellings too (issue 16: -1hr used to fail) */
+	ck_assert_uint_eq(parse_ok("-1hr"), now - 3600 * sec);
+	ck_assert_uint_eq(parse_ok("-2msec"), now - 2000);
+	ck_assert_uint_eq(parse_ok("-1usec"), now - 1);
 }
 END_TEST
 
