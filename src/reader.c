@@ -63,6 +63,7 @@ struct reader {
 	bool renamed;	     /* our current was sealed under us: read to EOF, move on */
 	bool torn_reported;  /* the incomplete last line at torn_offset was reported */
 	uint64_t meta_ino;   /* the file whose meta line was reported (0: none) */
+	uint64_t done_first; /* name of the last sealed segment read to its end (0: none) */
 	uint64_t torn_offset;
 	uint64_t bad_current; /* inode of a `current` already reported bad; not reread */
 	char bad_name[SEGDIR_NAME_LEN + 1];
@@ -447,8 +448,12 @@ reader_advance(struct reader *r)
 	bool was_current = r->file.is_current;
 	int k;
 
+	if (!was_current && first > r->done_first)
+		r->done_first = first;
 	reader_close_file(r);
-	if (r->have_last) {
+	/* (only forward: a damaged segment whose records lie below its own
+	 * name would otherwise be found and read again for ever) */
+	if (r->have_last && r->last_seq + 1 > first) {
 		k = reader_point_at(r, r->last_seq + 1);
 		if (k != 0)
 			return k < 0 ? k : 0;
@@ -477,8 +482,9 @@ reader_pick(struct reader *r)
 	if (k < 0)
 		return k;
 	for (r->idx = 0; r->idx < r->n_segs; r->idx++)
-		if (!r->have_last || r->segs[r->idx].is_current ||
-		    r->segs[r->idx].first_seq > r->last_seq)
+		if (r->segs[r->idx].is_current ||
+		    ((!r->have_last || r->segs[r->idx].first_seq > r->last_seq) &&
+		     r->segs[r->idx].first_seq > r->done_first))
 			break;
 	return r->idx < r->n_segs;
 }

@@ -676,11 +676,14 @@ store_upgrade(struct store *s)
 			   s->path, (unsigned)s->cur_hdr.version, RECORD_FORMAT_VERSION);
 		return store_seal(s, store_now_us());
 	}
-	log_notice("%s/current (format version %u) holds no record: replacing it with a "
-		   "version %d current",
-		   s->path, (unsigned)s->cur_hdr.version, RECORD_FORMAT_VERSION);
+	if (s->repair_err == 0) /* once, not at every retry */
+		log_notice("%s/current (format version %u) holds no record: replacing it with a "
+			   "version %d current",
+			   s->path, (unsigned)s->cur_hdr.version, RECORD_FORMAT_VERSION);
 	s->cur_fd = safe_close(s->cur_fd);
-	return store_create_current(s, s->next_seq, store_now_us(), false, true);
+	/* not next_seq: records queued while this step was pending have taken
+	 * seqs from there (the new current's first is the recovered end + 1) */
+	return store_create_current(s, s->recovered_seq + 1, store_now_us(), false, true);
 }
 
 /* One repair step; 0 when it is done. */
@@ -699,7 +702,7 @@ store_repair_step(struct store *s)
 		s->repair = r < 0 ? STORE_REPAIR_EMPTY : STORE_REPAIR_CREATE;
 		return r;
 	case STORE_REPAIR_CREATE:
-		r = store_create_current(s, s->next_seq, store_now_us(), false, false);
+		r = store_create_current(s, s->recovered_seq + 1, store_now_us(), false, false);
 		if (r < 0 && s->cur_fd < 0)
 			return r;
 		/* a failed directory sync is the seal sequence's to retry */
@@ -731,7 +734,7 @@ store_repair_what(enum store_repair_step step)
 		[STORE_REPAIR_EMPTY] = "move the empty current into " SEGDIR_QUARANTINE "/",
 		[STORE_REPAIR_CREATE] = "create current",
 		[STORE_REPAIR_SYNC] = "sync current",
-		[STORE_REPAIR_UPGRADE] = "seal the current of an older format version",
+		[STORE_REPAIR_UPGRADE] = "seal or replace the current of an older format version",
 	};
 	return step < ELEMENTSOF(what) && what[step] ? what[step] : "recover";
 }

@@ -34,6 +34,15 @@ def seg(name, first, n):
             f.write(line(b"%s %d user.info 1 0 0 old - - old-%d" % (ts(t0 + s * 1000), s, s)))
         if torn:
             f.write(b"%s %d user.info 1 0 0 old - - half a li" % (ts(t0), first + n))
+if torn and sealed and not cur:
+    # a damaged directory: 1.log, then a segment named (and headed) 12
+    # whose one record is seq 11
+    torn = False
+    seg("%020d.log" % 1, 1, sealed)
+    with open(os.path.join(d, "%020d.log" % (sealed + 2)), "wb") as f:
+        f.write(line(b"#seglog 1 %d %s %s" % (sealed + 2, ts(t0), dirid)))
+        f.write(line(b"%s %d user.info 1 0 0 old - - old-%d" % (ts(t0 + 5), sealed + 1, sealed + 1)))
+    sys.exit(0)
 if sealed:
     seg("%020d.log" % 1, 1, sealed)
     os.chmod(os.path.join(d, "%020d.log" % 1), 0o440)
@@ -135,6 +144,51 @@ check_eq "  ... recovery keeps it, seqs go on" "$(echo "$out" | jq -r .last_seq)
 stop_daemon
 check_eq "  ... the meta lines are still there" "$(grep -c '^#seal ' "$w2/data/current")" 2
 check_eq "  ... nothing quarantined" "$(ls "$w2/data/quarantine" 2>/dev/null | wc -l)" 0
+
+# --- a segment whose record lies below its own name ---------------------------------------
+# (a hostile test: cat and tail -n found the same segment again after
+# reading it, for ever, at 100% CPU)
+python3 "$w/v1.py" "$w/below" 10 0 torn || fail "could not write the damaged directory"
+timeout 10 "$SEGLOG" -d "$w/below" cat > "$w/below.out" 2> "$w/below.err"
+check_eq "a segment holding a seq below its name: cat ends (exit 0, not a hang)" "$?" 0
+check_eq "  ... every record once (the misplaced one too)" \
+	"$(grep -o 'old-[0-9]*' "$w/below.out" | tr '\n' ' ')" "$(seq -f 'old-%g' -s ' ' 1 11) "
+timeout 10 "$SEGLOG" -d "$w/below" tail -n 3 > /dev/null 2>&1
+check_eq "  ... tail -n 3 ends too" "$?" 0
+check "  ... verify reports the misplaced record" \
+	bash -c "'$SEGLOG' -d '$w/below' verify | grep -q '00000000000000000012.log:.*seq 11 out of order'"
+
+# --- a header-only version 1 current on a full disk, records queued meanwhile -------------
+# (a hostile test found the replaced current numbered after the queued
+# records: 12.log holding seq 11, current's header 13 holding 12)
+if [ "$(id -u)" = 0 ]; then
+	w4=$w/full
+	mkdir -p "$w4/fs"
+	mount -t tmpfs -o size=1m tmpfs "$w4/fs" || fail "cannot mount a tmpfs"
+	python3 "$w/v1.py" "$w4/fs/data" 10 0 || fail "could not write the version 1 directory"
+	echo 1 > "$w4/fs/data/lock"
+	dd if=/dev/zero of="$w4/fs/fill" bs=4k 2>/dev/null
+	dd if=/dev/zero of="$w4/fs/fill2" bs=1 2>/dev/null
+	"$SEGLOGD" --dir "$w4/fs/data" --socket "$w4/sock" > "$w4/seglogd.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_ready "$w4/seglogd.log" 0 || not_ok "seglogd did not start on a full disk"
+	"$SEGLOG" -s "$w4/sock" send --no-wait -t new "while full" || not_ok "send while full"
+	sleep 0.5
+	rm -f "$w4/fs/fill" "$w4/fs/fill2"
+	"$SEGLOG" -s "$w4/sock" send -t new "after free" > /dev/null || not_ok "send after free"
+	stop_daemon
+	check_eq "full disk: the replaced current starts at 11, both queued records in it" \
+		"$(first_line "$w4/fs/data/current") $(ls "$w4/fs/data" | grep -cE '^[0-9]{20}\.log$')" \
+		"#seglog 2 11 1"
+	check_eq "  ... cat prints 1..12" "$(timeout 10 "$SEGLOG" -d "$w4/fs/data" cat -o json |
+		jq -r .seq | tr '\n' ' ')" "$(seq -s ' ' 1 12) "
+	check "  ... verify is clean" "$SEGLOG" -d "$w4/fs/data" verify
+	check_eq "  ... the replacement is announced once" \
+		"$(grep -c 'holds no record: replacing it' "$w4/seglogd.log")" 1
+	umount "$w4/fs"
+else
+	trace "not root: the full-disk upgrade case needs a tmpfs mount (not checked)"
+fi
 
 # --- a version 1 current with a torn tail --------------------------------------------------
 w3=$w/torn
