@@ -34,6 +34,10 @@ struct conn_ackmark {
 	uint64_t seq;
 };
 
+enum {
+	CONN_SYSLOG_HEADER_MAX = 1024,
+};
+
 struct conn {
 	const struct conn_host *host;
 	void *cookie;
@@ -587,6 +591,18 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 }
 
 /* Syslog over a stream (RFC 6587): messages, no acknowledgements. */
+/* The longest syslog frame taken: max_record applies to the message and
+ * structured data (syslogsrv_append), so the frame may be longer by a
+ * header (RFC 5424: PRI, VERSION, TIMESTAMP, HOSTNAME 255, APP-NAME 48,
+ * PROCID 128, MSGID 32: under 1 KiB), within what the buffer holds. */
+static size_t
+conn_syslog_frame_max(const struct conn *c)
+{
+	size_t max = c->host->cfg->max_record + CONN_SYSLOG_HEADER_MAX;
+
+	return max < c->rcap - 16 ? max : c->rcap - 16;
+}
+
 static size_t
 conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us)
 {
@@ -603,7 +619,7 @@ conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us)
 			break;
 		}
 		k = syslog_frame_next(&c->framer, (const char *)c->rbuf + pos, c->rlen - pos,
-				      host->cfg->max_record, &msg, &mlen, &used);
+				      conn_syslog_frame_max(c), &msg, &mlen, &used);
 		if (k == 0 && used == 0)
 			break;
 		if (k == -EMSGSIZE) {

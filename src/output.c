@@ -15,6 +15,10 @@
 
 static const char output_hex[] = "0123456789abcdef";
 
+enum {
+	OUTPUT_SD_ITEMS_MAX = 512, /* output_json_sd: beyond, the raw string */
+};
+
 void
 output_init(struct output *o, enum output_mode mode, bool color, bool escape)
 {
@@ -344,10 +348,29 @@ output_sd_seen(const char *sd, size_t sd_len, const char *upto, const char *id, 
 	return false;
 }
 
+/* Elements plus parameters of a STRUCTURED-DATA field. */
+static size_t
+output_sd_items(const char *sd, size_t sd_len)
+{
+	struct sdata_iter it = sdata_iter_init(sd, sd_len), ps;
+	const char *id, *pn, *pv;
+	size_t id_len, pn_len, pv_len, n = 0;
+
+	while (sdata_next_element(&it, &id, &id_len, &ps)) {
+		n++;
+		while (sdata_next_param(&ps, &pn, &pn_len, &pv, &pv_len))
+			n++;
+	}
+	return n;
+}
+
 /* RFC 5424 STRUCTURED-DATA as a JSON object: SD-ID -> {PARAM-NAME: value},
  * a parameter given several times (in one element or in repeated elements
  * of one SD-ID) as an array of its values, in order (PRODUCT.md §3).  What
- * does not parse as STRUCTURED-DATA (a hand-made line) is a string. */
+ * does not parse as STRUCTURED-DATA (a hand-made line) is a string, and so
+ * is one of more than OUTPUT_SD_ITEMS_MAX elements and parameters: merging
+ * repeats is quadratic, and one datagram must not stall a reader or the
+ * shipper (a hostile test: 50,000 params took 92 s of CPU). */
 static size_t
 output_json_sd(const char *sd, size_t sd_len, char *dst)
 {
@@ -358,7 +381,8 @@ output_json_sd(const char *sd, size_t sd_len, char *dst)
 	char *d = dst;
 	bool first_id = true;
 
-	if (sdata_span(sd, sd_len) != sd_len || !(scratch = malloc(sd_len)))
+	if (sdata_span(sd, sd_len) != sd_len || output_sd_items(sd, sd_len) > OUTPUT_SD_ITEMS_MAX ||
+	    !(scratch = malloc(sd_len)))
 		return output_json_value(sd, sd_len, dst);
 	*d++ = '{';
 	while (sdata_next_element(&it, &id, &id_len, &ps)) {

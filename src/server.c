@@ -150,6 +150,7 @@ server_conn_syslog_oversize(void *ctx)
 {
 	struct server *srv = ctx;
 	srv->st.dropped_oversize++;
+	srv->st.oversize_total++;
 }
 
 static const struct conn_host_ops server_conn_ops = {
@@ -787,8 +788,8 @@ server_status(struct server *srv, char *buf, size_t cap)
 		"segment %llu\nsealed_segments %zu\nclients %u\npending_bytes %llu\n"
 		"commits %llu\nfsyncs %llu\ncommit_p50_us %llu\ncommit_p99_us %llu\n"
 		"disk_free %llu\nerrors %llu\nrefused %llu\nrate_limited %llu\nmalformed %llu\n"
-		"suppressed %llu\nslow_readers %llu\nrejected_clients %llu\nconnections %llu\n"
-		"rss_kb %ld\n",
+		"suppressed %llu\nsyslog_oversize %llu\nsyslog_dropped %llu\nslow_readers %llu\nrejected_clients %llu\n"
+		"connections %llu\nrss_kb %ld\n",
 		PACKAGE_VERSION, (long)getpid(),
 		(unsigned long long)((conn_now_us(CLOCK_MONOTONIC) - srv->start_mono_us) / 1000000),
 		state, srv->storage_error ? strerror(-srv->storage_error) : "none",
@@ -804,6 +805,8 @@ server_status(struct server *srv, char *buf, size_t cap)
 		(unsigned long long)srv->cst.refused, (unsigned long long)srv->cst.rate_limited,
 		(unsigned long long)srv->cst.malformed,
 		(unsigned long long)ratelimit_total_suppressed(srv->rl_syslog),
+		(unsigned long long)srv->st.oversize_total,
+		(unsigned long long)srv->st.dropped_other,
 		(unsigned long long)srv->cst.slow_readers,
 		(unsigned long long)srv->st.rejected_clients,
 		(unsigned long long)srv->st.connections, server_rss_kb());

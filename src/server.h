@@ -50,6 +50,9 @@ struct server_stats {
 	uint64_t dgrams;
 	uint64_t syslog_received;  /* syslog messages (datagram and stream) stored */
 	uint64_t dropped_oversize; /* syslog messages too large, not yet reported */
+	uint64_t oversize_total;   /* the same since start (status: syslog_oversize) */
+	uint64_t dropped_other;	   /* syslog messages the engine refused otherwise
+				    * (out of memory; status: syslog_dropped) */
 	uint64_t connections;	   /* accepted since start */
 	uint64_t rejected_clients; /* refused at accept (limits, shutdown) */
 };

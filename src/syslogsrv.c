@@ -34,24 +34,37 @@ syslogsrv_utc_offset(uint64_t now_us)
 	return offset;
 }
 
+/* n cut to at most max bytes, not inside a UTF-8 sequence (a cut name
+ * stays text, in -o json a string). */
+static size_t
+syslogsrv_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
 void
 syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct ucred *cred,
 		 uint64_t now_us, uint64_t mono_us)
 {
 	struct syslog_msg m;
 	struct record r;
+	int k;
 
 	if (!ratelimit_allow(srv->rl_syslog, cred->uid, mono_us))
 		return; /* counted; reported as a "suppressed" record */
 	syslog_parse_local(buf, len, now_us, syslogsrv_utc_offset(now_us), &m);
 	if (m.tag_len > RECORD_TAG_MAX)
 		m.tag_len = RECORD_TAG_MAX;
-	if (m.hostname_len > RECORD_HOST_MAX)
-		m.hostname_len = RECORD_HOST_MAX;
-	if (m.msgid_len > RECORD_MSGID_MAX)
-		m.msgid_len = RECORD_MSGID_MAX;
+	m.hostname_len = syslogsrv_cut(m.hostname, m.hostname_len, RECORD_HOST_MAX);
+	m.msgid_len = syslogsrv_cut(m.msgid, m.msgid_len, RECORD_MSGID_MAX);
 	if (m.msg_len + m.sd_len > srv->cfg->max_record) {
 		srv->st.dropped_oversize++;
+		srv->st.oversize_total++;
 		return;
 	}
 	r = (struct record){
@@ -74,10 +87,15 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 		.sd = m.sd,
 		.sd_len = m.sd_len,
 	};
-	if (engine_append(srv->engine, &r) == 0)
+	k = engine_append(srv->engine, &r);
+	if (k == 0) {
 		srv->st.syslog_received++;
-	else
+	} else if (k == -EMSGSIZE) {
 		srv->st.dropped_oversize++;
+		srv->st.oversize_total++;
+	} else {
+		srv->st.dropped_other++; /* out of memory or memory_limit (status) */
+	}
 }
 
 /* Reads up to a batch of datagrams per wake-up (fairness with the stream
@@ -123,6 +141,7 @@ syslogsrv_readcb(int fd, short what, void *arg)
 			}
 		if (mh.msg_flags & MSG_TRUNC) {
 			srv->st.dropped_oversize++;
+			srv->st.oversize_total++;
 			continue;
 		}
 		syslogsrv_append(srv, (const char *)srv->dgram_buf, (size_t)n, &cred, now, mono);

@@ -318,6 +318,38 @@ START_TEST(test_short_iso_precise_utc)
 }
 END_TEST
 
+/* A structured data field of many parameters is given as its raw string:
+ * bounded work per record (merging repeats is quadratic). */
+START_TEST(test_json_sd_bounded)
+{
+	struct record r = rec("a", "m", 1);
+	char *sd = malloc(600 * 8 + 8), *p = sd, *buf;
+	size_t n;
+
+	ck_assert_ptr_nonnull(sd);
+	p += sprintf(p, "[x@1");
+	for (int i = 0; i < 600; i++)
+		p += sprintf(p, " p%d=\"\"", i);
+	*p++ = ']';
+	r.sd = sd;
+	r.sd_len = (size_t)(p - sd);
+	buf = malloc(output_max(&r) + 1);
+	ck_assert_ptr_nonnull(buf);
+	struct output o;
+	output_init(&o, OUTPUT_JSON, false, false);
+	n = output_format(&o, &r, buf);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "\"sd\":\"[x@1 p0=\\\"\\\" p1="));
+	r.sd_len = strlen("[x@1 p0=\"\" p1=\"\"]");
+	memcpy(sd, "[x@1 p0=\"\" p1=\"\"]", r.sd_len);
+	n = output_format(&o, &r, buf);
+	buf[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(buf, "\"sd\":{\"x@1\":{\"p0\":\"\",\"p1\":\"\"}}"));
+	free(buf);
+	free(sd);
+}
+END_TEST
+
 /* -o short names the local host for a record that claims none, the
  * claimed one otherwise (journalctl's _HOSTNAME). */
 START_TEST(test_short_hostname)
@@ -392,6 +424,7 @@ output_suite(void)
 	tcase_add_test(tc, test_mode_names);
 	tcase_add_test(tc, test_short_iso_precise_utc);
 	tcase_add_test(tc, test_short_hostname);
+	tcase_add_test(tc, test_json_sd_bounded);
 	tcase_add_test(tc, test_bound_and_no_control_bytes);
 	suite_add_tcase(s, tc);
 	return s;

@@ -120,4 +120,46 @@ check "  ... naming the option" grep -q "invalid value 'bogus' for --facility" "
 check "verify is clean" "$SEGLOG" -d "$w/data" verify
 stop_daemon
 check_eq "the daemon exits 0" "$?" 0
+
+# --- max_record counts message + SD, on every socket; drops are counted ----------------
+# (a hostile test: over the stream socket the whole frame, header
+# included, had to fit max_record; drops showed in no status counter)
+w2=$w/limit
+mkdir -p "$w2"
+printf '[server]\nmax_record = 1000\n' > "$w2/conf"
+start_daemon "$w2" -c "$w2/conf" --syslog-dgram "$w2/dgram" --syslog-stream "$w2/stream" ||
+	fail "daemon 2 did not start"
+wait_for_socket "$w2/stream"
+python3 - "$w2" "$tok" <<'PY'
+import socket, sys
+w, tok = sys.argv[1], sys.argv[2]
+def msg(name, body_len, sd=b"-"):
+    head = b"<13>1 2026-11-24T10:00:00Z " + b"h" * 200 + b" app 1 " + name + b" " + sd + b" "
+    body = (name + b" " + tok.encode() + b" ").ljust(body_len, b"x")
+    return head + body
+sd500 = b"[a@1 k=\"" + b"y" * 490 + b"\"]"
+assert len(sd500) == 500
+frames = [msg(b"exact", 1000), msg(b"over", 1001), msg(b"half", 500, sd500),
+          msg(b"halfover", 501, sd500)]
+st = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); st.connect(w + "/stream")
+st.sendall(b"".join(b"%d %s" % (len(f), f) for f in frames)); st.close()
+dg = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+for f in frames:
+    dg.sendto(f.replace(b" app ", b" dgapp "), w + "/dgram")
+# a hostname cut at 255 bytes never splits a UTF-8 character
+dg.sendto(b"<13>1 - " + b"h" * 254 + "\u00e9".encode() + b" app - cut - utf8 " + tok.encode(),
+          w + "/dgram")
+PY
+for i in $(seq 1 100); do
+	[ "$("$SEGLOG" -s "$w2/sock" status | awk '$1 == "syslog_oversize:" {print $2}')" = 4 ] && break
+	sleep 0.05
+done
+lim() { "$SEGLOG" -d "$w2/data" cat -o json | jq -r "select(.message | contains(\"$tok\")) | $1"; }
+check_eq "max_record = 1000: message of 1000 and message + SD of 1000 stored, on both sockets" \
+	"$(lim '"\(.tag) \(.msgid)"' | sort | tr '\n' '|')" "app cut|app exact|app half|dgapp exact|dgapp half|"
+check_eq "  ... 1001 dropped and counted in status (syslog_oversize)" \
+	"$("$SEGLOG" -s "$w2/sock" status | awk '$1 == "syslog_oversize:" {print $2}')" 4
+check_eq "a hostname cut at 255 bytes ends before a split character (JSON string of 254)" \
+	"$(lim 'select(.msgid == "cut") | .hostname | length')" 254
+stop_daemon
 summary
