@@ -225,6 +225,15 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 			tail_usage(t->cmd, stderr);
 			return CLIENT_EXIT_USAGE;
 		}
+		if (k == -E2BIG) {
+			const char *name = "";
+			for (const struct option *lo = longopts; lo->name; lo++)
+				if (lo->val == c)
+					name = lo->name;
+			fprintf(stderr, "seglog %s: --%s is taken at most %d times\n", t->cmd, name,
+				FILTER_TAGS_MAX);
+			return CLIENT_EXIT_USAGE;
+		}
 		if (k < 0) {
 			if (li >= 0)
 				fprintf(stderr, "seglog %s: invalid value '%s' for --%s\n", t->cmd,

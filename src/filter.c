@@ -45,6 +45,8 @@ filter_set_level(struct filter *f, const char *spec)
 static int
 filter_push(const char **list, size_t *n, const char *word)
 {
+	if (!*word)
+		return -EINVAL; /* an empty name matches nothing: a mistake */
 	if (*n >= FILTER_TAGS_MAX)
 		return -E2BIG;
 	list[(*n)++] = word;
@@ -143,8 +145,9 @@ filter_word_match(const char *const *words, size_t n_words, const char *s, size_
 	for (size_t i = 0; i < n_words; i++) {
 		const char *w = words[i];
 		size_t wn = strlen(w);
-		if (n == 0 ? strcmp(w, "-") == 0
-			   : wn == n && (icase ? strncasecmp(w, s, n) : memcmp(w, s, n)) == 0)
+		/* "-" is "none", never the one-byte name "-" */
+		if (strcmp(w, "-") == 0 ? n == 0
+					: wn == n && (icase ? strncasecmp(w, s, n) : memcmp(w, s, n)) == 0)
 			return true;
 	}
 	return false;

@@ -100,6 +100,16 @@ syslog_parse_pri(const char *b, size_t len, struct syslog_msg *m)
 	return i + 1;
 }
 
+/* Days in month mo (1..12) of year y, proleptic Gregorian. */
+static unsigned
+syslog_month_days(uint64_t y, unsigned mo)
+{
+	static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : days[(mo - 1) % 12];
+}
+
 /* RFC 3339 date-time as RFC 5424 §6.2.3 restricts it: "YYYY-MM-DDThh:mm:ss",
  * an optional fraction (digits past microseconds are ignored), then "Z" or
  * "+hh:mm"/"-hh:mm"; the whole of s[0..n) must match.  Times before 1970
@@ -121,8 +131,9 @@ syslog_parse_rfc3339(const char *s, size_t n, uint64_t *ret_us)
 	h = syslog_2digits(s + 11, &ok);
 	mi = syslog_2digits(s + 14, &ok);
 	se = syslog_2digits(s + 17, &ok);
-	if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-		return false;
+	if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > syslog_month_days(y, mo) ||
+	    h > 23 || mi > 59 || se > 60)
+		return false; /* 2026-02-31 is no claim (it used to become March 3) */
 	if (s[i] == '.') {
 		for (i++; i < n && syslog_is_digit(s[i]); i++, digits++)
 			if (digits < 6)
@@ -187,8 +198,10 @@ syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offs
 	y = syslog_year_of_days((now_s + utc_offset_s) / 86400);
 	t = record_days_from_civil(y, mo + 1, d) * 86400 + base;
 	if (t > now_s + SYSLOG_WEEK_S)
-		t = record_days_from_civil(y - 1, mo + 1, d) * 86400 + base;
-	*ret_us = t > 0 ? (uint64_t)t * 1000000 : 0;
+		t = record_days_from_civil(--y, mo + 1, d) * 86400 + base;
+	/* "Feb 30", or Feb 29 of a year without it: a timestamp, but no claim
+	 * (it used to roll into March) */
+	*ret_us = t > 0 && d <= syslog_month_days((uint64_t)y, mo + 1) ? (uint64_t)t * 1000000 : 0;
 	return n > SYSLOG_BSD_TIME_LEN ? SYSLOG_BSD_TIME_LEN + 1 : SYSLOG_BSD_TIME_LEN;
 }
 

@@ -160,6 +160,8 @@ START_TEST(test_hostname)
 	ck_assert_int_eq(filter_add_host(&f, "-"), 0);
 	ck_assert(filter_match(&f, &none)); /* "-": none claimed */
 	ck_assert(!filter_match(&f, &other));
+	struct record dash = rec(1, "a", "-", ""); /* a sender that claims the name "-" */
+	ck_assert(!filter_match(&f, &dash));
 	filter_init(&f);
 	ck_assert_int_eq(filter_add_host(&f, "web-1"), 0);
 	ck_assert(!filter_match(&f, &web)); /* whole name, not a prefix */
@@ -214,6 +216,9 @@ START_TEST(test_lists_are_bounded)
 	ck_assert_int_eq(filter_add_host(&f, "h"), -E2BIG);
 	ck_assert_int_eq(filter_add_msgid(&f, "m"), -E2BIG);
 	ck_assert_int_eq(filter_add_tag(&f, "t"), -E2BIG);
+	filter_init(&f);
+	ck_assert_int_eq(filter_add_host(&f, ""), -EINVAL); /* a mistake, not "none" */
+	ck_assert_int_eq(filter_add_msgid(&f, ""), -EINVAL);
 }
 END_TEST
 

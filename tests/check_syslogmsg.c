@@ -320,6 +320,35 @@ check_vector(const struct vector *v)
 	ck_assert_ptr_eq(m.msg + m.msg_len, buf + end);
 }
 
+/* An impossible date is no claimed time, and the rest parses as usual
+ * (a hostile test: 2026-02-31 became March 3). */
+START_TEST(test_impossible_dates)
+{
+	struct syslog_msg m;
+	static const char *const in[] = {
+		"<13>1 2026-02-31T00:00:00Z host app - - - bad day",
+		"<13>1 2026-04-31T10:00:00Z host app - - - bad day",
+		"<13>1 2025-02-29T10:00:00Z host app - - - bad day",
+	};
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		syslog_parse(in[i], strlen(in[i]), 1795510955123456u, &m);
+		ck_assert_msg(m.claimed_time_us == 0, "%s: claimed %llu", in[i],
+			      (unsigned long long)m.claimed_time_us);
+		ck_assert_uint_eq(m.tag_len, 3);
+		ck_assert_uint_eq(m.hostname_len, 4);
+	}
+	syslog_parse("<13>1 2024-02-29T10:00:00Z host app - - - leap", 46, 1795510955123456u, &m);
+	ck_assert_uint_ne(m.claimed_time_us, 0);
+	/* RFC 3164: Feb 30 is a timestamp without a claim; the TAG still parses */
+	syslog_parse("<13>Feb 30 10:00:00 app: x", 26, 1795510955123456u, &m);
+	ck_assert_uint_eq(m.claimed_time_us, 0);
+	ck_assert_int_eq(memcmp(m.tag, "app", 3), 0);
+	syslog_parse("<13>Feb 28 10:00:00 app: x", 26, 1795510955123456u, &m);
+	ck_assert_uint_ne(m.claimed_time_us, 0);
+}
+END_TEST
+
 START_TEST(test_captured)
 {
 	check_vector(&captured[_i]);
@@ -852,6 +881,7 @@ syslogmsg_suite(void)
 	tcase_add_loop_test(tc, test_rfc5424, 0, sizeof(rfc5424) / sizeof(rfc5424[0]));
 	tcase_add_loop_test(tc, test_rfc3164, 0, sizeof(rfc3164) / sizeof(rfc3164[0]));
 	tcase_add_loop_test(tc, test_degenerate, 0, sizeof(degenerate) / sizeof(degenerate[0]));
+	tcase_add_test(tc, test_impossible_dates);
 	tcase_add_test(tc, test_invalid_pri_keeps_input);
 	tcase_add_test(tc, test_tag_length);
 	suite_add_tcase(s, tc);
