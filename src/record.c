@@ -569,7 +569,8 @@ record_meta_decode(const char *line, size_t len, char *scratch, const char **ret
 	if (len < 2 || line[0] != '#' || record_check_csum(line, len) < 0)
 		return -EBADMSG;
 	end = line + len - 1 - RECORD_CSUM_LEN;
-	if (record_field(&pos, end, &type, &type_n) < 0 || !record_is_meta_type(type, type_n))
+	if (record_field(&pos, end, &type, &type_n) < 0 || !record_is_meta_type(type, type_n) ||
+	    pos > end - 1)
 		return -EBADMSG;
 	k = record_unescape_strict(pos, (size_t)(end - 1 - pos), scratch, false);
 	if (k < 0)
@@ -604,11 +605,28 @@ record_check_hash_line(unsigned version, const char *line, size_t len, const cha
 	const char *pos = line + 1, *end, *type;
 	size_t type_n;
 
-	if (version < 2 || (len >= 8 && memcmp(line, "#seglog ", 8) == 0))
+	if (len >= 8 && memcmp(line, "#seglog ", 8) == 0)
 		REJECT("a segment header where a record was expected");
+	if (version < 2)
+		REJECT("a '#' line where a record was expected (meta lines exist in version 2)");
 	end = line + len - 1 - RECORD_CSUM_LEN;
 	if (record_field(&pos, end, &type, &type_n) < 0 || !record_is_meta_type(type, type_n))
 		REJECT("bad meta line type");
+	if (pos > end - 1)
+		REJECT("meta line without a body field"); /* "#TYPE CSUM" */
+	return RECORD_LINE_META;
+}
+
+/* A meta line's BODY as decoding checks it: escaped like a message (no
+ * raw control byte, one encoding for every byte string). */
+static int
+record_check_meta_body(const char *line, size_t len, char *scratch, const char **ret_reason)
+{
+	const char *end = line + len - 1 - RECORD_CSUM_LEN, *body = memchr(line, ' ', len);
+
+	if (!body || body + 1 > end - 1 ||
+	    record_unescape_strict(body + 1, (size_t)(end - 1 - (body + 1)), scratch, false) < 0)
+		REJECT("bad escape or raw control byte in meta line body");
 	return RECORD_LINE_META;
 }
 
@@ -623,8 +641,11 @@ record_decode_version(unsigned version, const char *line, size_t len, char *scra
 
 	if (record_check_csum(line, len) < 0)
 		REJECT("checksum mismatch or no checksum");
-	if (line[0] == '#')
-		return record_check_hash_line(version, line, len, ret_reason);
+	if (line[0] == '#') {
+		k = record_check_hash_line(version, line, len, ret_reason);
+		return k == RECORD_LINE_META ? record_check_meta_body(line, len, scratch, ret_reason)
+					     : (int)k;
+	}
 	end = line + len - 1 - RECORD_CSUM_LEN; /* the SP before CSUM ends MSG */
 	if (record_parse_head(line, len, &pos, end, &r, ret_reason) < 0)
 		return -EBADMSG;

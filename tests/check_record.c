@@ -781,7 +781,8 @@ static const struct bad_line bad_lines[] = {
 	/* a header where a record belongs */
 	{ "#seglog 1 42 " T " 00112233445566778899aabbccddeeff",
 	  "a segment header where a record was expected" },
-	{ "#" T " 42 user.info 1 1 1 t - - m", "a segment header where a record was expected" },
+	{ "#" T " 42 user.info 1 1 1 t - - m",
+	  "a '#' line where a record was expected (meta lines exist in version 2)" },
 };
 
 /* The reasons record_check gives too. */
@@ -792,6 +793,7 @@ head_reason(const char *reason)
 		"checksum mismatch or no checksum", "bad time field", "bad seq field",
 		"missing facility.severity", "unknown facility.severity", "bad pid field",
 		"bad uid field", "bad gid field", "a segment header where a record was expected",
+		"a '#' line where a record was expected (meta lines exist in version 2)",
 	};
 	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
 		if (strcmp(reason, head[i]) == 0)

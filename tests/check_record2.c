@@ -12,6 +12,8 @@
 #include "../src/record.h"
 #include "testutil.h"
 
+#include <xxhash.h>
+
 #define T "2026-11-24T09:02:35.123456Z"
 #define GOLDEN_TIME_US UINT64_C(1795510955123456)
 
@@ -130,6 +132,18 @@ START_TEST(test_v1_still_reads)
 }
 END_TEST
 
+/* A line of the given bytes with its " CSUM LF" (for hand-made meta
+ * lines that the encoder would never write). */
+static size_t
+meta_raw(const char *text, char *buf)
+{
+	size_t n = strlen(text);
+
+	memcpy(buf, text, n);
+	n += (size_t)sprintf(buf + n, " %016llx\n", (unsigned long long)XXH3_64bits(text, n));
+	return n;
+}
+
 START_TEST(test_meta_lines)
 {
 	char buf[256], scratch[256];
@@ -148,7 +162,8 @@ START_TEST(test_meta_lines)
 	ck_assert_int_eq(record_decode_version(2, buf, n, scratch, &r, NULL), RECORD_LINE_META);
 	/* in version 1 a '#' line is damage */
 	ck_assert_int_eq(record_check_version(1, buf, n, &seq, &t, &reason), -EBADMSG);
-	ck_assert_str_eq(reason, "a segment header where a record was expected");
+	ck_assert_str_eq(reason,
+			 "a '#' line where a record was expected (meta lines exist in version 2)");
 	/* a changed byte fails the checksum */
 	buf[2] ^= 1;
 	ck_assert_int_eq(record_check_version(2, buf, n, &seq, &t, NULL), -EBADMSG);
@@ -158,6 +173,19 @@ START_TEST(test_meta_lines)
 	n = record_meta_encode("Seal", 4, "x", 1, buf);
 	ck_assert_int_eq(record_check_version(2, buf, n, &seq, &t, &reason), -EBADMSG);
 	ck_assert_str_eq(reason, "bad meta line type");
+	/* hand-made: no body field, and a raw control byte in the body (a
+	 * hostile test found both accepted) */
+	n = meta_raw("#seal", buf);
+	ck_assert_int_eq(record_check_version(2, buf, n, &seq, &t, &reason), -EBADMSG);
+	ck_assert_str_eq(reason, "meta line without a body field");
+	ck_assert_int_eq(record_meta_decode(buf, n, scratch, &type, &tl, &body, &bl), -EBADMSG);
+	n = meta_raw("#seal a\x1b" "b", buf);
+	ck_assert_int_eq(record_decode_version(2, buf, n, scratch, &r, &reason), -EBADMSG);
+	ck_assert_str_eq(reason, "bad escape or raw control byte in meta line body");
+	n = meta_raw("#seal a\\x41b", buf); /* "\x41" is 'A': not the one encoding */
+	ck_assert_int_eq(record_decode_version(2, buf, n, scratch, &r, NULL), -EBADMSG);
+	n = meta_raw("#seal ", buf); /* an empty body is fine */
+	ck_assert_int_eq(record_decode_version(2, buf, n, scratch, &r, NULL), RECORD_LINE_META);
 }
 END_TEST
 

@@ -128,7 +128,7 @@ python3 - "$w2/data/current" <<'EOF2'
 import ctypes, sys
 x = ctypes.CDLL("libxxhash.so.0").XXH3_64bits
 x.restype, x.argtypes = ctypes.c_uint64, [ctypes.c_char_p, ctypes.c_size_t]
-for body in (b"#seal future\\x20thing", b"#seal another"):
+for body in (b"#seal future thing", b"#seal another"):
     open(sys.argv[1], "ab").write(body + b" %016x\n" % x(body, len(body)))
 EOF2
 "$SEGLOG" -d "$w2/data" cat -o json > "$w/meta.json" 2> "$w/meta.err"
