@@ -923,21 +923,27 @@ START_TEST(test_linger_is_bounded)
 END_TEST
 
 /* Syslog over a stream: complete lines go to the host, an overlong one is
- * counted, the end of stream closes. */
+ * counted, the end of stream closes.  max_record (1000 here) is the
+ * message's limit, checked by the host: a frame may be longer by a syslog
+ * header (CONN_SYSLOG_HEADER_MAX, 1 KiB), so 1,500 bytes pass and 3,000
+ * do not. */
 START_TEST(test_syslog_stream)
 {
-	char line[1500];
+	char line[3000];
 	struct peer p;
 
 	peer_open(&p, CONN_SYSLOG_STREAM);
 	peer_send(&p, "<14>a: first\n<14>a: second\n", 27);
 	memset(line, 'y', sizeof(line));
+	line[1499] = '\n';
+	peer_send(&p, line, 1500);
+	line[1499] = 'y';
 	line[sizeof(line) - 1] = '\n';
 	peer_send(&p, line, sizeof(line));
 	peer_send(&p, "<14>a: third\n", 13);
 	ck_assert_int_eq(shutdown(p.fd, SHUT_WR), 0);
 	wait_eof(&p);
-	ck_assert_uint_eq(hs.syslog_msgs, 3);
+	ck_assert_uint_eq(hs.syslog_msgs, 4);
 	ck_assert_str_eq(hs.last_syslog, "<14>a: third");
 	ck_assert_uint_eq(hs.syslog_oversize, 1);
 	peer_close(&p);
