@@ -213,11 +213,11 @@ check_eq "raw: bytes as they are when not on a terminal" \
 	"$("$SEGLOG" -d "$d" cat -o raw --after-seq 7 -n 1 --until "$(python3 "$w/gen.py" --time "$d" 8)" | od -An -tx1 | tr -d ' \n')" \
 	"62616420fffe20757466380a"
 if command -v script > /dev/null; then
-	script -qec "'$SEGLOG' -d '$d' cat -p err -n 1" /dev/null > "$w/tty.out" 2>&1
+	script -qec "'$SEGLOG' -d '$d' cat -p err -n 1 --no-pager" /dev/null > "$w/tty.out" 2>&1
 	check "on a terminal: colour by severity" grep -q $'\x1b\\[1;31m' "$w/tty.out"
-	script -qec "'$SEGLOG' -d '$d' cat -p err -n 1 --no-color" /dev/null > "$w/tty.out" 2>&1
+	script -qec "'$SEGLOG' -d '$d' cat -p err -n 1 --no-color --no-pager" /dev/null > "$w/tty.out" 2>&1
 	check "--no-color" sh -c "! grep -q $'\x1b' '$w/tty.out'"
-	script -qec "'$SEGLOG' -d '$d' cat -o raw --after-seq 6 --until $(python3 "$w/gen.py" --time "$d" 7)" /dev/null > "$w/tty.out" 2>&1
+	script -qec "'$SEGLOG' -d '$d' cat -o raw --after-seq 6 --until $(python3 "$w/gen.py" --time "$d" 7) --no-pager" /dev/null > "$w/tty.out" 2>&1
 	check "raw on a terminal: escaped" grep -qF '\x1b[31mred' "$w/tty.out"
 fi
 

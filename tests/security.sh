@@ -131,14 +131,14 @@ check "seglog cat (pipe): no ESC, control, C1 or bidi control" $PY "$H/termsafe.
 check_eq "  ... all 5 hostile records there" "$(grep -c 'nasty-' "$w/cat.out")" 5
 if command -v script > /dev/null; then
 	# on a terminal (a pty from script(1))
-	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' tail -n 50 --no-color" /dev/null > "$w/tty.out" 2>&1
+	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' tail -n 50 --no-color --no-pager" /dev/null > "$w/tty.out" 2>&1
 	check "seglog tail on a terminal, --no-color: nothing unescaped" \
 		$PY "$H/termsafe.py" --pty "$w/tty.out"
 	check_eq "  ... all 5 hostile records there" "$(grep -c 'nasty-' "$w/tty.out")" 5
-	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' tail -n 50" /dev/null > "$w/ttyc.out" 2>&1
+	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' tail -n 50 --no-pager" /dev/null > "$w/ttyc.out" 2>&1
 	check "seglog tail on a terminal with colours: only its own colours (<= 2 per line)" \
 		$PY "$H/termsafe.py" --pty --sgr 2 "$w/ttyc.out"
-	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' cat -o raw" /dev/null > "$w/ttyraw.out" 2>&1
+	TERM=xterm script -qec "'$SEGLOG' -d '$w/data' cat -o raw --no-pager" /dev/null > "$w/ttyraw.out" 2>&1
 	check "seglog cat -o raw on a terminal: escaped" $PY "$H/termsafe.py" --pty "$w/ttyraw.out"
 	check_eq "  ... all 5 hostile records there" "$(grep -c 'nasty-' "$w/ttyraw.out")" 5
 else
