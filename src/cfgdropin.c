@@ -33,7 +33,7 @@ cfg_dropins(const char *path, char ***ret)
 	char **v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	int r = 0;
 
 	*ret = NULL;
@@ -70,7 +70,6 @@ cfg_dropins(const char *path, char ***ret)
 	}
 	if (r == 0 && errno)
 		r = -errno;
-	closedir(d);
 	if (r < 0) {
 		cfg_dropins_free(v);
 		return r;

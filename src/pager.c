@@ -31,6 +31,7 @@ pager_command(void)
 int
 pager_open(struct pager *p)
 {
+	_cleanup_close_ int rfd = -EBADF, wfd = -EBADF;
 	const char *cmd;
 	int fds[2];
 	pid_t pid;
@@ -40,17 +41,15 @@ pager_open(struct pager *p)
 		return 0;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
+	rfd = fds[0];
+	wfd = fds[1];
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(fds[0]);
-		close(fds[1]);
-		return -e;
-	}
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		/* the pager: reads the pipe, writes the terminal */
-		if (dup2(fds[0], STDIN_FILENO) < 0)
+		if (dup2(rfd, STDIN_FILENO) < 0)
 			_exit(127);
 		setenv("LESS", "FRSX", 0);
 		signal(SIGPIPE, SIG_DFL);
@@ -58,15 +57,13 @@ pager_open(struct pager *p)
 		fprintf(stderr, "seglog: cannot run the pager '%s': %m\n", cmd);
 		_exit(127);
 	}
-	close(fds[0]);
-	if (dup2(fds[1], STDOUT_FILENO) < 0) {
+	rfd = safe_close(rfd);
+	if (dup2(wfd, STDOUT_FILENO) < 0) {
 		int e = errno;
-		close(fds[1]);
 		kill(pid, SIGTERM);
 		(void)waitpid(pid, NULL, 0);
 		return -e;
 	}
-	close(fds[1]);
 	p->pid = pid;
 	return 0;
 }
