@@ -14,6 +14,7 @@
 
 #include "../src/segfile.h"
 #include "../src/watermark.h"
+#include "testseg.h"
 #include "testutil.h"
 
 static char *dir;
@@ -36,80 +37,6 @@ teardown(void)
 	dir_fd = safe_close(dir_fd);
 	test_rm_rf(dir);
 	free(dir);
-}
-
-static void
-put_file(const char *name, const void *buf, size_t n)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
-}
-
-static void
-append_file(const char *name, const void *buf, size_t n)
-{
-	_cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_APPEND | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, buf, n), (ssize_t)n);
-}
-
-/* A growing segment image in memory. */
-struct seg {
-	char *buf;
-	size_t len, cap;
-};
-
-static void
-seg_add(struct seg *s, const char *p, size_t n)
-{
-	if (s->len + n > s->cap) {
-		s->cap = (s->len + n) * 2;
-		s->buf = realloc(s->buf, s->cap);
-		ck_assert_ptr_nonnull(s->buf);
-	}
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
-}
-
-static void
-seg_header(struct seg *s, uint64_t first, const uint8_t *id)
-{
-	struct segment_header h = { .version = 1, .first_seq = first, .created_us = 1 };
-	char line[RECORD_HEADER_MAX];
-
-	memcpy(h.dir_id, id, RECORD_DIR_ID_LEN);
-	seg_add(s, line, record_header_encode(&h, line));
-}
-
-/* Appends record seq with a message of msg_len bytes of c. */
-static uint64_t
-seg_record(struct seg *s, uint64_t seq, size_t msg_len, char c)
-{
-	char *msg = malloc(msg_len + 1), *line;
-	struct record r = { .seq = seq, .time_us = 1700000000000000ull + seq * 1000000,
-			    .pid = 1, .facility = 1, .severity = 6, .tag = "t", .tag_len = 1,
-			    .claimed_pid = RECORD_NO_CLAIMED_PID };
-	uint64_t off = s->len;
-
-	ck_assert_ptr_nonnull(msg);
-	memset(msg, c, msg_len);
-	r.msg = msg;
-	r.msg_len = msg_len;
-	line = malloc(record_size_max(&r));
-	ck_assert_ptr_nonnull(line);
-	seg_add(s, line, record_encode_version(&r, 1, line)); /* seg_header writes version 1 */
-	free(line);
-	free(msg);
-	return off;
-}
-
-static void
-seg_write(struct seg *s, const char *name)
-{
-	put_file(name, s->buf, s->len);
-	free(s->buf);
-	*s = (struct seg){ 0 };
 }
 
 static void
@@ -142,7 +69,7 @@ START_TEST(test_dir_id_rule)
 	const char *reason;
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-		put_file(SEGDIR_DIR_ID, cases[i].content, strlen(cases[i].content));
+		test_put_file(dir_fd, SEGDIR_DIR_ID, cases[i].content, strlen(cases[i].content));
 		reason = NULL;
 		ck_assert_msg(segfile_read_dir_id(dir_fd, id, &reason) == cases[i].want,
 			      "case %zu", i);
@@ -168,7 +95,7 @@ START_TEST(test_dir_id_not_regular)
 	ck_assert_int_eq(mkfifoat(dir_fd, SEGDIR_DIR_ID, 0644), 0);
 	ck_assert_int_eq(segfile_read_dir_id(dir_fd, id, &reason), -EBADMSG);
 	ck_assert_int_eq(unlinkat(dir_fd, SEGDIR_DIR_ID, 0), 0);
-	put_file("real", test_id_hex, 32);
+	test_put_file(dir_fd, "real", test_id_hex, 32);
 	ck_assert_int_eq(symlinkat("real", dir_fd, SEGDIR_DIR_ID), 0);
 	ck_assert_int_eq(segfile_read_dir_id(dir_fd, id, &reason), -EBADMSG);
 	ck_assert_ptr_nonnull(strstr(reason, "symlink"));
@@ -188,12 +115,12 @@ START_TEST(test_open_checks_type)
 	ck_assert_int_eq(segfile_open(dir_fd, "00000000000099999999.log", O_RDONLY, &f), -EISDIR);
 	ck_assert_int_eq(mkfifoat(dir_fd, "00000000000000000005.log", 0644), 0);
 	ck_assert_int_eq(segfile_open(dir_fd, "00000000000000000005.log", O_RDONLY, &f), -EISDIR);
-	put_file("elsewhere", "x", 1);
+	test_put_file(dir_fd, "elsewhere", "x", 1);
 	ck_assert_int_eq(symlinkat("elsewhere", dir_fd, SEGDIR_CURRENT), 0);
 	ck_assert_int_eq(segfile_open(dir_fd, SEGDIR_CURRENT, O_RDONLY, &f), -EISDIR);
 	ck_assert_int_eq(test_count_fds(), fds);
 
-	put_file("00000000000000000007.log", "abc", 3);
+	test_put_file(dir_fd, "00000000000000000007.log", "abc", 3);
 	ck_assert_int_eq(segfile_open(dir_fd, "00000000000000000007.log", O_RDONLY, &f), 0);
 	ck_assert(!f.is_current);
 	ck_assert_uint_eq(f.name_seq, 7);
@@ -211,12 +138,12 @@ START_TEST(test_header_rules)
 {
 	static const uint8_t other[RECORD_DIR_ID_LEN] = { 9 };
 	struct segfile f = SEGFILE_INIT;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	const char *reason;
 
-	seg_header(&s, 11, test_id);
-	seg_record(&s, 11, 5, 'a');
-	seg_write(&s, "00000000000000000011.log");
+	test_seg_header(&s, 11, test_id);
+	test_seg_record(&s, 11, 5, 'a');
+	test_seg_write(dir_fd, &s, "00000000000000000011.log");
 	ck_assert_int_eq(segfile_open(dir_fd, "00000000000000000011.log", O_RDONLY, &f), 0);
 	ck_assert_int_eq(segfile_read_header(&f, test_id, &reason), 0);
 	ck_assert_uint_eq(f.hdr.first_seq, 11);
@@ -241,11 +168,11 @@ START_TEST(test_header_rules)
 	segfile_close(&f);
 
 	/* a header being written: ENODATA (may still come); garbage: EBADMSG */
-	put_file(SEGDIR_CURRENT, "#seglog 1 1 2026", 16);
+	test_put_file(dir_fd, SEGDIR_CURRENT, "#seglog 1 1 2026", 16);
 	ck_assert_int_eq(segfile_open(dir_fd, SEGDIR_CURRENT, O_RDONLY, &f), 0);
 	ck_assert_int_eq(segfile_read_header(&f, test_id, &reason), -ENODATA);
 	segfile_close(&f);
-	put_file(SEGDIR_CURRENT, "#seglog 1 1 bad\n", 16);
+	test_put_file(dir_fd, SEGDIR_CURRENT, "#seglog 1 1 bad\n", 16);
 	ck_assert_int_eq(segfile_open(dir_fd, SEGDIR_CURRENT, O_RDONLY, &f), 0);
 	ck_assert_int_eq(segfile_read_header(&f, test_id, &reason), -EBADMSG);
 	ck_assert_uint_eq(f.hdr_len, 0);
@@ -253,7 +180,7 @@ START_TEST(test_header_rules)
 	{
 		char big[RECORD_HEADER_MAX + 10];
 		memset(big, '#', sizeof(big));
-		put_file(SEGDIR_CURRENT, big, sizeof(big));
+		test_put_file(dir_fd, SEGDIR_CURRENT, big, sizeof(big));
 	}
 	ck_assert_int_eq(segfile_open(dir_fd, SEGDIR_CURRENT, O_RDONLY, &f), 0);
 	ck_assert_int_eq(segfile_read_header(&f, test_id, &reason), -EBADMSG);
@@ -267,13 +194,13 @@ START_TEST(test_list_sorted_and_flags_irregular)
 	_cleanup_free_ struct segfile_entry *e = NULL;
 	size_t n;
 
-	put_file("00000000000000000100.log", "a", 1);
-	put_file("00000000000000000002.log", "bb", 2);
-	put_file(SEGDIR_CURRENT, "ccc", 3);
-	put_file("0000000000000000003.log", "x", 1);  /* 19 digits: not a segment */
-	put_file("00000000000000000000.log", "x", 1); /* seq 0: not a segment */
-	put_file("00000000000000000004.log.zst", "x", 1);
-	put_file(SEGDIR_DIR_ID, test_id_hex, 32);
+	test_put_file(dir_fd, "00000000000000000100.log", "a", 1);
+	test_put_file(dir_fd, "00000000000000000002.log", "bb", 2);
+	test_put_file(dir_fd, SEGDIR_CURRENT, "ccc", 3);
+	test_put_file(dir_fd, "0000000000000000003.log", "x", 1);  /* 19 digits: not a segment */
+	test_put_file(dir_fd, "00000000000000000000.log", "x", 1); /* seq 0: not a segment */
+	test_put_file(dir_fd, "00000000000000000004.log.zst", "x", 1);
+	test_put_file(dir_fd, SEGDIR_DIR_ID, test_id_hex, 32);
 	ck_assert_int_eq(mkdirat(dir_fd, "00000000000099999999.log", 0755), 0);
 	ck_assert_int_eq(segfile_list(dir_fd, &e, &n), 0);
 	ck_assert_uint_eq(n, 4);
@@ -296,16 +223,16 @@ START_TEST(test_iter_records_damage_torn)
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
 	struct segfile_line l;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	uint64_t off2, off3;
 
-	seg_header(&s, 1, test_id);
-	seg_record(&s, 1, 10, 'a');
-	off2 = seg_record(&s, 2, 10, 'b');
-	off3 = seg_record(&s, 3, 10, 'c');
+	test_seg_header(&s, 1, test_id);
+	test_seg_record(&s, 1, 10, 'a');
+	off2 = test_seg_record(&s, 2, 10, 'b');
+	off3 = test_seg_record(&s, 3, 10, 'c');
 	s.buf[off2 + 40] ^= 1; /* damage record 2 */
-	seg_add(&s, "2026-11-24T09:02:35.123456Z 4 user", 34);
-	seg_write(&s, SEGDIR_CURRENT);
+	test_seg_add(&s, "2026-11-24T09:02:35.123456Z 4 user", 34);
+	test_seg_write(dir_fd, &s, SEGDIR_CURRENT);
 	open_seg(SEGDIR_CURRENT, &f);
 
 	segfile_iter_init(&it, SEGFILE_DECODE, 1000, 64);
@@ -337,8 +264,8 @@ START_TEST(test_iter_records_damage_torn)
 	}
 	/* the writer finishes it (here: a whole record 4 replaces it) */
 	{
-		struct seg t = { 0 };
-		seg_record(&t, 4, 10, 'd');
+		struct test_seg t = { 0 };
+		test_seg_record(&t, 4, 10, 'd');
 		_cleanup_close_ int fd = openat(dir_fd, SEGDIR_CURRENT, O_WRONLY | O_CLOEXEC);
 		ck_assert_int_ge(fd, 0);
 		ck_assert_int_eq(pwrite(fd, t.buf, t.len, (off_t)(off3 + (off3 - off2))),
@@ -358,18 +285,18 @@ START_TEST(test_iter_long_lines_and_overlong)
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
 	struct segfile_line l;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	size_t line_max = segfile_line_max(100000);
 	uint64_t off;
 
-	seg_header(&s, 1, test_id);
-	seg_record(&s, 1, 100000, '\x01'); /* every byte escaped: 4x */
+	test_seg_header(&s, 1, test_id);
+	test_seg_record(&s, 1, 100000, '\x01'); /* every byte escaped: 4x */
 	off = s.len;
 	for (size_t i = 0; i < 3 * line_max; i++) /* no record is this long */
-		seg_add(&s, "z", 1);
-	seg_add(&s, "\n", 1);
-	seg_record(&s, 2, 3, 'x');
-	seg_write(&s, "00000000000000000001.log");
+		test_seg_add(&s, "z", 1);
+	test_seg_add(&s, "\n", 1);
+	test_seg_record(&s, 2, 3, 'x');
+	test_seg_write(dir_fd, &s, "00000000000000000001.log");
 	open_seg("00000000000000000001.log", &f);
 
 	/* small chunks: the buffer grows to the longest valid line */
@@ -397,25 +324,25 @@ START_TEST(test_iter_skip_partial_and_meta)
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
 	struct segfile_line l;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	struct segment_header h = { .version = 2, .first_seq = 1, .created_us = 1 };
 	char line[512];
 	uint64_t off;
 
 	memcpy(h.dir_id, test_id, RECORD_DIR_ID_LEN);
-	seg_add(&s, line, record_header_encode(&h, line));
+	test_seg_add(&s, line, record_header_encode(&h, line));
 	{
 		struct record r = { .seq = 1, .time_us = 1700000000000000ull, .pid = 1,
 				    .facility = 1, .severity = 6, .tag = "t", .tag_len = 1,
 				    .msg = "m", .msg_len = 1, .claimed_pid = RECORD_NO_CLAIMED_PID,
 				    .hostname = "host", .hostname_len = 4 };
-		seg_add(&s, line, record_encode_version(&r, 2, line));
-		seg_add(&s, line, record_meta_encode("seal", 4, "x", 1, line));
+		test_seg_add(&s, line, record_encode_version(&r, 2, line));
+		test_seg_add(&s, line, record_meta_encode("seal", 4, "x", 1, line));
 		off = s.len;
 		r.seq = 2;
-		seg_add(&s, line, record_encode_version(&r, 2, line));
+		test_seg_add(&s, line, record_encode_version(&r, 2, line));
 	}
-	seg_write(&s, SEGDIR_CURRENT);
+	test_seg_write(dir_fd, &s, SEGDIR_CURRENT);
 	open_seg(SEGDIR_CURRENT, &f);
 	ck_assert_uint_eq(f.hdr.version, 2);
 
@@ -442,15 +369,15 @@ START_TEST(test_probe_first_line_longer_than_64k)
 {
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	struct segfile_probe p;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	uint64_t off2;
 
 	/* the bug of issue 11: a first line over 64 KiB made the probe give up */
-	seg_header(&s, 11, test_id);
-	seg_record(&s, 11, 70000, 'L');
-	off2 = seg_record(&s, 12, 10, 's');
-	seg_record(&s, 13, 10, 's');
-	seg_write(&s, "00000000000000000011.log");
+	test_seg_header(&s, 11, test_id);
+	test_seg_record(&s, 11, 70000, 'L');
+	off2 = test_seg_record(&s, 12, 10, 's');
+	test_seg_record(&s, 13, 10, 's');
+	test_seg_write(dir_fd, &s, "00000000000000000011.log");
 	open_seg("00000000000000000011.log", &f);
 	ck_assert_int_eq(segfile_probe(&f, f.hdr_len, f.size, true, segfile_line_max(1 << 20), &p),
 			 1);
@@ -466,11 +393,11 @@ START_TEST(test_probe_first_line_longer_than_64k)
 	ck_assert_int_eq(segfile_probe(&f, off2 + 1, off2 + 2, false, segfile_line_max(1 << 20), &p),
 			 0);
 	/* a record at max_record, every byte escaped: the longest line there is */
-	s = (struct seg){ 0 };
-	seg_header(&s, 20, test_id);
-	seg_record(&s, 20, SEGFILE_MAX_RECORD, '\x7f');
-	seg_record(&s, 21, 1, 'x');
-	seg_write(&s, "00000000000000000020.log");
+	s = (struct test_seg){ 0 };
+	test_seg_header(&s, 20, test_id);
+	test_seg_record(&s, 20, SEGFILE_MAX_RECORD, '\x7f');
+	test_seg_record(&s, 21, 1, 'x');
+	test_seg_write(dir_fd, &s, "00000000000000000020.log");
 	segfile_close(&f);
 	open_seg("00000000000000000020.log", &f);
 	ck_assert_int_eq(segfile_probe(&f, 0, f.size, false, segfile_line_max(SEGFILE_MAX_RECORD), &p),
@@ -485,20 +412,20 @@ START_TEST(test_last_record_behind_damage)
 {
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	struct segfile_probe p;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	uint64_t off;
 	char junk[200];
 
-	seg_header(&s, 1, test_id);
+	test_seg_header(&s, 1, test_id);
 	for (uint64_t i = 1; i <= 100; i++)
-		off = seg_record(&s, i, 50, 'r');
+		off = test_seg_record(&s, i, 50, 'r');
 	/* 3 MiB of damaged lines after it: more than the first window */
 	memset(junk, 'j', sizeof(junk));
 	junk[sizeof(junk) - 1] = '\n';
 	for (int i = 0; i < (3 << 20) / (int)sizeof(junk); i++)
-		seg_add(&s, junk, sizeof(junk));
-	seg_add(&s, "torn", 4);
-	seg_write(&s, SEGDIR_CURRENT);
+		test_seg_add(&s, junk, sizeof(junk));
+	test_seg_add(&s, "torn", 4);
+	test_seg_write(dir_fd, &s, SEGDIR_CURRENT);
 	open_seg(SEGDIR_CURRENT, &f);
 	ck_assert_int_eq(segfile_last_record(&f, f.size, 4096, &p), 1);
 	ck_assert_uint_eq(p.seq, 100);
@@ -514,12 +441,12 @@ START_TEST(test_scan_tail_is_recovery)
 {
 	_cleanup_segfile_ struct segfile f = SEGFILE_INIT;
 	struct recover_result res;
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	uint64_t off5, off9;
 
-	seg_header(&s, 1, test_id);
+	test_seg_header(&s, 1, test_id);
 	for (uint64_t i = 1; i <= 10; i++) {
-		uint64_t o = seg_record(&s, i, 30, 'x');
+		uint64_t o = test_seg_record(&s, i, 30, 'x');
 		if (i == 5)
 			off5 = o;
 		if (i == 9)
@@ -527,7 +454,7 @@ START_TEST(test_scan_tail_is_recovery)
 	}
 	s.buf[off9 + 35] ^= 4; /* damage near the end: a torn tail from there */
 	s.buf[off5 + 35] ^= 4; /* and far back */
-	seg_write(&s, SEGDIR_CURRENT);
+	test_seg_write(dir_fd, &s, SEGDIR_CURRENT);
 	open_seg(SEGDIR_CURRENT, &f);
 	/* with a zone covering only record 9 and 10: 5 is damage, 9.. is cut */
 	ck_assert_int_eq(segfile_scan_tail(&f, f.size, f.size - off9, 2000, &res), 0);
@@ -544,22 +471,22 @@ END_TEST
 
 START_TEST(test_current_kept)
 {
-	struct seg s = { 0 };
+	struct test_seg s = { 0 };
 	uint64_t off4;
 
 	ck_assert_uint_eq(segfile_current_kept(dir_fd, 0, 4096), 0); /* no current */
-	seg_header(&s, 1, test_id);
+	test_seg_header(&s, 1, test_id);
 	for (uint64_t i = 1; i <= 3; i++)
-		seg_record(&s, i, 20, 'k');
-	off4 = seg_record(&s, 4, 20, 'k');
-	seg_record(&s, 5, 20, 'k');
+		test_seg_record(&s, i, 20, 'k');
+	off4 = test_seg_record(&s, 4, 20, 'k');
+	test_seg_record(&s, 5, 20, 'k');
 	s.buf[off4 + 30] ^= 2; /* a bad line near the end: recovery cuts 4 and 5 */
-	seg_write(&s, SEGDIR_CURRENT);
+	test_seg_write(dir_fd, &s, SEGDIR_CURRENT);
 	ck_assert_uint_eq(segfile_current_kept(dir_fd, 0, 4096), 3);
 	/* a watermark that covers the last record at the very end: no scan,
 	 * since that record is durable; here it shows by the answer */
 	ck_assert_uint_eq(segfile_current_kept(dir_fd, 5, 4096), 5);
-	append_file(SEGDIR_CURRENT, "torn", 4);
+	test_append_file(dir_fd, SEGDIR_CURRENT, "torn", 4);
 	ck_assert_uint_eq(segfile_current_kept(dir_fd, 5, 4096), 3);
 }
 END_TEST
@@ -594,15 +521,15 @@ START_TEST(test_watermark_read)
 
 	ck_assert_int_eq(segfile_read_watermark(dir_fd, id, &seq), -ENOENT);
 	watermark_format(test_id, 12345, buf);
-	put_file(WATERMARK_FILE, buf, WATERMARK_LEN);
+	test_put_file(dir_fd, WATERMARK_FILE, buf, WATERMARK_LEN);
 	ck_assert_int_eq(segfile_read_watermark(dir_fd, id, &seq), 0);
 	ck_assert_uint_eq(seq, 12345);
 	ck_assert_mem_eq(id, test_id, RECORD_DIR_ID_LEN);
-	append_file(WATERMARK_FILE, "x", 1); /* longer than one watermark */
+	test_append_file(dir_fd, WATERMARK_FILE, "x", 1); /* longer than one watermark */
 	ck_assert_int_eq(segfile_read_watermark(dir_fd, id, &seq), -EBADMSG);
-	put_file(WATERMARK_FILE, buf, WATERMARK_LEN - 1);
+	test_put_file(dir_fd, WATERMARK_FILE, buf, WATERMARK_LEN - 1);
 	ck_assert_int_eq(segfile_read_watermark(dir_fd, id, &seq), -EBADMSG);
-	put_file(WATERMARK_FILE, "", 0);
+	test_put_file(dir_fd, WATERMARK_FILE, "", 0);
 	ck_assert_int_eq(segfile_read_watermark(dir_fd, id, &seq), -EBADMSG);
 	ck_assert_int_eq(unlinkat(dir_fd, WATERMARK_FILE, 0), 0);
 	ck_assert_int_eq(mkdirat(dir_fd, WATERMARK_FILE, 0755), 0);
