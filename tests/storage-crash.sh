@@ -24,9 +24,16 @@ check "all $n records present" "$writer" check "$d/data" "$n"
 
 for i in 1 2 3 4 5; do
 	rm -rf "$d/k$i"
-	# a small segment size so that kills also land in rotations
-	"$writer" write "$d/k$i" 400000 fsync $((256 << 10)) > "$d/acks$i" 2> "$d/err$i" &
+	# a small segment size so that kills also land in rotations; more
+	# records than any machine writes before the kill (a fast CI machine
+	# wrote all of an earlier 400,000 within the 0.9 s wait), and the kill
+	# comes at a random moment after the first commit
+	"$writer" write "$d/k$i" 1000000000 fsync $((256 << 10)) > "$d/acks$i" 2> "$d/err$i" &
 	pid=$!
+	for _ in $(seq 1 400); do
+		[ -s "$d/acks$i" ] || ! kill -0 $pid 2>/dev/null && break
+		sleep 0.05
+	done
 	sleep "0.$((RANDOM % 9 + 1))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
