@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,30 +164,45 @@ store_load_dir_id(struct store *s)
 }
 
 /* Stale temporaries from the atomic-file guard are what a crash leaves
- * behind while creating a segment or state file; they never hold
- * acknowledged data. */
+ * behind while creating a segment or state file, or while recovery copies
+ * a torn tail into quarantine/; they never hold acknowledged data.  sub is
+ * NULL for the directory itself, else a subdirectory (absent: nothing to
+ * do). */
 static int
-store_remove_temporaries(struct store *s)
+store_remove_temporaries_in(struct store *s, const char *sub)
 {
 	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_close_ int fd = -EBADF;
 	struct dirent *de;
-	int fd;
+	char where[PATH_MAX];
 
-	fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d = fdopendir(fd))) {
-		safe_close(fd);
-		return log_error_errno(errno, "Failed to list %s: %m", s->path);
-	}
+	snprintf(where, sizeof(where), "%s%s%s", s->path, sub ? "/" : "", sub ? sub : "");
+	fd = openat(s->dir_fd, sub ? sub : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && sub && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return log_error_errno(errno, "Failed to open %s: %m", where);
+	d = fdopendir(fd);
+	if (!d)
+		return log_error_errno(errno, "Failed to list %s: %m", where);
+	fd = -EBADF; /* owned by d now */
 	while ((de = readdir(d))) {
 		if (!atomic_file_is_temporary(de->d_name))
 			continue;
-		int r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, de->d_name, 0);
+		int r = s->ops->unlinkat(s->ops->ctx, dirfd(d), de->d_name, 0);
 		if (r < 0)
-			return log_error_errno(r, "Failed to remove stale %s/%s: %m", s->path,
+			return log_error_errno(r, "Failed to remove stale %s/%s: %m", where,
 					       de->d_name);
-		log_notice("Removed stale temporary file %s/%s", s->path, de->d_name);
+		log_notice("Removed stale temporary file %s/%s", where, de->d_name);
 	}
 	return 0;
+}
+
+static int
+store_remove_temporaries(struct store *s)
+{
+	int r = store_remove_temporaries_in(s, NULL);
+	return r < 0 ? r : store_remove_temporaries_in(s, SEGDIR_QUARANTINE);
 }
 
 /* Opens (creating if needed) DIR/watermark as a regular file: a FIFO or
