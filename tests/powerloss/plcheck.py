@@ -5,10 +5,13 @@
       Right after the cut, before seglogd recovers: writes the torn tail of
       current (the bytes after its last intact line, which recovery must move
       to quarantine/) to TAILFILE if there is one.  Prints "tail N".
-  plcheck.py check DATADIR STATE [--tails TAILFILE...] [--acks ACKLOG...]
+  plcheck.py check DATADIR STATE [--log SEGLOGD_LOG] [--tails TAILFILE...]
+                 [--acks ACKLOG...]
       After seglogd recovered.  Each ACKLOG is "acks-<client id>" with the
       "recno seq" of every ACK that client received (an ACK of recno r
-      acknowledges records 1..r).  Checked:
+      acknowledges records 1..r).  SEGLOGD_LOG is the daemon's log over the
+      whole run: its "Retention (...) removed DIR/NAME" lines are the only
+      way a remembered record may leave the disk.  Checked:
         - every line of every segment parses (no damage, no unrecovered torn
           tail), seqs rise by exactly one across sealed segments and current
           (gapless; only the history before the first retained record may be
@@ -16,12 +19,19 @@
         - every record of a client is whole: message, tag, facility and
           severity are what plclient.payload() sent;
         - every record acknowledged in ACKLOG is on disk (the driver keeps
-          retention wide enough that none can have fallen to it yet), and
-          each ACK (recno, seq) names exactly that record at that seq;
-        - STATE (JSON, seq -> record, every acknowledged record seen so far,
-          rewritten by this check) still holds: each remembered seq at or
-          above the oldest one on disk carries the same record (a seq given
-          to another record is "reused", a missing one "lost");
+          retention wide enough that none can have fallen to it yet), each
+          ACK (recno, seq) names exactly that record at that seq, and each
+          client's records (acknowledged or not) have seqs that rise with
+          their recno (one connection's records are committed in order);
+        - STATE (JSON: every acknowledged record seen so far, with its seq
+          and the segment that held it; rewritten by this check) still
+          holds: each remembered seq carries the same record (a seq given
+          to another record is "reused"), and a remembered record is gone
+          only with its whole segment, removed by retention: logged in
+          SEGLOGD_LOG, or (a cut between the unlink and its log line) the
+          one newest segment gone since the last check, older than every
+          segment on disk; any other absence is "lost" (a missing prefix
+          of the history does not pass as retention);
         - every TAILFILE's bytes are the content of a file in quarantine/.
       Prints "RESULT acked=A checked=C lost=L duplicated=D reused=R
       problems=P" and exits 1 on any problem.
@@ -99,7 +109,7 @@ def scan(d):
     """{seq: record id} and {record id: seq} of the whole directory; checks
     lines, order and content on the way.  Also the oldest seq there is (or
     the next one, when there is no record at all)."""
-    by_seq, by_id, prev, first = {}, {}, None, None
+    by_seq, by_id, seg_of, prev, first = {}, {}, {}, None, None
     for n in segments(d):
         data = open(os.path.join(d, n), "rb").read()
         lines = data.split(b"\n")
@@ -111,6 +121,7 @@ def scan(d):
             continue
         if first is None:
             first = header_seq(lines[0])
+        seg_first = header_seq(lines[0])
         off = len(lines[0]) + 1
         version = header_version(lines[0])
         for line in lines[1:]:
@@ -134,8 +145,33 @@ def scan(d):
                     counts["duplicated"] += 1
                 by_id[rid] = seq
             by_seq[seq] = rid
+            seg_of[seq] = seg_first
     oldest = min(by_seq) if by_seq else (first if first is not None else 1)
-    return by_seq, by_id, oldest
+    return by_seq, by_id, seg_of, oldest
+
+
+def on_disk_firsts(d):
+    """First seqs of the segments on disk (sealed: by name; current: by header)."""
+    firsts = set()
+    for n in segments(d):
+        if n == "current":
+            with open(os.path.join(d, n), "rb") as f:
+                seq = header_seq(f.readline().rstrip(b"\n"))
+            if seq is not None:
+                firsts.add(seq)
+        else:
+            firsts.add(int(n[:20]))
+    return firsts
+
+
+RETENTION = re.compile(r"Retention \([^)]*\) removed \S*/(\d{20})\.log ")
+
+
+def retention_logged(logfile):
+    """First seqs of the segments the daemon logged as removed by retention."""
+    if not logfile or not os.path.exists(logfile):
+        return set()
+    return {int(m.group(1)) for m in map(RETENTION.search, open(logfile, errors="replace")) if m}
 
 
 def read_acks(path):
@@ -150,24 +186,42 @@ def read_acks(path):
 counts = {"acked": 0, "checked": 0, "lost": 0, "duplicated": 0, "reused": 0}
 
 
-def remembered(state, by_seq, oldest):
-    """Every acknowledged record seen before keeps its seq until retention."""
-    kept = {}
-    for s, rid in state.items():
+def remembered(state, by_seq, firsts, logged):
+    """Every acknowledged record seen before keeps its seq, and leaves the
+    disk only with its whole segment, removed by retention."""
+    records, unlogged = state["records"], set(state["unlogged"])
+    kept, gone = {}, {}
+    oldest_seg = min(firsts) if firsts else None
+    for s, (rid, seg) in records.items():
         seq = int(s)
-        if seq < oldest:
+        if seq in by_seq:
+            kept[s] = [rid, seg]
+            if by_seq[seq] != rid:
+                counts["reused"] += 1
+                problem("REUSED: seq %d was record %s, now %s" % (seq, rid, by_seq[seq]))
+        elif seg in logged or seg in unlogged:
             continue  # retention
-        kept[s] = rid
-        if seq not in by_seq:
+        else:
+            gone.setdefault(seg, []).append((seq, rid))
+    # a cut between an unlink and its log line: at most the one newest
+    # segment gone since the last check, and older than all on disk
+    # (retention removes from the oldest end, each removal durable first)
+    if len(gone) == 1:
+        seg = next(iter(gone))
+        if seg not in firsts and (oldest_seg is None or seg < oldest_seg):
+            unlogged.add(seg)
+            print("note: segment %d gone without its retention log line (a cut after the unlink)" % seg)
+            gone = {}
+    for seg, lost in sorted(gone.items()):
+        for seq, rid in lost:
             counts["lost"] += 1
-            problem("LOSS: record %s (acknowledged, seen at seq %d before) is gone" % (rid, seq))
-        elif by_seq[seq] != rid:
-            counts["reused"] += 1
-            problem("REUSED: seq %d was record %s, now %s" % (seq, rid, by_seq[seq]))
-    return kept
+            problem("LOSS: record %s (acknowledged, seen at seq %d in segment %d before) is gone%s" %
+                    (rid, seq, seg, " with its segment, which retention did not remove"
+                     if seg not in firsts else ""))
+    return {"records": kept, "unlogged": sorted(unlogged)}
 
 
-def new_acks(logs, by_seq, by_id, state):
+def new_acks(logs, by_seq, by_id, seg_of, state):
     for log in logs:
         cid = os.path.basename(log)[len("acks-"):]
         acks = read_acks(log)
@@ -179,18 +233,37 @@ def new_acks(logs, by_seq, by_id, state):
             problem("LOSS: client %s had %d acknowledged, %d missing (first %s)" %
                     (cid, last, len(missing), missing[:5]))
         counts["checked"] += last - len(missing)
+        records = state["records"]
         for r in range(1, last + 1):
             rid = "%s-%d" % (cid, r)
             if rid in by_id:
-                old = state.get(str(by_id[rid]))
-                if old is not None and old != rid:
+                old = records.get(str(by_id[rid]))
+                if old is not None and old[0] != rid:
                     continue  # reported by remembered()
-                state[str(by_id[rid])] = rid
+                records[str(by_id[rid])] = [rid, seg_of[by_id[rid]]]
         for r, seq in acks:
             rid = "%s-%d" % (cid, r)
-            if by_seq.get(seq, rid) != rid:
+            if rid in by_id and by_id[rid] != seq:
                 counts["reused"] += 1
-                problem("REUSED: ACK gave seq %d to %s, disk has %s there" % (seq, rid, by_seq[seq]))
+                problem("WRONG SEQ: the ACK gave %s seq %d, the disk has it at seq %d%s" %
+                        (rid, seq, by_id[rid], " (and %s at %d)" % (by_seq[seq], seq)
+                         if seq in by_seq else ""))
+
+
+def in_order(by_id):
+    """One connection's records are committed in the order sent: each
+    client's seqs rise with its recnos (every client on disk, acked or not)."""
+    mine = {}
+    for rid, seq in by_id.items():
+        cid, recno = rid.rsplit("-", 1)
+        mine.setdefault(cid, []).append((int(recno), seq))
+    for cid, recs in sorted(mine.items()):
+        recs.sort()
+        for (ra, qa), (rb, qb) in zip(recs, recs[1:]):
+            if qb <= qa:
+                problem("ORDER: client %s's record %d has seq %d, after record %d at seq %d" %
+                        (cid, rb, qb, ra, qa))
+                break
 
 
 def tails_kept(d, tails):
@@ -204,11 +277,14 @@ def tails_kept(d, tails):
                     (len(data), os.path.basename(t), len(have)))
 
 
-def check(d, statefile, tails, logs):
+def check(d, statefile, tails, logs, logfile):
     state = json.load(open(statefile)) if os.path.exists(statefile) else {}
-    by_seq, by_id, oldest = scan(d)
-    state = remembered(state, by_seq, oldest)
-    new_acks(logs, by_seq, by_id, state)
+    state.setdefault("records", {})
+    state.setdefault("unlogged", [])
+    by_seq, by_id, seg_of, _ = scan(d)
+    state = remembered(state, by_seq, on_disk_firsts(d), retention_logged(logfile))
+    new_acks(logs, by_seq, by_id, seg_of, state)
+    in_order(by_id)
     tails_kept(d, tails)
     with open(statefile + ".new", "w") as f:
         json.dump(state, f)
@@ -223,13 +299,14 @@ def main(argv):
     if argv[1] == "raw":
         return raw(argv[2], argv[3])
     d, statefile, rest = argv[2], argv[3], argv[4:]
-    lists, key = {"--tails": [], "--acks": []}, None
+    lists, key = {"--tails": [], "--acks": [], "--log": []}, None
     for a in rest:
         if a in lists:
             key = a
         else:
             lists[key].append(a)
-    return check(d, statefile, lists["--tails"], lists["--acks"])
+    return check(d, statefile, lists["--tails"], lists["--acks"],
+                 lists["--log"][0] if lists["--log"] else None)
 
 
 if __name__ == "__main__":

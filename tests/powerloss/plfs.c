@@ -57,6 +57,14 @@ static const char *const plfs_op_names[OP__MAX] = {
 	"mkdir", "unlink", "rmdir", "rename", "link", "symlink", "chmod",
 };
 
+/* Kinds of files, for the per-kind counts (plfs_class). */
+enum plfs_class {
+	CLS_CURRENT, CLS_SEGMENT, CLS_TMP, CLS_TORN, CLS_WATERMARK, CLS_DIR, CLS_OTHER, CLS__MAX
+};
+static const char *const plfs_class_names[CLS__MAX] = {
+	"current", "segment", "tmp", "torn", "watermark", "dir", "other",
+};
+
 enum plfs_type { OBJ_FILE, OBJ_DIR, OBJ_LINK, OBJ_SPECIAL };
 
 struct plfs_entry {
@@ -149,6 +157,7 @@ static struct {
 	char ctl[1024];
 	size_t ctl_len;
 	uint64_t count[OP__MAX][2], bytes[2];
+	uint64_t fcount[OP__MAX][CLS__MAX][2]; /* by the kind of file named (plfs_class) */
 	uint64_t dirops, dirops_kept, units, units_kept, ubytes, ubytes_kept, objs_lost;
 } P = { .bfd = -EBADF, .sfd = -EBADF, .postfd = -EBADF, .sigpipe = { -1, -1 }, .ctlfd = -EBADF };
 
@@ -459,6 +468,29 @@ plfs_dir_sync(struct plfs_obj *dir)
 
 /* ---- gate: counting, EIO after the cut, triggers ------------------------ */
 
+/* The kind of file an operation names, by its (base) name, so that the
+ * stats say which path each operation took for segment files: "op write
+ * current 0 57" means every write to current came from io_uring. */
+static enum plfs_class
+plfs_class(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "current") == 0)
+		return CLS_CURRENT;
+	if (n == 24 && strspn(name, "0123456789") == 20 && strcmp(name + 20, ".log") == 0)
+		return CLS_SEGMENT;
+	if (strncmp(name, ".tmp.", 5) == 0)
+		return CLS_TMP;
+	if (n > 5 && strcmp(name + n - 5, ".torn") == 0)
+		return CLS_TORN;
+	if (strcmp(name, "watermark") == 0)
+		return CLS_WATERMARK;
+	if (strcmp(name, "data") == 0 || strcmp(name, "quarantine") == 0 || n == 0)
+		return CLS_DIR;
+	return CLS_OTHER;
+}
+
 static void plfs_cut(const char *why);
 
 /* 0 for a request from an ordinary thread, 1 for one from an io_uring worker
@@ -492,7 +524,9 @@ plfs_gate(enum plfs_op op, const char *name1, const char *name2)
 {
 	if (P.cut)
 		return -EIO;
-	P.count[op][plfs_requester()]++;
+	int who = plfs_requester();
+	P.count[op][who]++;
+	P.fcount[op][plfs_class(name1)][who]++;
 	plfs_log("%s %s%s%s", plfs_op_names[op], name1, name2 ? " " : "", name2 ? name2 : "");
 	for (unsigned i = 0; i < P.ntrig && !P.after; i++) {
 		struct plfs_trigger *t = &P.trig[i];
@@ -1427,6 +1461,11 @@ plfs_write_stats(bool cut)
 		fprintf(f, "op %s %" PRIu64 " %" PRIu64 "\n", plfs_op_names[i], P.count[i][0],
 			P.count[i][1]);
 	fprintf(f, "op write_bytes %" PRIu64 " %" PRIu64 "\n", P.bytes[0], P.bytes[1]);
+	for (unsigned i = 0; i < OP__MAX; i++)
+		for (unsigned c = 0; c < CLS__MAX; c++)
+			if (P.fcount[i][c][0] || P.fcount[i][c][1])
+				fprintf(f, "file %s %s %" PRIu64 " %" PRIu64 "\n", plfs_op_names[i],
+					plfs_class_names[c], P.fcount[i][c][0], P.fcount[i][c][1]);
 }
 
 /* The session loop: one request at a time; between two requests a cut by

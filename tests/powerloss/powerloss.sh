@@ -91,17 +91,24 @@ pl_start() {
 	return 2
 }
 
+# pl_sum: adds the RESULT line of $d/check.out to the model's totals
+# (1 if there is none).
+pl_sum() {
+	local res acked checked lost duplicated reused problems
+	res=$(sed -n 's/^RESULT //p' "$d/check.out")
+	[ -n "$res" ] || return 1
+	eval "$res"
+	t_acked=$((t_acked + acked)) t_checked=$((t_checked + checked)) t_lost=$((t_lost + lost))
+	t_dup=$((t_dup + duplicated)) t_reused=$((t_reused + reused))
+}
+
 # pl_check LABEL: checks the running, recovered daemon's directory against
 # every ACK not checked yet, the seqs remembered and the torn tails seen.
 pl_check() {
-	local r=0 res
-	python3 "$here/plcheck.py" check "$d/backing/data" "$d/state.json" --tails "${tails[@]}" \
+	local r=0
+	python3 "$here/plcheck.py" check "$d/backing/data" "$d/state.json" --log "$d/seglogd.log" --tails "${tails[@]}" \
 		--acks "${acks[@]}" >"$d/check.out" 2>&1 || r=1
-	res=$(sed -n 's/^RESULT //p' "$d/check.out")
-	[ -n "$res" ] || { r=1; res="acked=0 checked=0 lost=0 duplicated=0 reused=0 problems=1"; }
-	eval "local $res"
-	t_acked=$((t_acked + acked)) t_checked=$((t_checked + checked)) t_lost=$((t_lost + lost))
-	t_dup=$((t_dup + duplicated)) t_reused=$((t_reused + reused))
+	pl_sum || r=1
 	if ! "$SEGLOG" -d "$d/mnt/data" verify >"$d/verify.out" 2>&1; then
 		echo "$1: seglog verify:" >>"$d/check.out"
 		head -n 20 "$d/verify.out" >>"$d/check.out"
@@ -249,25 +256,60 @@ pl_iteration() {
 	printf '.'
 }
 
-# pl_final: a start without a cut checks the last cut; then a clean run
-# compares the daemon's own fsync count with the fdatasyncs at the layer.
-pl_final() {
-	local fsyncs probe seed=$base_seed i=final point=none cut=() arm=
-	pl_mount "$base_seed" "$d/stats-final" || fail "$model: final mount"
-	pl_start || { t_bad=$((t_bad + 1)) t_nostart=$((t_nostart + 1)); tail -n 3 "$d/seglogd.log"; }
-	pl_check final
-	python3 "$here/plclient.py" "$d/sock" "m$model.final" 3000 "$d/acks/acks-m$model.final" >/dev/null
+# pl_probe: a clean session (started after a clean stop, so recovery has
+# nothing to cut or sync) compares what the daemon did with what reached
+# the layer, file by file: every write, fsync and fdatasync of a segment
+# file (current, its .tmp. successor, a sealed one, the watermark) and
+# every rename and unlink of one came from an io_uring worker, none from
+# a syscall of seglogd's own threads; and the daemon's commit fdatasyncs
+# (its "fsyncs" counter) plus the start's one recovery sync are exactly
+# the fdatasyncs of current.
+pl_probe() {
+	local fsyncs n_sys n_cur stats=$d/stats-probe
+	pl_mount "$base_seed" "$stats" || fail "$model: probe mount"
+	pl_start || fail "$model: seglogd did not start for the probe run"
+	python3 "$here/plclient.py" "$d/sock" "m$model.probe" 3000 "$d/acks/acks-m$model.probe" >/dev/null
 	fsyncs=$($PROTO_CLIENT "$d/sock" status | sed -n 's/^fsyncs //p')
 	stop_daemon
 	fusermount3 -u "$d/mnt"
 	wait $PLFS_PID
-	acks+=("$d/acks/acks-m$model.final")
-	python3 "$here/plcheck.py" check "$d/backing/data" "$d/state.json" --acks "${acks[@]}" \
-		>"$d/check.out" 2>&1 || { t_bad=$((t_bad + 1)); sed 's/^/#   /' "$d/check.out" | head; }
-	probe=$(grep '^op fdatasync ' "$d/stats-final" | awk '{print $3 + $4}')
-	check "$model: each of the daemon's $fsyncs fdatasyncs reached the layer as one ($probe seen)" \
-		test "${fsyncs:-0}" -gt 0 -a "${probe:-0}" -ge "${fsyncs:-1}"
+	trace "$model: probe run, by file (op kind syscalls io_uring):" \
+		"$(grep '^file ' "$stats" | cut -d' ' -f2- | paste -sd, | sed 's/,/, /g')"
+	n_sys=$(awk '$1 == "file" && $2 ~ /^(write|fsync|fdatasync|rename|unlink)$/ &&
+		$3 ~ /^(current|tmp|segment|watermark)$/ { n += $4 } END { print n + 0 }' "$stats")
+	n_cur=$(awk '$1 == "file" && $2 == "fdatasync" && $3 == "current" { n += $4 + $5 }
+		END { print n + 0 }' "$stats")
+	check_eq "$model: segment writes, syncs, renames and unlinks by syscall instead of io_uring" \
+		"$n_sys" 0
+	check "$model: the probe run committed (fsyncs ${fsyncs:-none})" test "${fsyncs:-0}" -gt 0
+	# (+1: a start's recovery syncs an intact current once, STORE_REPAIR_SYNC)
+	check_eq "$model: fdatasyncs of current at the layer = the daemon's $fsyncs commit fdatasyncs + 1" \
+		"$n_cur" "$((${fsyncs:-0} + 1))"
+	check "$model: the probe run wrote current through io_uring (and plfs counted it)" \
+		grep -Eq '^file write current 0 [1-9]' "$stats"
+	check "$model: the probe run sealed segments through io_uring (renames of current)" \
+		grep -Eq '^file rename current 0 [1-9]' "$stats"
+	pl_account "$stats"
+}
+
+# pl_final: a start without a cut checks the last cut, a few more records
+# are written and checked after a clean stop; then pl_probe.
+pl_final() {
+	local seed=$base_seed i=final point=none cut=() arm=
+	pl_mount "$base_seed" "$d/stats-final" || fail "$model: final mount"
+	pl_start || { t_bad=$((t_bad + 1)) t_nostart=$((t_nostart + 1)); tail -n 3 "$d/seglogd.log"; }
+	pl_check final
+	python3 "$here/plclient.py" "$d/sock" "m$model.final" 3000 "$d/acks/acks-m$model.final" >/dev/null
+	stop_daemon
+	fusermount3 -u "$d/mnt"
+	wait $PLFS_PID
 	pl_account "$d/stats-final"
+	pl_probe
+	acks+=("$d/acks/acks-m$model.final" "$d/acks/acks-m$model.probe")
+	python3 "$here/plcheck.py" check "$d/backing/data" "$d/state.json" --log "$d/seglogd.log" \
+		--acks "${acks[@]}" >"$d/check.out" 2>&1 ||
+		{ t_bad=$((t_bad + 1)); sed 's/^/#   /' "$d/check.out" | head; }
+	pl_sum
 }
 
 for model in $models; do

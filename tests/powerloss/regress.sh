@@ -82,6 +82,9 @@ mount_plfs
 seglogd "$w/m/data" "$w/conf" || fail "first start"
 python3 "$here/plclient.py" "$w/sock" first 300 "$w/acks/acks-first" >/dev/null
 power_off
+# (with no ACK the check below would pass on nothing)
+check_eq "first start: all 300 records were acknowledged before the cut" \
+	"$(tail -n 1 "$w/acks/acks-first" | cut -d' ' -f1)" 300
 check "first start, strict, cut after 300 acknowledged records: all still there" \
 	recovered_check "first start" --acks "$w/acks/acks-first"
 
