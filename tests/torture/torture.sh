@@ -31,7 +31,9 @@
 # when the oldest one holds no record a later check needs); recover-* at a
 # start after the torture appended a torn line to current.  Every point must
 # be hit; the counts per point are printed.  Without crash points the run is
-# the same minus these iterations, and says so.
+# the same minus these iterations, and says so (and fails if
+# TORTURE_REQUIRE_CRASH_POINTS=1, as scripts/test sets it for its
+# sanitizer pass, which is built with them).
 # TORTURE_ITERATIONS (default 30).
 set -u
 shopt -s nullglob
@@ -70,6 +72,10 @@ if SEGLOG_CRASH_AT=probe:1 timeout 20 "$SEGLOGD" --dir "$w/probe/data" --socket 
 	trace "seglogd has crash points: every point is aimed at ($(echo $cp_points | wc -w) of them)"
 else
 	cp_built=0
+	# scripts/test's crash-point pass sets this: there, a build that lost
+	# its crash points must fail, not pass on the kills alone
+	[ "${TORTURE_REQUIRE_CRASH_POINTS:-0}" = 1 ] &&
+		fail "TORTURE_REQUIRE_CRASH_POINTS=1, but $SEGLOGD has no crash points (configure --enable-crash-points)"
 	trace "seglogd built without --enable-crash-points: no crash-point iterations"
 fi
 declare -A cp_hits=()
