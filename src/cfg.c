@@ -190,6 +190,8 @@ cfg_done(struct cfg *c)
 		free(c->origin[i]);
 		c->origin[i] = NULL;
 	}
+	free(c->ship_cursor);
+	c->ship_cursor = NULL;
 }
 
 /* Duplicates *s in place (NULL stays NULL); clears *ok if out of memory. */
@@ -213,6 +215,7 @@ cfg_copy(struct cfg *dst, const struct cfg *src)
 			cfg_dup(s, &ok);
 		cfg_dup(&dst->origin[i], &ok);
 	}
+	cfg_dup(&dst->ship_cursor, &ok);
 	if (!ok) {
 		cfg_done(dst);
 		return -ENOMEM;
@@ -567,6 +570,16 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 	if (strcmp(section, "ship") == 0) {
 		if (!cfg_ship_key(name))
 			return cfg_fail(p, name, "unknown key in [ship] (see seglogd.conf(5))"), 0;
+		/* the daemon keeps where the shipper's cursor is (seglog vacuum) */
+		if (strcmp(name, "cursor_file") == 0 ||
+		    (strcmp(name, "brokers") == 0 && !p->c->ship_cursor)) {
+			char *v = strdup(strcmp(name, "cursor_file") == 0 && *value
+						 ? value : CFG_SHIP_DEFAULT_CURSOR);
+			if (!v)
+				return cfg_fail(p, name, "out of memory"), 0;
+			free(p->c->ship_cursor);
+			p->c->ship_cursor = v;
+		}
 		return 1;
 	}
 	i = cfg_find(section, name);

@@ -93,6 +93,10 @@ struct cfg {
 	uint64_t shutdown_timeout_us;
 	int log_level; /* LOG_EMERG .. LOG_DEBUG */
 	bool kmsg;     /* read /dev/kmsg (kmsgsrv.h) */
+	/* [ship] (seglog ship's section): the shipper's cursor file, for
+	 * `seglog vacuum` to keep what it has not shipped; NULL when [ship]
+	 * sets neither brokers nor cursor_file (no shipper configured). */
+	char *ship_cursor;
 
 	/* Where each key was last set ("FILE:LINE" or "command line"), NULL
 	 * for a default; in the order of the table above.  Owned by cfg.c,
@@ -101,6 +105,8 @@ struct cfg {
 };
 
 #define CFG_DEFAULT_PATH SYSCONFDIR "/seglog/seglogd.conf"
+/* seglog ship's cursor when [ship] names none */
+#define CFG_SHIP_DEFAULT_CURSOR LOCALSTATEDIR "/lib/seglog/ship.cursor"
 
 /* Fills in every default; strings are malloc'ed.  Returns -ENOMEM. */
 int cfg_init(struct cfg *c);

@@ -25,4 +25,6 @@ int cmd_send(const struct client_opts *o, int argc, char **argv);
 int cmd_status(const struct client_opts *o, int argc, char **argv);
 int cmd_tail(const struct client_opts *o, int argc, char **argv); /* tail and cat */
 int cmd_verify(const struct client_opts *o, int argc, char **argv);
+/* rotate, sync, reload, vacuum: argv[0] names the verb */
+int cmd_ctl(const struct client_opts *o, int argc, char **argv);
 int cmd_ship(const struct client_opts *o, int argc, char **argv); /* cmd_ship.c, ship.c */

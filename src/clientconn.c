@@ -132,10 +132,22 @@ clientconn_queue_status_req(struct clientconn *c)
 	return 0;
 }
 
+int
+clientconn_queue_control(struct clientconn *c, const struct proto_control *req)
+{
+	uint8_t *p;
+	int k = clientconn_out_reserve(c, PROTO_CONTROL_LEN, &p);
+
+	if (k < 0)
+		return k;
+	c->out_len += proto_put_control(p, req);
+	return 0;
+}
+
 static int
 clientconn_queue_hello(struct clientconn *c)
 {
-	struct proto_hello h = { .min_version = PROTO_VERSION, .max_version = PROTO_VERSION };
+	struct proto_hello h = { .min_version = PROTO_VERSION_MIN, .max_version = PROTO_VERSION };
 	uint8_t *p;
 	int k = clientconn_out_reserve(c, PROTO_HELLO_LEN, &p);
 
@@ -365,8 +377,12 @@ clientconn_hello(struct clientconn *c, int timeout_ms)
 	k = clientconn_wait_frame(c, timeout_ms, &f);
 	if (k < 0)
 		return k;
-	if (f.type == PROTO_HELLO_OK)
-		return proto_parse_hello_ok(f.body, f.len, &c->hello);
+	if (f.type == PROTO_HELLO_OK) {
+		if (proto_parse_hello_ok(f.body, f.len, &c->hello) < 0 ||
+		    c->hello.version < PROTO_VERSION_MIN || c->hello.version > PROTO_VERSION)
+			return -EBADMSG;
+		return 0;
+	}
 	if (f.type != PROTO_ERROR || proto_parse_error(f.body, f.len, &e) < 0)
 		return -EBADMSG;
 	c->hello_err_code = e.code;

@@ -80,8 +80,8 @@ int clientconn_open(const char *path, int timeout_ms, struct clientconn **ret);
  * in time, EX_PROTOCOL (76) when it does not speak our protocol (client.h). */
 int clientconn_exit_status(int err);
 
-/* Sends HELLO (version 1) and waits up to timeout_ms for HELLO_OK, which
- * it keeps in c->hello.  -EPROTO if the daemon answered with an ERROR
+/* Sends HELLO (versions 1..2) and waits up to timeout_ms for HELLO_OK, which
+ * it keeps in c->hello (version: the one agreed).  -EPROTO if the daemon answered with an ERROR
  * (code and text in c->hello_err_*), -EBADMSG for anything else,
  * -ECONNRESET if it closed, -ETIMEDOUT. */
 int clientconn_hello(struct clientconn *c, int timeout_ms);
@@ -90,6 +90,8 @@ int clientconn_hello(struct clientconn *c, int timeout_ms);
 size_t clientconn_pending(const struct clientconn *c);
 int clientconn_queue_record(struct clientconn *c, const struct proto_record *r);
 int clientconn_queue_status_req(struct clientconn *c);
+/* A CONTROL frame: only when c->hello.version >= PROTO_VERSION_CONTROL. */
+int clientconn_queue_control(struct clientconn *c, const struct proto_control *req);
 /* Sends as much of the queue as the socket takes without blocking.
  * Returns 0 (the rest, if any, stays queued), or -EPIPE, -ECONNRESET, ...
  * when the daemon stopped reading or is gone (SIGPIPE is never raised:

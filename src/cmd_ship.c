@@ -32,7 +32,7 @@ enum {
 };
 
 #define SHIP_DEFAULT_DIR LOCALSTATEDIR "/log/seglog" /* as in seglog.c */
-#define SHIP_DEFAULT_CURSOR LOCALSTATEDIR "/lib/seglog/ship.cursor"
+#define SHIP_DEFAULT_CURSOR CFG_SHIP_DEFAULT_CURSOR
 
 struct cmd_ship {
 	struct ship_config cfg;

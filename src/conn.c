@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,13 @@ struct conn {
 	bool hello_done, closing, reading, eof, waiting, draining;
 	bool peer_gone; /* writes fail (EPIPE): acks are dropped, input is still read */
 	bool blocked;	/* stopped on engine backpressure with bytes buffered */
+	uint16_t version; /* agreed in HELLO */
+	/* a CONTROL waiting to complete (its verb; 0: none):
+	 * no later frame is read meanwhile, so replies stay in order */
+	uint8_t ctl_verb;
+	uint64_t ctl_target; /* rotate, sync: the last seq it must cover */
+	struct proto_control ctl_req; /* reload, vacuum: done from ctl_ev */
+	struct event *ctl_ev; /* processes the input that waited behind it */
 	struct conn_ackmark *marks;
 	size_t marks_head, marks_len;
 	struct syslog_framer framer;
@@ -66,6 +74,9 @@ struct conn {
 static void conn_readcb(evutil_socket_t fd, short what, void *arg);
 static void conn_writecb(evutil_socket_t fd, short what, void *arg);
 static void conn_timeoutcb(evutil_socket_t fd, short what, void *arg);
+static void conn_ctlcb(evutil_socket_t fd, short what, void *arg);
+static void conn_control_check(struct conn *c, uint64_t durable_seq);
+static void conn_malformed(struct conn *c, const char *why);
 
 uint64_t
 conn_now_us(clockid_t clock)
@@ -97,6 +108,8 @@ conn_free(struct conn *c)
 		event_free(c->wev);
 	if (c->timer)
 		event_free(c->timer);
+	if (c->ctl_ev)
+		event_free(c->ctl_ev);
 	safe_close(c->fd);
 	c->host->ops->gone(c->host->ctx, c->cookie);
 	free(c->rbuf);
@@ -127,7 +140,9 @@ conn_new(const struct conn_host *host, void *cookie, enum conn_proto proto, int 
 	c->rev = event_new(host->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
 	c->wev = event_new(host->base, fd, EV_WRITE | EV_PERSIST, conn_writecb, c);
 	c->timer = evtimer_new(host->base, conn_timeoutcb, c);
-	if (!c->rbuf || !c->rev || !c->wev || !c->timer || event_add(c->rev, NULL) < 0) {
+	c->ctl_ev = evtimer_new(host->base, conn_ctlcb, c);
+	if (!c->rbuf || !c->rev || !c->wev || !c->timer || !c->ctl_ev ||
+	    event_add(c->rev, NULL) < 0) {
 		safe_close(c->fd);
 		if (c->rev)
 			event_free(c->rev);
@@ -135,6 +150,8 @@ conn_new(const struct conn_host *host, void *cookie, enum conn_proto proto, int 
 			event_free(c->wev);
 		if (c->timer)
 			event_free(c->timer);
+		if (c->ctl_ev)
+			event_free(c->ctl_ev);
 		free(c->rbuf);
 		free(c);
 		return -ENOMEM;
@@ -353,7 +370,7 @@ conn_end(struct conn *c, uint16_t code, const char *text)
 static void
 conn_maybe_done(struct conn *c)
 {
-	if (c->eof && !c->closing && !c->blocked && c->marks_len == 0)
+	if (c->eof && !c->closing && !c->blocked && !c->ctl_verb && c->marks_len == 0)
 		conn_close(c, "end of stream");
 }
 
@@ -403,7 +420,7 @@ conn_ack(struct conn *c, uint64_t durable_seq)
 		c->marks_head = (c->marks_head + 1) % CONN_MARKS;
 		c->marks_len--;
 	}
-	if (c->marks_len == 0)
+	if (c->marks_len == 0 && !c->ctl_verb)
 		conn_set_waiting(c, false);
 	if (any) {
 		c->acked_recno = a.recno;
@@ -413,6 +430,8 @@ conn_ack(struct conn *c, uint64_t durable_seq)
 		if (conn_queue(c, buf, proto_put_ack(buf, &a)))
 			conn_flush(c);
 	}
+	if (c->ctl_verb)
+		conn_control_check(c, durable_seq);
 	conn_maybe_done(c);
 }
 
@@ -428,14 +447,15 @@ conn_hello(struct conn *c, const uint8_t *body, size_t len)
 		conn_error(c, 0, PROTO_ERR_MALFORMED, "malformed or repeated HELLO");
 		return;
 	}
-	if (h.min_version > PROTO_VERSION || h.max_version < PROTO_VERSION) {
-		conn_error(c, 0, PROTO_ERR_VERSION, "no common protocol version (server: 1)");
+	c->version = h.max_version < PROTO_VERSION ? h.max_version : PROTO_VERSION;
+	if (c->version < h.min_version || c->version < PROTO_VERSION_MIN) {
+		conn_error(c, 0, PROTO_ERR_VERSION, "no common protocol version (server: 1..2)");
 		return;
 	}
 	c->hello_done = true;
 	event_del(c->timer);
 	struct proto_hello_ok ok = {
-		.version = PROTO_VERSION,
+		.version = c->version,
 		.durability = cfg->durability == CFG_DURABILITY_FSYNC ? PROTO_DURABILITY_FSYNC
 								      : PROTO_DURABILITY_WRITE,
 		.max_record = cfg->max_record,
@@ -454,6 +474,110 @@ conn_status(struct conn *c)
 
 	proto_put_status_header(frame, (uint32_t)n);
 	conn_queue(c, frame, PROTO_FRAME_HEADER + n);
+}
+
+/* --- CONTROL (protocol version 2) ---------------------------------------- */
+
+static void
+conn_control_reply(struct conn *c, uint8_t verb, uint8_t status, uint64_t value, const char *text)
+{
+	uint8_t frame[PROTO_FRAME_HEADER + PROTO_CONTROL_DONE_FIXED + CONN_CONTROL_TEXT_MAX];
+	struct proto_control_done d = { .verb = verb, .status = status, .value = value,
+					.text = text, .text_len = strlen(text) };
+
+	if (d.text_len > CONN_CONTROL_TEXT_MAX)
+		d.text_len = CONN_CONTROL_TEXT_MAX;
+	if (conn_queue(c, frame, proto_put_control_done(frame, &d)))
+		conn_flush(c);
+}
+
+/* A pending rotate or sync: done once what it waits for holds.  The input
+ * that waited behind it is processed from the loop (ctl_ev), not here:
+ * this runs while the host walks its waiter list. */
+static void
+conn_control_check(struct conn *c, uint64_t durable_seq)
+{
+	struct engine *e = c->host->engine;
+	char text[CONN_CONTROL_TEXT_MAX];
+
+	if (c->ctl_verb == PROTO_VERB_SYNC) {
+		if (durable_seq < c->ctl_target)
+			return;
+		snprintf(text, sizeof(text), "every record up to seq %" PRIu64 " is %s",
+			 c->ctl_target, c->host->cfg->durability == CFG_DURABILITY_FSYNC
+						? "durable (fdatasync)" : "written (durability = write)");
+	} else if (c->ctl_verb == PROTO_VERB_ROTATE) {
+		if (!engine_sealed_through(e, c->ctl_target))
+			return;
+		snprintf(text, sizeof(text), "sealed: every record up to seq %" PRIu64
+			 " is in a sealed segment", c->ctl_target);
+	} else {
+		return; /* reload, vacuum: conn_ctlcb */
+	}
+	conn_control_reply(c, c->ctl_verb, PROTO_CTL_OK, c->ctl_target, text);
+	c->ctl_verb = 0;
+	if (c->marks_len == 0)
+		conn_set_waiting(c, false);
+	event_active(c->ctl_ev, EV_TIMEOUT, 0);
+}
+
+/* From the loop: a reload or vacuum is done (never from inside the frame
+ * loop: a reload may pause and resume every connection, this one too),
+ * then the input that waited behind a CONTROL is processed. */
+static void
+conn_ctlcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->ctl_verb == PROTO_VERB_RELOAD || c->ctl_verb == PROTO_VERB_VACUUM) {
+		char text[CONN_CONTROL_TEXT_MAX] = "";
+		uint64_t value = 0;
+		uint8_t status = c->host->ops->control(c->host->ctx, &c->ctl_req, &value, text,
+						       sizeof(text));
+		if (!c->closing)
+			conn_control_reply(c, c->ctl_verb, status, value, text);
+		c->ctl_verb = 0;
+		if (c->marks_len == 0)
+			conn_set_waiting(c, false);
+	}
+	conn_resume(c);
+}
+
+/* One CONTROL frame.  rotate and sync wait here (the connection joins the
+ * host's waiter list, so conn_ack() sees each commit and each seal);
+ * reload and vacuum are the host's, done from the loop (conn_ctlcb). */
+static void
+conn_control(struct conn *c, const uint8_t *body, size_t len)
+{
+	struct engine *e = c->host->engine;
+	struct proto_control req;
+	char text[CONN_CONTROL_TEXT_MAX] = "";
+
+	if (proto_parse_control(body, len, &req) < 0) {
+		conn_malformed(c, "CONTROL body too short");
+		return;
+	}
+	if (req.verb == 0 || req.verb > PROTO_VERB_MAX || (req.flags & ~PROTO_CTL_KNOWN)) {
+		snprintf(text, sizeof(text), "unknown verb %u or flags 0x%x", req.verb, req.flags);
+		conn_control_reply(c, req.verb, PROTO_CTL_REFUSED, 0, text);
+		return;
+	}
+	if (req.verb == PROTO_VERB_SYNC || req.verb == PROTO_VERB_ROTATE) {
+		uint64_t next = c->host->ops->next_seq(c->host->ctx);
+		c->ctl_target = next ? next - 1 : 0;
+		if (req.verb == PROTO_VERB_ROTATE && !engine_rotate(e)) {
+			conn_control_reply(c, req.verb, PROTO_CTL_OK, 0,
+					   "nothing to seal: current holds no records");
+			return;
+		}
+		c->ctl_verb = req.verb;
+		conn_set_waiting(c, true);
+		conn_control_check(c, engine_durable_seq(e));
+		return;
+	}
+	c->ctl_verb = req.verb;
+	c->ctl_req = req;
+	event_active(c->ctl_ev, EV_TIMEOUT, 0);
 }
 
 /* Handles one RECORD.  Returns -ENOBUFS (nothing consumed, nothing
@@ -541,6 +665,8 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 			pos += n;
 			continue;
 		}
+		if (c->ctl_verb)
+			break; /* behind a CONTROL that waits: read on once it is done */
 		k = proto_frame_header(c->rbuf + pos, c->rlen - pos, &type, &blen);
 		if (k == 0)
 			break;
@@ -580,6 +706,13 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 			break;
 		case PROTO_STATUS_REQ:
 			conn_status(c);
+			break;
+		case PROTO_CONTROL:
+			if (c->version < PROTO_VERSION_CONTROL) {
+				conn_malformed(c, "CONTROL needs protocol version 2");
+				break;
+			}
+			conn_control(c, body, blen);
 			break;
 		default:
 			conn_malformed(c, "unknown frame type");
@@ -681,7 +814,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->rlen == c->rcap) {
 		conn_process(c);
-		if (!c->closing && c->blocked)
+		if (!c->closing && (c->blocked || c->ctl_verb))
 			conn_pause(c);
 		return;
 	}
@@ -700,7 +833,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->rlen += (size_t)n;
 	conn_process(c);
-	if (!c->closing && c->blocked)
+	if (!c->closing && (c->blocked || c->ctl_verb))
 		conn_pause(c);
 }
 
@@ -731,7 +864,7 @@ conn_resume(struct conn *c)
 		return;
 	if (c->rlen > 0 || c->eof) {
 		conn_process(c);
-		if (c->closing || c->blocked)
+		if (c->closing || c->blocked || c->ctl_verb)
 			return;
 		conn_maybe_done(c);
 	}
@@ -762,7 +895,7 @@ conn_drain_input(struct conn *c)
 		}
 		before = c->rlen;
 		conn_process(c);
-		if (c->closing || c->blocked || n <= 0 || c->rlen == before)
+		if (c->closing || c->blocked || c->ctl_verb || n <= 0 || c->rlen == before)
 			return;
 	}
 }

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "proto.h"
 
 struct conn;
 struct engine;
@@ -40,6 +41,8 @@ enum {
 	/* A closing connection whose peer does not take its last frames is
 	 * freed after this long. */
 	CONN_LINGER_SEC = 5,
+	/* The longest CONTROL_DONE text. */
+	CONN_CONTROL_TEXT_MAX = 512,
 };
 
 /* Counters the connections add to; owned (written) by conn.c, kept in the
@@ -70,6 +73,12 @@ struct conn_host_ops {
 		       uint64_t now_us, uint64_t mono_us);
 	/* A syslog stream message longer than max_record was dropped. */
 	void (*syslog_oversize)(void *ctx);
+	/* A CONTROL for reload or vacuum (protocol version 2), called from
+	 * the event loop (never from inside a connection's own processing):
+	 * does it and returns the CONTROL_DONE status (enum proto_ctl_status)
+	 * with its value and a NUL-terminated text of at most cap bytes. */
+	uint8_t (*control)(void *ctx, const struct proto_control *req, uint64_t *ret_value,
+			   char *text, size_t cap);
 };
 
 /* Everything a connection uses of its host.  The host owns it, may change

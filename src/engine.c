@@ -276,12 +276,18 @@ engine_seal(struct engine *e)
 		engine_fail(e, r);
 		return;
 	}
-	if (store_cur_first_seq(e->store) != first) {
+	bool sealed = store_cur_first_seq(e->store) != first;
+
+	if (sealed) {
 		ack_audit_segment(&e->audit, store_cur_size(e->store));
 		engine_segment_started(e, false);
 	}
 	e->age_marked = false;
 	(void)store_retention(e->store, store_now_us());
+	/* (also after a seal that a failed attempt had half done: its first
+	 * seq may have moved then, so "sealed" does not tell) */
+	if (e->cb.sealed)
+		e->cb.sealed(e->userdata);
 }
 
 static void
@@ -623,15 +629,22 @@ engine_append(struct engine *e, struct record *r)
 	return 0;
 }
 
-void
+bool
 engine_rotate(struct engine *e)
 {
 	if (e->seg_records == 0 && store_cur_records(e->store) == 0) {
 		log_info("Nothing to seal: %s/current holds no records", store_path(e->store));
-		return;
+		return false;
 	}
 	engine_mark_seal(e);
 	engine_kick(e);
+	return true;
+}
+
+bool
+engine_sealed_through(const struct engine *e, uint64_t seq)
+{
+	return store_cur_first_seq(e->store) > seq && !store_seal_pending(e->store);
 }
 
 /* Once a second: segment age, and the time-based retention rules, both

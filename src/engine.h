@@ -48,6 +48,9 @@ struct engine_callbacks {
 	void (*pressure)(void *userdata, bool stop);
 	/* err < 0: commits are failing with it; 0: they work again. */
 	void (*storage_error)(void *userdata, int err);
+	/* A seal step sequence succeeded (engine_sealed_through() may have
+	 * become true; may be NULL). */
+	void (*sealed)(void *userdata);
 };
 
 struct engine_stats {
@@ -82,8 +85,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct engine *, engine_free)
 int engine_append(struct engine *e, struct record *r);
 /* True if a record of max_record bytes can be queued now. */
 bool engine_can_accept(const struct engine *e);
-/* Seal `current` after what is already queued. */
-void engine_rotate(struct engine *e);
+/* Seal `current` after what is already queued.  false if there is
+ * nothing to seal (current holds no record and none is queued). */
+bool engine_rotate(struct engine *e);
+/* Every record up to seq is in a sealed segment: the seal that covers it
+ * completed (`current` starts after seq) and none is half done. */
+bool engine_sealed_through(const struct engine *e, uint64_t seq);
 /* Runtime changes (SIGHUP): durability, rotation triggers, limits.  The
  * commit in flight keeps the durability it was submitted with; the next
  * one uses the new configuration.  Backpressure is re-evaluated at once

@@ -299,6 +299,64 @@ proto_put_error(uint8_t *buf, uint64_t recno, uint16_t code, const char *text, s
 	return PROTO_FRAME_HEADER + PROTO_ERROR_FIXED + text_len;
 }
 
+int
+proto_parse_control(const uint8_t *body, size_t len, struct proto_control *ret)
+{
+	if (len < PROTO_CONTROL_BODY)
+		return -EBADMSG;
+	*ret = (struct proto_control){
+		.verb = body[0],
+		.flags = body[1],
+		.max_bytes = proto_get64(body + 2),
+		.max_age_us = proto_get64(body + 10),
+		.max_files = proto_get64(body + 18),
+	};
+	return 0;
+}
+
+int
+proto_parse_control_done(const uint8_t *body, size_t len, struct proto_control_done *ret)
+{
+	if (len < PROTO_CONTROL_DONE_FIXED)
+		return -EBADMSG;
+	*ret = (struct proto_control_done){
+		.verb = body[0],
+		.status = body[1],
+		.value = proto_get64(body + 2),
+		.text = (const char *)body + PROTO_CONTROL_DONE_FIXED,
+		.text_len = len - PROTO_CONTROL_DONE_FIXED,
+	};
+	return 0;
+}
+
+size_t
+proto_put_control(uint8_t *buf, const struct proto_control *c)
+{
+	uint8_t *p = buf + PROTO_FRAME_HEADER;
+
+	proto_put_header(buf, PROTO_CONTROL, PROTO_CONTROL_BODY);
+	p[0] = c->verb;
+	p[1] = c->flags;
+	proto_put64(p + 2, c->max_bytes);
+	proto_put64(p + 10, c->max_age_us);
+	proto_put64(p + 18, c->max_files);
+	return PROTO_CONTROL_LEN;
+}
+
+size_t
+proto_put_control_done(uint8_t *buf, const struct proto_control_done *d)
+{
+	uint8_t *p = buf + PROTO_FRAME_HEADER;
+
+	proto_put_header(buf, PROTO_CONTROL_DONE, PROTO_CONTROL_DONE_FIXED + d->text_len);
+	p[0] = d->verb;
+	p[1] = d->status;
+	proto_put64(p + 2, d->value);
+	if (d->text_len)
+		memcpy(p + PROTO_CONTROL_DONE_FIXED, d->text, d->text_len);
+	return PROTO_FRAME_HEADER + PROTO_CONTROL_DONE_FIXED + d->text_len;
+}
+
 size_t
 proto_put_status_header(uint8_t *buf, uint32_t body_len)
 {

@@ -153,6 +153,27 @@ segdir_retention_pick(const struct segdir_entry *e, size_t n, const struct segdi
 	return k;
 }
 
+size_t
+segdir_vacuum_pick(const struct segdir_entry *e, size_t n, const struct segdir_vacuum *v,
+		   uint64_t now_us)
+{
+	uint64_t total = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += e[i].size;
+	for (; k < n; k++) {
+		bool over = (v->by_files && n - k > v->max_files) ||
+			    (v->by_bytes && total > v->max_bytes) ||
+			    (v->by_age && now_us > e[k].mtime_us &&
+			     now_us - e[k].mtime_us > v->max_age_us);
+		if (!over)
+			break;
+		total -= e[k].size;
+	}
+	return k;
+}
+
 int
 segdir_create_dir_id(const struct fsops *ops, int dir_fd, mode_t mode,
 		     uint8_t ret_id[RECORD_DIR_ID_LEN])
@@ -266,6 +287,7 @@ segdir_reason_name(enum segdir_reason reason)
 		[SEGDIR_MAX_BYTES] = "max_bytes",
 		[SEGDIR_MAX_AGE] = "max_age",
 		[SEGDIR_KEEP_FREE] = "keep_free",
+		[SEGDIR_VACUUM] = "vacuum",
 	};
 	return reason < ELEMENTSOF(names) ? names[reason] : "unknown";
 }

@@ -36,6 +36,15 @@ struct segdir_retention {
 	unsigned keep_free_percent;
 };
 
+/* A vacuum (`seglog vacuum`): limits given now, on top of retention; a
+ * limit of 0 is a limit (--size 0 removes every sealed segment). */
+struct segdir_vacuum {
+	bool by_bytes, by_age, by_files;
+	uint64_t max_bytes;  /* sealed segments, in all */
+	uint64_t max_age_us; /* each one's st_mtime (its last record) */
+	uint64_t max_files;  /* sealed segments kept */
+};
+
 /* Why a segment was chosen for removal (for the log line). */
 enum segdir_reason {
 	SEGDIR_KEEP,
@@ -43,6 +52,7 @@ enum segdir_reason {
 	SEGDIR_MAX_BYTES,
 	SEGDIR_MAX_AGE,
 	SEGDIR_KEEP_FREE,
+	SEGDIR_VACUUM,
 };
 
 /* Writes "%020llu.log" and a NUL into buf (>= SEGDIR_NAME_LEN + 1 bytes). */
@@ -57,6 +67,11 @@ int segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n);
 /* Takes the writer's lock (flock on DIR/lock).  -EBUSY if another process
  * holds it; the lock file records the holder's pid. */
 int segdir_lock(int dir_fd, int *ret_fd);
+
+/* Pure: how many of the oldest sealed segments (sorted ascending, n of
+ * them) a vacuum removes: while any limit it gives is exceeded. */
+size_t segdir_vacuum_pick(const struct segdir_entry *e, size_t n, const struct segdir_vacuum *v,
+			  uint64_t now_us);
 
 /* Pure policy: how many of the oldest sealed segments (sorted ascending,
  * n of them) to remove now, and why the first of them goes.  fs_avail and

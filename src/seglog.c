@@ -54,6 +54,11 @@ usage(FILE *f)
 		"  cat               every record, in seq order\n"
 		"  verify            check every line, header, name and seq of the directory\n"
 		"  status [-o json]  the running daemon's figures\n"
+		"  rotate            seal current now; returns once sealed\n"
+		"  sync              returns once every record received so far is durable\n"
+		"  reload            the daemon re-reads its configuration\n"
+		"  vacuum --size S | --time T | --files N [--force]\n"
+		"                    remove the oldest sealed segments now\n"
 		"  ship --brokers B --topic T\n"
 		"                    ship durable records to Kafka (docs/shipping.md)\n"
 		"\n"
@@ -133,6 +138,9 @@ main(int argc, char **argv)
 		return cmd_verify(&o, argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(&o, argc, argv);
+	if (strcmp(cmd, "rotate") == 0 || strcmp(cmd, "sync") == 0 || strcmp(cmd, "reload") == 0 ||
+	    strcmp(cmd, "vacuum") == 0)
+		return cmd_ctl(&o, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return CLIENT_EXIT_OK;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "cursor.h"
 #include "engine.h"
 #include "log.h"
 #include "notify.h"
@@ -74,7 +76,7 @@ usage(FILE *f)
 /* Defaults, then the file, then the command line; exits 2 on any error
  * with the message naming file:line and key. */
 static int
-daemon_load_config(struct daemon *d, struct cfg *c)
+daemon_load_config(struct daemon *d, struct cfg *c, char *ret_err, size_t err_cap)
 {
 	_cleanup_free_ char *err = NULL;
 	int r;
@@ -103,6 +105,8 @@ daemon_load_config(struct daemon *d, struct cfg *c)
 		r = cfg_validate(c, &err);
 	if (r < 0) {
 		log_error("%s", err ? err : "configuration error");
+		if (ret_err)
+			snprintf(ret_err, err_cap, "%s", err ? err : "configuration error");
 		cfg_done(c);
 		return -EINVAL;
 	}
@@ -204,19 +208,19 @@ daemon_termcb(evutil_socket_t sig, short what, void *arg)
 	server_drain(d->server);
 }
 
-/* SIGHUP: re-read the file; apply what can change at run time, say what
- * needs a restart, keep the old configuration on any error. */
-static void
-daemon_hupcb(evutil_socket_t sig, short what, void *arg)
+/* SIGHUP and `seglog reload`: re-read the file; apply what can change at
+ * run time, say what needs a restart, keep the old configuration on any
+ * error.  0, or -EINVAL with the error in err (err_cap bytes). */
+static int
+daemon_reload(struct daemon *d, char *err, size_t err_cap)
 {
-	struct daemon *d = arg;
 	struct cfg n;
 
 	notify("RELOADING=1");
-	if (daemon_load_config(d, &n) < 0) {
+	if (daemon_load_config(d, &n, err, err_cap) < 0) {
 		log_error("Reload failed; keeping the running configuration");
 		notify("READY=1");
-		return;
+		return -EINVAL;
 	}
 #define KEEP_STR(field, name)                                                               \
 	if ((n.field || d->cfg.field) &&                                                    \
@@ -252,7 +256,111 @@ daemon_hupcb(evutil_socket_t sig, short what, void *arg)
 	log_info("Configuration reloaded");
 	notify("READY=1");
 	daemon_statuscb(-1, 0, d);
+	return 0;
 }
+
+static void
+daemon_hupcb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)daemon_reload(arg, NULL, 0);
+}
+
+static uint8_t
+daemon_ctl_reload(void *ctx, char *text, size_t cap)
+{
+	char err[CONN_CONTROL_TEXT_MAX - 64] = "";
+
+	log_info("Reload requested over the socket");
+	if (daemon_reload(ctx, err, sizeof(err)) < 0) {
+		snprintf(text, cap, "reload failed, the running configuration is kept: %s", err);
+		return PROTO_CTL_FAILED;
+	}
+	snprintf(text, cap, "configuration reloaded (seglogd's log lists what needs a restart)");
+	return PROTO_CTL_OK;
+}
+
+/* The last seq the shipper has shipped, from its cursor file: 0 and
+ * *ret_seq, or -errno with text saying what is wrong with it. */
+static int
+daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
+{
+	_cleanup_cursor_file_ struct cursor_file cf = CURSOR_FILE_INIT;
+	struct cursor c;
+	int r = cursor_file_open(&cf, d->cfg.ship_cursor, d->cfg.dir, 0);
+
+	if (r == 0)
+		r = cursor_file_load(&cf, &c);
+	if (r == -ENOENT) {
+		*ret_seq = 0; /* nothing shipped yet */
+		return 0;
+	}
+	if (r == 0)
+		r = cursor_check_dir(&c, store_dir_id(d->store));
+	if (r == -EXDEV)
+		snprintf(text, cap, "the shipper's cursor %s belongs to another data directory",
+			 d->cfg.ship_cursor);
+	else if (r < 0)
+		snprintf(text, cap, "cannot read the shipper's cursor %s: %s", d->cfg.ship_cursor,
+			 strerror(-r));
+	if (r < 0)
+		return r;
+	*ret_seq = c.seq;
+	return 0;
+}
+
+/* `seglog vacuum`: the oldest sealed segments over the limits given go
+ * now, through the store's retention path; with a shipper configured
+ * ([ship] in seglogd.conf), never what it has not shipped, unless forced. */
+static uint8_t
+daemon_ctl_vacuum(void *ctx, const struct proto_control *req, uint64_t *ret_removed, char *text,
+		  size_t cap)
+{
+	struct daemon *d = ctx;
+	struct segdir_vacuum v = {
+		.by_bytes = req->flags & PROTO_CTL_SIZE, .max_bytes = req->max_bytes,
+		.by_age = req->flags & PROTO_CTL_TIME, .max_age_us = req->max_age_us,
+		.by_files = req->flags & PROTO_CTL_FILES, .max_files = req->max_files,
+	};
+	struct store_vacuum_result res;
+	uint64_t shipped = 0, keep_from = 0;
+	int r;
+
+	if (!v.by_bytes && !v.by_age && !v.by_files) {
+		snprintf(text, cap, "vacuum needs a limit: --size, --time or --files");
+		return PROTO_CTL_REFUSED;
+	}
+	if (d->cfg.ship_cursor && !(req->flags & PROTO_CTL_FORCE)) {
+		if (daemon_shipped(d, &shipped, text, cap) < 0) {
+			size_t n = strlen(text);
+			snprintf(text + n, cap - n, "; nothing removed (--force removes anyway)");
+			return PROTO_CTL_REFUSED;
+		}
+		keep_from = shipped + 1;
+	}
+	r = store_vacuum(d->store, &v, keep_from, &res);
+	*ret_removed = res.removed;
+	if (r < 0) {
+		snprintf(text, cap, "removed %" PRIu64 " segment(s), then failed: %s (seglogd's log "
+			 "says more)", res.removed, strerror(-r));
+		return PROTO_CTL_FAILED;
+	}
+	size_t n = res.removed
+		? (size_t)snprintf(text, cap, "removed %" PRIu64 " sealed segment(s), %" PRIu64
+				   " bytes, seqs %" PRIu64 "..%" PRIu64, res.removed, res.bytes,
+				   res.first, res.last)
+		: (size_t)snprintf(text, cap, "nothing to remove");
+	if (res.kept_unshipped && n < cap)
+		snprintf(text + n, cap - n, "; kept %" PRIu64 " more the shipper has not shipped "
+			 "(its cursor %s is at seq %" PRIu64 "; --force removes them)",
+			 res.kept_unshipped, d->cfg.ship_cursor, shipped);
+	log_info("Vacuum requested over the socket: %s", text);
+	return PROTO_CTL_OK;
+}
+
+static const struct server_control_ops daemon_control_ops = {
+	.reload = daemon_ctl_reload,
+	.vacuum = daemon_ctl_vacuum,
+};
 
 static void
 daemon_usr1cb(evutil_socket_t sig, short what, void *arg)
@@ -394,6 +502,14 @@ daemon_storage_error(void *userdata, int err)
 	server_storage_error(d->server, err);
 }
 
+static void
+daemon_sealed(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	server_sealed(d->server);
+}
+
 static int
 daemon_kmsg_append(void *userdata, struct record *r)
 {
@@ -408,7 +524,8 @@ daemon_run(struct daemon *d)
 	_cleanup_(event_freep) struct event *term = NULL, *intr = NULL, *hup = NULL, *usr1 = NULL;
 	struct store_config sc = daemon_store_config(&d->cfg);
 	struct engine_config ec = daemon_engine_config(&d->cfg);
-	struct engine_callbacks cb = { daemon_committed, daemon_pressure, daemon_storage_error };
+	struct engine_callbacks cb = { daemon_committed, daemon_pressure, daemon_storage_error,
+				       daemon_sealed };
 	const char *missing;
 	uint64_t wd;
 	int r;
@@ -436,6 +553,7 @@ daemon_run(struct daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "Failed to set up the commit engine: %m");
 	server_attach_engine(d->server, d->engine, d->store);
+	server_set_control(d->server, &daemon_control_ops, d);
 	server_on_drained(d->server, daemon_drained);
 	r = server_listen(d->server);
 	if (r < 0)
@@ -502,7 +620,7 @@ main(int argc, char **argv)
 	log_set_prefix(true);
 	if (daemon_parse_args(&d, argc, argv, &check) < 0)
 		return EXIT_CONFIG;
-	if (daemon_load_config(&d, &d.cfg) < 0)
+	if (daemon_load_config(&d, &d.cfg, NULL, 0) < 0)
 		return EXIT_CONFIG;
 	log_set_max_level(d.cfg.log_level);
 	if (check && d.dump) {

@@ -153,7 +153,24 @@ server_conn_syslog_oversize(void *ctx)
 	srv->st.oversize_total++;
 }
 
+static uint8_t
+server_conn_control(void *ctx, const struct proto_control *req, uint64_t *ret_value, char *text,
+		    size_t cap)
+{
+	struct server *srv = ctx;
+	const struct server_control_ops *ops = srv->ctl_ops;
+
+	*ret_value = 0;
+	if (req->verb == PROTO_VERB_RELOAD && ops && ops->reload)
+		return ops->reload(srv->ctl_ctx, text, cap);
+	if (req->verb == PROTO_VERB_VACUUM && ops && ops->vacuum)
+		return ops->vacuum(srv->ctl_ctx, req, ret_value, text, cap);
+	snprintf(text, cap, "this seglogd cannot do that here");
+	return PROTO_CTL_REFUSED;
+}
+
 static const struct conn_host_ops server_conn_ops = {
+	.control = server_conn_control,
 	.wait = server_conn_wait,
 	.gone = server_conn_gone,
 	.status = server_conn_status,
@@ -647,6 +664,21 @@ server_committed(void *userdata, uint64_t durable_seq)
 	}
 	if (srv->draining)
 		server_check_drained(srv);
+}
+
+void
+server_sealed(void *userdata)
+{
+	struct server *srv = userdata;
+
+	server_committed(srv, engine_durable_seq(srv->engine));
+}
+
+void
+server_set_control(struct server *srv, const struct server_control_ops *ops, void *ctx)
+{
+	srv->ctl_ops = ops;
+	srv->ctl_ctx = ctx;
 }
 
 /* The engine is full (stop) or has room again (go).  Stream connections

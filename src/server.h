@@ -89,6 +89,16 @@ struct server {
 	uint8_t *dgram_buf;
 	size_t dgram_cap;
 	void (*drained)(struct server *srv); /* called once drain completes */
+	const struct server_control_ops *ctl_ops; /* CONTROL reload, vacuum */
+	void *ctl_ctx;
+};
+
+/* The CONTROL verbs only the daemon can do (protocol version 2): each
+ * returns the CONTROL_DONE status (enum proto_ctl_status) with a text. */
+struct server_control_ops {
+	uint8_t (*reload)(void *ctx, char *text, size_t cap);
+	uint8_t (*vacuum)(void *ctx, const struct proto_control *req, uint64_t *ret_removed,
+			  char *text, size_t cap);
 };
 
 int server_new(struct event_base *base, struct cfg *cfg, struct server **ret);
@@ -102,6 +112,7 @@ void server_reconfigure(struct server *srv);
 /* SIGTERM: stop accepting and reading, commit and ack what was received,
  * then call the drained callback. */
 void server_drain(struct server *srv);
+void server_set_control(struct server *srv, const struct server_control_ops *ops, void *ctx);
 /* The callback server_drain() ends with (once). */
 void server_on_drained(struct server *srv, void (*cb)(struct server *srv));
 bool server_draining(const struct server *srv);
@@ -113,6 +124,8 @@ size_t server_status(struct server *srv, char *buf, size_t cap);
 
 /* engine callbacks */
 void server_committed(void *userdata, uint64_t durable_seq);
+/* A seal completed: connections waiting for one (CONTROL rotate) look. */
+void server_sealed(void *userdata);
 void server_pressure(void *userdata, bool stop);
 void server_storage_error(void *userdata, int err);
 

@@ -953,6 +953,36 @@ store_disk_free(const struct store *s)
 	return (uint64_t)sv.f_bavail * sv.f_frsize;
 }
 
+/* Removes the oldest sealed segment, durably (why: for the log line). */
+static int
+store_remove_oldest(struct store *s, enum segdir_reason why)
+{
+	char name[SEGDIR_NAME_LEN + 1];
+	int r;
+
+	segdir_name(s->sealed[0].first_seq, name);
+	CRASH_POINT("retention-unlink");
+	r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, name, 0);
+	if (r < 0 && r != -ENOENT)
+		return log_error_errno(r, "Failed to remove %s/%s: %m", s->path, name);
+	/* each removal is durable before the next one starts: a power
+	 * loss may keep unlinks of one directory in any order, and a
+	 * newer segment gone while an older one survives would be a gap
+	 * in the middle of the history, which must only ever mean damage
+	 * (found by tests/powerloss, reordered model) */
+	r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+	if (r < 0)
+		return log_error_errno(r, "Failed to sync directory %s after removing %s: %m",
+				       s->path, name);
+	CRASH_POINT("retention-unlinked");
+	log_info("Retention (%s) removed %s/%s (%llu bytes)", segdir_reason_name(why), s->path,
+		 name, (unsigned long long)s->sealed[0].size);
+	memmove(s->sealed, s->sealed + 1, (s->n_sealed - 1) * sizeof(*s->sealed));
+	s->n_sealed--;
+	s->removed_segments++;
+	return 0;
+}
+
 int
 store_retention(struct store *s, uint64_t now_us)
 {
@@ -966,29 +996,35 @@ store_retention(struct store *s, uint64_t now_us)
 				  (uint64_t)sv.f_bavail * sv.f_frsize,
 				  (uint64_t)sv.f_blocks * sv.f_frsize, &why);
 	for (size_t i = 0; i < k; i++) {
-		char name[SEGDIR_NAME_LEN + 1];
-		int r;
-
-		segdir_name(s->sealed[0].first_seq, name);
-		CRASH_POINT("retention-unlink");
-		r = s->ops->unlinkat(s->ops->ctx, s->dir_fd, name, 0);
-		if (r < 0 && r != -ENOENT)
-			return log_error_errno(r, "Failed to remove %s/%s: %m", s->path, name);
-		/* each removal is durable before the next one starts: a power
-		 * loss may keep unlinks of one directory in any order, and a
-		 * newer segment gone while an older one survives would be a gap
-		 * in the middle of the history, which must only ever mean damage
-		 * (found by tests/powerloss, reordered model) */
-		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+		int r = store_remove_oldest(s, why);
 		if (r < 0)
-			return log_error_errno(r, "Failed to sync directory %s after removing %s: %m",
-					       s->path, name);
-		CRASH_POINT("retention-unlinked");
-		log_info("Retention (%s) removed %s/%s (%llu bytes)", segdir_reason_name(why),
-			 s->path, name, (unsigned long long)s->sealed[0].size);
-		memmove(s->sealed, s->sealed + 1, (s->n_sealed - 1) * sizeof(*s->sealed));
-		s->n_sealed--;
-		s->removed_segments++;
+			return r;
+	}
+	return 0;
+}
+
+int
+store_vacuum(struct store *s, const struct segdir_vacuum *v, uint64_t keep_from,
+	     struct store_vacuum_result *ret)
+{
+	size_t k = segdir_vacuum_pick(s->sealed, s->n_sealed, v, store_now_us());
+
+	*ret = (struct store_vacuum_result){ 0 };
+	for (size_t i = 0; i < k; i++) {
+		/* the oldest holds [its first seq, the next one's first seq) */
+		uint64_t end = s->n_sealed > 1 ? s->sealed[1].first_seq : store_cur_first_seq(s);
+		if (keep_from && end > keep_from) {
+			ret->kept_unshipped = k - i;
+			break;
+		}
+		if (!ret->removed)
+			ret->first = s->sealed[0].first_seq;
+		ret->last = end - 1;
+		ret->bytes += s->sealed[0].size;
+		int r = store_remove_oldest(s, SEGDIR_VACUUM);
+		if (r < 0)
+			return r;
+		ret->removed++;
 	}
 	return 0;
 }

@@ -70,6 +70,18 @@ bool store_writable(const struct store *s);
  * max_age compares now_us with each sealed segment's st_mtime. */
 int store_retention(struct store *s, uint64_t now_us);
 void store_set_retention(struct store *s, const struct segdir_retention *r);
+
+/* What store_vacuum() did. */
+struct store_vacuum_result {
+	uint64_t removed, bytes;   /* segments removed, and their bytes */
+	uint64_t first, last;	   /* the seqs they held (removed > 0) */
+	uint64_t kept_unshipped;   /* segments the vacuum wanted but keep_from kept */
+};
+/* Removes the oldest sealed segments over the limits v gives, now, as
+ * retention does (each removal durable before the next), but never one
+ * holding a seq >= keep_from (0: no such bound; the shipper's cursor + 1). */
+int store_vacuum(struct store *s, const struct segdir_vacuum *v, uint64_t keep_from,
+		 struct store_vacuum_result *ret);
 /* Free bytes available to us on the data directory's file system. */
 uint64_t store_disk_free(const struct store *s);
 

@@ -106,6 +106,25 @@ engine_idle(const struct engine *e)
 	return e->durable + 1 == e->next_seq;
 }
 
+/* rotate: whether there is something to seal, and through which seq the
+ * seals completed so far reach */
+static bool eng_rotate_has_records;
+static uint64_t eng_sealed_through;
+static unsigned eng_rotations;
+
+bool
+engine_rotate(struct engine *e)
+{
+	eng_rotations++;
+	return eng_rotate_has_records;
+}
+
+bool
+engine_sealed_through(const struct engine *e, uint64_t seq)
+{
+	return eng_sealed_through >= seq;
+}
+
 /* --- the host double ---------------------------------------------------- */
 
 struct host {
@@ -165,7 +184,20 @@ host_syslog_oversize(void *ctx)
 	hs.syslog_oversize++;
 }
 
+static unsigned host_controls;
+
+static uint8_t
+host_control(void *ctx, const struct proto_control *req, uint64_t *ret_value, char *text,
+	     size_t cap)
+{
+	host_controls++;
+	*ret_value = req->verb == PROTO_VERB_VACUUM ? req->max_files : 0;
+	snprintf(text, cap, "done %u", req->verb);
+	return req->verb == PROTO_VERB_RELOAD ? PROTO_CTL_FAILED : PROTO_CTL_OK;
+}
+
 static const struct conn_host_ops host_ops = {
+	.control = host_control,
 	.wait = host_wait,
 	.gone = host_gone,
 	.status = host_status,
@@ -184,6 +216,9 @@ static void
 setup(void)
 {
 	eng = (struct engine){ .next_seq = 1 };
+	eng_rotate_has_records = true;
+	eng_sealed_through = 0;
+	eng_rotations = host_controls = 0;
 	can_accept_calls = 0;
 	daemon_sndbuf = 0;
 	want_next_seq = 42;
@@ -1069,6 +1104,208 @@ START_TEST(test_native_rate_limit)
 }
 END_TEST
 
+/* --- CONTROL (protocol version 2) ------------------------------------------ */
+
+/* HELLO for versions 1..2, and its HELLO_OK, which must choose 2. */
+static void
+peer_greet_v2(struct peer *p)
+{
+	uint8_t b[PROTO_HELLO_LEN];
+	struct proto_hello h = { .min_version = 1, .max_version = 2 };
+	struct proto_hello_ok ok;
+	struct frame f;
+
+	peer_send(p, b, proto_put_hello(b, &h));
+	wait_frames(p, 1);
+	peer_frames(p, &f, 1, NULL);
+	ck_assert_int_eq(f.type, PROTO_HELLO_OK);
+	ck_assert_int_eq(proto_parse_hello_ok(f.body, f.len, &ok), 0);
+	ck_assert_uint_eq(ok.version, 2);
+	p->in_len = 0;
+}
+
+static void
+peer_control(struct peer *p, uint8_t verb, uint8_t flags, uint64_t files)
+{
+	uint8_t b[PROTO_CONTROL_LEN];
+	struct proto_control c = { .verb = verb, .flags = flags, .max_files = files };
+
+	peer_send(p, b, proto_put_control(b, &c));
+}
+
+static void
+assert_done(const struct frame *f, uint8_t verb, uint8_t status, uint64_t value)
+{
+	struct proto_control_done d;
+
+	ck_assert_int_eq(f->type, PROTO_CONTROL_DONE);
+	ck_assert_int_eq(proto_parse_control_done(f->body, f->len, &d), 0);
+	ck_assert_uint_eq(d.verb, verb);
+	ck_assert_uint_eq(d.status, status);
+	ck_assert_uint_eq(d.value, value);
+	ck_assert_uint_gt(d.text_len, 0);
+}
+
+/* A version 1 connection cannot send CONTROL: malformed, closed. */
+START_TEST(test_control_needs_version_2)
+{
+	struct peer p;
+	struct frame f;
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet(&p);
+	peer_control(&p, PROTO_VERB_SYNC, 0, 0);
+	wait_eof(&p);
+	ck_assert_uint_eq(peer_frames(&p, &f, 1, NULL), 1);
+	assert_error(&f, 0, PROTO_ERR_MALFORMED);
+	peer_close(&p);
+}
+END_TEST
+
+/* An old client's HELLO (1..1) still gets version 1; one that speaks
+ * only a version after 2 gets ERROR(0, version). */
+START_TEST(test_hello_versions)
+{
+	uint8_t b[PROTO_HELLO_LEN];
+	struct proto_hello h = { .min_version = 3, .max_version = 5 };
+	struct peer p;
+	struct frame f;
+
+	peer_open(&p, CONN_NATIVE);
+	peer_send(&p, b, proto_put_hello(b, &h));
+	wait_eof(&p);
+	ck_assert_uint_eq(peer_frames(&p, &f, 1, NULL), 1);
+	assert_error(&f, 0, PROTO_ERR_VERSION);
+	peer_close(&p);
+}
+END_TEST
+
+/* sync answers only once everything received before it is durable
+ * (next_seq 42: through seq 41), after the ACK for this connection's own
+ * records, and a STATUS_REQ sent behind it waits for it (replies stay in
+ * order). */
+START_TEST(test_sync_waits_for_durable)
+{
+	struct peer p;
+	struct frame f[4];
+	uint8_t b[PROTO_FRAME_HEADER];
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet_v2(&p);
+	peer_record(&p, "one");
+	peer_record(&p, "two");
+	peer_control(&p, PROTO_VERB_SYNC, 0, 0);
+	peer_send(&p, b, proto_put_status_req(b));
+	run_ready(20);
+	peer_read(&p);
+	ck_assert_uint_eq(peer_frames(&p, NULL, 0, NULL), 0);
+	ck_assert_int_eq(hs.waiting, 1);
+	eng.durable = 2; /* its own records: ACK, still no answer */
+	conn_ack(p.c, 2);
+	run_ready(20);
+	peer_read(&p);
+	ck_assert_uint_eq(peer_frames(&p, f, 4, NULL), 1);
+	assert_ack(&f[0], 2, 2);
+	eng.durable = 41;
+	conn_ack(p.c, 41);
+	wait_frames(&p, 3);
+	ck_assert_uint_eq(peer_frames(&p, f, 4, NULL), 3);
+	assert_done(&f[1], PROTO_VERB_SYNC, PROTO_CTL_OK, 41);
+	ck_assert_int_eq(f[2].type, PROTO_STATUS);
+	ck_assert_int_eq(hs.waiting, 0);
+	peer_close(&p);
+}
+END_TEST
+
+/* rotate: nothing to seal answers at once; else the answer waits until
+ * the seal covers everything received before it. */
+START_TEST(test_rotate_waits_for_seal)
+{
+	struct peer p;
+	struct frame f[3];
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet_v2(&p);
+	eng_rotate_has_records = false;
+	peer_control(&p, PROTO_VERB_ROTATE, 0, 0);
+	wait_frames(&p, 1);
+	peer_frames(&p, f, 1, NULL);
+	assert_done(&f[0], PROTO_VERB_ROTATE, PROTO_CTL_OK, 0);
+	p.in_len = 0;
+
+	eng_rotate_has_records = true;
+	peer_control(&p, PROTO_VERB_ROTATE, 0, 0);
+	run_ready(20);
+	peer_read(&p);
+	ck_assert_uint_eq(peer_frames(&p, NULL, 0, NULL), 0);
+	ck_assert_uint_eq(eng_rotations, 2);
+	eng_sealed_through = 40; /* a seal, but not yet the one asked for */
+	conn_ack(p.c, 0);
+	run_ready(20);
+	peer_read(&p);
+	ck_assert_uint_eq(peer_frames(&p, NULL, 0, NULL), 0);
+	eng_sealed_through = 41;
+	conn_ack(p.c, 0);
+	wait_frames(&p, 1);
+	peer_frames(&p, f, 1, NULL);
+	assert_done(&f[0], PROTO_VERB_ROTATE, PROTO_CTL_OK, 41);
+	ck_assert_int_eq(hs.waiting, 0);
+	peer_close(&p);
+}
+END_TEST
+
+/* reload and vacuum go to the host, from the loop, never from inside the
+ * frame loop; an unknown verb or flag is refused and the connection
+ * stays; a record after the CONTROL is taken once it is answered. */
+START_TEST(test_control_host_verbs)
+{
+	struct peer p;
+	struct frame f[4];
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet_v2(&p);
+	peer_control(&p, PROTO_VERB_VACUUM, PROTO_CTL_FILES, 7);
+	peer_control(&p, PROTO_VERB_RELOAD, 0, 0);
+	peer_control(&p, 9, 0, 0);
+	peer_control(&p, PROTO_VERB_VACUUM, 0x80, 0);
+	peer_record(&p, "after");
+	wait_frames(&p, 4);
+	ck_assert_uint_eq(peer_frames(&p, f, 4, NULL), 4);
+	assert_done(&f[0], PROTO_VERB_VACUUM, PROTO_CTL_OK, 7);
+	assert_done(&f[1], PROTO_VERB_RELOAD, PROTO_CTL_FAILED, 0);
+	assert_done(&f[2], 9, PROTO_CTL_REFUSED, 0);
+	assert_done(&f[3], PROTO_VERB_VACUUM, PROTO_CTL_REFUSED, 0);
+	ck_assert_uint_eq(host_controls, 2);
+	ck_assert_uint_eq(eng.appended, 1);
+	ck_assert_str_eq(eng.last_msg, "after");
+	ck_assert_ptr_nonnull(p.c);
+	peer_close(&p);
+}
+END_TEST
+
+/* A client that shuts down its side with a sync pending still gets the
+ * answer, then the end of stream. */
+START_TEST(test_sync_then_eof)
+{
+	struct peer p;
+	struct frame f[2];
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet_v2(&p);
+	peer_control(&p, PROTO_VERB_SYNC, 0, 0);
+	ck_assert_int_eq(shutdown(p.fd, SHUT_WR), 0);
+	run_ready(20);
+	peer_read(&p);
+	ck_assert(!p.eof);
+	eng.durable = 41;
+	conn_ack(p.c, 41);
+	wait_eof(&p);
+	ck_assert_uint_eq(peer_frames(&p, f, 2, NULL), 1);
+	assert_done(&f[0], PROTO_VERB_SYNC, PROTO_CTL_OK, 41);
+	peer_close(&p);
+}
+END_TEST
+
 static Suite *
 conn_suite(void)
 {
@@ -1092,6 +1329,12 @@ conn_suite(void)
 	tcase_add_test(tc, test_syslog_stream);
 	tcase_add_test(tc, test_server_pressure_resumes_blocked);
 	tcase_add_test(tc, test_native_rate_limit);
+	tcase_add_test(tc, test_control_needs_version_2);
+	tcase_add_test(tc, test_hello_versions);
+	tcase_add_test(tc, test_sync_waits_for_durable);
+	tcase_add_test(tc, test_rotate_waits_for_seal);
+	tcase_add_test(tc, test_control_host_verbs);
+	tcase_add_test(tc, test_sync_then_eof);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ratelimit");
 	tcase_add_test(tc, test_ratelimit_windows);

@@ -211,6 +211,7 @@ static struct {
 	int err;
 	int err_reports;
 	uint64_t wm_at_ack; /* DIR/watermark when committed() last ran */
+	int seals;	    /* sealed() calls */
 } cb;
 
 static uint64_t watermark_on_disk(void);
@@ -242,6 +243,12 @@ on_storage_error(void *u, int err)
 	cb.err_reports++;
 }
 
+static void
+on_sealed(void *u)
+{
+	cb.seals++;
+}
+
 static struct engine_config
 ecfg(enum cfg_durability d)
 {
@@ -260,7 +267,7 @@ start(const struct engine_config *c)
 {
 	struct store_config sc = { .dir = dir, .dir_mode = 0750, .file_mode = 0640,
 				   .max_record = 4096 };
-	struct engine_callbacks cbs = { on_committed, on_pressure, on_storage_error };
+	struct engine_callbacks cbs = { on_committed, on_pressure, on_storage_error, on_sealed };
 
 	if (!st)
 		ck_assert_int_eq(store_open(&sc, &fsops_syscall, &st), 0);
@@ -888,12 +895,35 @@ START_TEST(test_rotate_when_idle)
 	append_n(2, 100);
 	spin();
 	complete_write(FULL);
-	engine_rotate(eng);
+	ck_assert(!engine_sealed_through(eng, 2));
+	ck_assert(engine_rotate(eng));
 	ck_assert(run_until(sealed_one, 1000));
 	ck_assert_uint_eq(store_cur_first_seq(st), 3);
-	engine_rotate(eng); /* nothing to seal */
+	ck_assert_int_eq(cb.seals, 1);
+	ck_assert(engine_sealed_through(eng, 2));
+	ck_assert(!engine_sealed_through(eng, 3));
+	ck_assert(!engine_rotate(eng)); /* nothing to seal */
 	spin();
 	ck_assert(sealed_one());
+	ck_assert_int_eq(cb.seals, 1);
+}
+END_TEST
+
+/* A rotate with records queued: the seal (and the sealed() call that
+ * `seglog rotate` waits on) comes only after their commit. */
+START_TEST(test_rotate_after_queued)
+{
+	start_d(CFG_DURABILITY_WRITE);
+	append_n(3, 100);
+	ck_assert(engine_rotate(eng));
+	spin();
+	ck_assert_int_eq(cb.seals, 0);
+	ck_assert(!engine_sealed_through(eng, 3));
+	complete_write(FULL);
+	ck_assert(run_until(sealed_one, 1000));
+	ck_assert_int_eq(cb.seals, 1);
+	ck_assert(engine_sealed_through(eng, 3));
+	ck_assert_uint_eq(cb.durable, 3);
 }
 END_TEST
 
@@ -1071,6 +1101,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_free_gives_up_on_hung_io);
 	tcase_add_test(tc, test_seal_after_chunk);
 	tcase_add_test(tc, test_rotate_when_idle);
+	tcase_add_test(tc, test_rotate_after_queued);
 	tcase_add_test(tc, test_watermark_before_ack);
 	tcase_add_test(tc, test_repair_pending_holds_commits);
 	tcase_add_test(tc, test_segment_age_from_header);

@@ -433,6 +433,51 @@ START_TEST(test_status_frames)
 }
 END_TEST
 
+/* CONTROL and CONTROL_DONE (version 2): exact bytes, round trips, the
+ * shortest bodies; a longer CONTROL body is accepted (room for fields). */
+START_TEST(test_control_frames)
+{
+	static const uint8_t want[] = { 0x1b, 0, 0, 0, 0x04, 4, 0x0a,
+					1, 0, 0, 0, 0, 0, 0, 0,
+					0, 0, 0, 0, 0, 0, 0, 0,
+					3, 0, 0, 0, 0, 0, 0, 0 };
+	const struct proto_control in = { .verb = PROTO_VERB_VACUUM,
+					  .flags = PROTO_CTL_SIZE | PROTO_CTL_FILES,
+					  .max_bytes = 1, .max_files = 3 };
+	uint8_t b[64], type;
+	uint32_t blen;
+	struct proto_control out;
+	struct proto_control_done d, dout;
+
+	ck_assert_uint_eq(proto_put_control(b, &in), PROTO_CONTROL_LEN);
+	ck_assert_mem_eq(b, want, sizeof(want));
+	ck_assert_int_eq(proto_frame_header(b, PROTO_CONTROL_LEN, &type, &blen), PROTO_FRAME_HEADER);
+	ck_assert_uint_eq(type, PROTO_CONTROL);
+	ck_assert_int_eq(proto_parse_control(b + PROTO_FRAME_HEADER, blen, &out), 0);
+	ck_assert_uint_eq(out.verb, in.verb);
+	ck_assert_uint_eq(out.flags, in.flags);
+	ck_assert_uint_eq(out.max_bytes, 1);
+	ck_assert_uint_eq(out.max_age_us, 0);
+	ck_assert_uint_eq(out.max_files, 3);
+	ck_assert_int_eq(proto_parse_control(b + PROTO_FRAME_HEADER, blen - 1, &out), -EBADMSG);
+	ck_assert_int_eq(proto_parse_control(b + PROTO_FRAME_HEADER, blen + 4, &out), 0);
+
+	d = (struct proto_control_done){ .verb = PROTO_VERB_SYNC, .status = PROTO_CTL_OK,
+					 .value = 77, .text = "ok", .text_len = 2 };
+	ck_assert_uint_eq(proto_put_control_done(b, &d), PROTO_FRAME_HEADER + 12);
+	ck_assert_uint_eq(b[4], PROTO_CONTROL_DONE);
+	ck_assert_int_eq(proto_parse_control_done(b + PROTO_FRAME_HEADER, 12, &dout), 0);
+	ck_assert_uint_eq(dout.verb, PROTO_VERB_SYNC);
+	ck_assert_uint_eq(dout.status, PROTO_CTL_OK);
+	ck_assert_uint_eq(dout.value, 77);
+	ck_assert_uint_eq(dout.text_len, 2);
+	ck_assert_mem_eq(dout.text, "ok", 2);
+	ck_assert_int_eq(proto_parse_control_done(b + PROTO_FRAME_HEADER, 9, &dout), -EBADMSG);
+	ck_assert_int_eq(proto_parse_control_done(b + PROTO_FRAME_HEADER, 10, &dout), 0);
+	ck_assert_uint_eq(dout.text_len, 0);
+}
+END_TEST
+
 START_TEST(test_error_names)
 {
 	static const char *const want[] = { "unknown", "malformed", "too-large", "rate-limited",
@@ -625,6 +670,7 @@ proto_suite(void)
 	tcase_add_test(tc, test_error_round_trip_and_lengths);
 	tcase_add_test(tc, test_status_frames);
 	tcase_add_test(tc, test_error_names);
+	tcase_add_test(tc, test_control_frames);
 	tcase_add_test(tc, test_stream_split_everywhere);
 	tcase_add_test(tc, test_stream_small_reads);
 	suite_add_tcase(s, tc);

@@ -110,7 +110,7 @@ do_write(const char *dir, uint64_t count, const char *durability, uint64_t segme
 		.segment_size = segment_size, .memory_limit = 16 << 20, .batch_max = batch_max,
 		.max_record = 65536,
 	};
-	struct engine_callbacks cb = { writer_committed, writer_pressure, NULL };
+	struct engine_callbacks cb = { writer_committed, writer_pressure, NULL, NULL };
 	int r;
 
 	setvbuf(stdout, NULL, _IONBF, 0);

@@ -1,0 +1,245 @@
+/* seglog rotate | sync | reload | vacuum: the daemon's verbs over the
+ * native protocol (version 2, CONTROL / CONTROL_DONE in docs/protocol.md),
+ * so that an operator needs no signals and gets an answer: done, refused
+ * or failed, with the daemon's reason. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "client.h"
+#include "clientconn.h"
+
+enum {
+	CTL_CONNECT_TIMEOUT_MS = 10000,
+	CTL_PROGRESS_S = 5, /* a wait longer than this says so, every so often */
+};
+
+static const char *const ctl_names[] = {
+	[PROTO_VERB_ROTATE] = "rotate",
+	[PROTO_VERB_SYNC] = "sync",
+	[PROTO_VERB_RELOAD] = "reload",
+	[PROTO_VERB_VACUUM] = "vacuum",
+};
+
+static void
+ctl_usage(FILE *f, uint8_t verb)
+{
+	switch (verb) {
+	case PROTO_VERB_ROTATE:
+		fputs("Usage: seglog [-s SOCKET] rotate [--timeout SECS]\n"
+		      "\n"
+		      "Seals current now (after the records already received) and returns once\n"
+		      "the seal is complete: every record received before the call is then in a\n"
+		      "sealed segment.\n", f);
+		break;
+	case PROTO_VERB_SYNC:
+		fputs("Usage: seglog [-s SOCKET] sync [--timeout SECS]\n"
+		      "\n"
+		      "Returns once every record the daemon received before the call is durable\n"
+		      "(fdatasync'ed; written, with durability = write), as journalctl --sync.\n", f);
+		break;
+	case PROTO_VERB_RELOAD:
+		fputs("Usage: seglog [-s SOCKET] reload\n"
+		      "\n"
+		      "Makes the daemon re-read seglogd.conf and its drop-ins (as SIGHUP does);\n"
+		      "on an error it keeps the running configuration and says why.\n", f);
+		break;
+	default:
+		fputs("Usage: seglog [-s SOCKET] vacuum [--size SIZE] [--time AGE] [--files N] "
+		      "[--force]\n"
+		      "\n"
+		      "Removes the oldest sealed segments now, through the daemon's retention:\n"
+		      "while they take more than SIZE in all (e.g. 500M), while the oldest is\n"
+		      "older than AGE (e.g. 2weeks), while more than N are kept.  With a shipper\n"
+		      "configured ([ship] in seglogd.conf), what it has not shipped is kept\n"
+		      "unless --force.  current is never removed.\n", f);
+		break;
+	}
+	fputs("\n"
+	      "  --timeout SECS   give up after SECS (rotate, sync; default: wait)\n"
+	      "  -h, --help       this text\n"
+	      "\n"
+	      "Exit status: 0 done, 1 refused or failed (the daemon says why), 2 usage,\n"
+	      "69 the daemon is not running, 75 it refused the connection or the timeout\n"
+	      "passed, 76 it is not seglogd or too old for this verb.\n", f);
+}
+
+/* Waits for the CONTROL_DONE (an ERROR(0) ends it), saying every
+ * CTL_PROGRESS_S seconds that it still waits.  0 and *ret, or -errno. */
+static int
+ctl_wait(struct clientconn *c, uint8_t verb, int timeout_s, struct proto_control_done *ret)
+{
+	struct clientconn_frame f;
+	struct proto_error e;
+	int waited = 0;
+
+	for (;;) {
+		int k = clientconn_wait_frame(c, 1000, &f);
+		if (k == -ETIMEDOUT) {
+			waited++;
+			if (timeout_s > 0 && waited >= timeout_s) {
+				fprintf(stderr, "seglog %s: no answer from %s within %d s; the daemon "
+					"goes on with it (seglog status shows its state)\n",
+					ctl_names[verb], c->path, timeout_s);
+				return k;
+			}
+			if (waited % CTL_PROGRESS_S == 0)
+				fprintf(stderr, "seglog %s: still waiting for %s (%d s; seglog status "
+					"shows why, e.g. state: storage-error)\n", ctl_names[verb],
+					c->path, waited);
+			continue;
+		}
+		if (k < 0) {
+			fprintf(stderr, "seglog %s: the connection to %s ended: %s\n", ctl_names[verb],
+				c->path, k == -ECONNRESET ? "the daemon closed it" : strerror(-k));
+			return k;
+		}
+		if (f.type == PROTO_CONTROL_DONE)
+			return proto_parse_control_done(f.body, f.len, ret) < 0 ? -EBADMSG : 0;
+		if (f.type == PROTO_ERROR && proto_parse_error(f.body, f.len, &e) == 0) {
+			fprintf(stderr, "seglog %s: the daemon at %s answered %s: %.*s\n",
+				ctl_names[verb], c->path, proto_error_name(e.code), (int)e.text_len,
+				e.text);
+			return -EPROTO;
+		}
+	}
+}
+
+/* Parses the options of one verb into req; -1 for a usage error, 1 for
+ * --help (printed), 0 to go on. */
+static int
+ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *timeout_s)
+{
+	enum { OPT_SIZE = 256, OPT_TIME, OPT_FILES, OPT_FORCE, OPT_TIMEOUT };
+	static const struct option longopts[] = {
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "files", required_argument, NULL, OPT_FILES },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *name = ctl_names[verb];
+	char *end;
+	int k;
+
+	while ((k = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		bool vacuum_only = k == OPT_SIZE || k == OPT_TIME || k == OPT_FILES || k == OPT_FORCE;
+		if ((vacuum_only && verb != PROTO_VERB_VACUUM) ||
+		    (k == OPT_TIMEOUT && verb != PROTO_VERB_ROTATE && verb != PROTO_VERB_SYNC)) {
+			fprintf(stderr, "seglog %s: %s is not an option of %s\n", name, argv[optind - 1],
+				name);
+			return -1;
+		}
+		switch (k) {
+		case OPT_SIZE:
+			if (cfg_parse_size(optarg, &req->max_bytes) < 0) {
+				fprintf(stderr, "seglog vacuum: --size '%s' is not a size (e.g. 500M, "
+					"2G)\n", optarg);
+				return -1;
+			}
+			req->flags |= PROTO_CTL_SIZE;
+			break;
+		case OPT_TIME:
+			if (cfg_parse_duration(optarg, &req->max_age_us) < 0) {
+				fprintf(stderr, "seglog vacuum: --time '%s' is not a duration (e.g. 2weeks, "
+					"36h)\n", optarg);
+				return -1;
+			}
+			req->flags |= PROTO_CTL_TIME;
+			break;
+		case OPT_FILES:
+			errno = 0;
+			req->max_files = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-') {
+				fprintf(stderr, "seglog vacuum: --files '%s' is not a number of "
+					"segments\n", optarg);
+				return -1;
+			}
+			req->flags |= PROTO_CTL_FILES;
+			break;
+		case OPT_FORCE:
+			req->flags |= PROTO_CTL_FORCE;
+			break;
+		case OPT_TIMEOUT:
+			errno = 0;
+			long t = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || t < 1 || t > 86400) {
+				fprintf(stderr, "seglog %s: --timeout '%s' is not 1..86400 seconds\n",
+					name, optarg);
+				return -1;
+			}
+			*timeout_s = (int)t;
+			break;
+		case 'h':
+			ctl_usage(stdout, verb);
+			return 1;
+		default:
+			ctl_usage(stderr, verb);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", name, argv[optind]);
+		return -1;
+	}
+	if (verb == PROTO_VERB_VACUUM && !(req->flags & (PROTO_CTL_SIZE | PROTO_CTL_TIME |
+							 PROTO_CTL_FILES))) {
+		fprintf(stderr, "seglog vacuum: give a limit: --size, --time or --files\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_ctl(const struct client_opts *o, int argc, char **argv)
+{
+	_cleanup_clientconn_ struct clientconn *c = NULL;
+	struct proto_control req = { 0 };
+	struct proto_control_done done;
+	int timeout_s = 0, k;
+
+	for (req.verb = 1; req.verb <= PROTO_VERB_MAX; req.verb++)
+		if (strcmp(argv[0], ctl_names[req.verb]) == 0)
+			break;
+	if (req.verb > PROTO_VERB_MAX)
+		return CLIENT_EXIT_USAGE;
+	k = ctl_parse(req.verb, argc, argv, &req, &timeout_s);
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
+	k = clientconn_open(o->socket, CTL_CONNECT_TIMEOUT_MS, &c);
+	if (k < 0)
+		return clientconn_exit_status(k);
+	if (c->hello.version < PROTO_VERSION_CONTROL) {
+		fprintf(stderr, "seglog %s: the seglogd at %s speaks protocol version %u only, "
+			"older than this seglog: restart it with this version (or use kill -%s)\n",
+			argv[0], o->socket, c->hello.version,
+			req.verb == PROTO_VERB_ROTATE ? "USR1" : "HUP to reload");
+		return CLIENT_EXIT_PROTOCOL;
+	}
+	k = clientconn_queue_control(c, &req);
+	if (k < 0)
+		return CLIENT_EXIT_FAILURE;
+	k = ctl_wait(c, req.verb, timeout_s, &done);
+	if (k < 0)
+		return clientconn_exit_status(k);
+	if (done.status != PROTO_CTL_OK) {
+		fprintf(stderr, "seglog %s: %s by %s: %.*s\n", argv[0],
+			done.status == PROTO_CTL_REFUSED ? "refused" : "failed", o->socket,
+			(int)done.text_len, done.text);
+		return CLIENT_EXIT_FAILURE;
+	}
+	printf("%.*s\n", (int)done.text_len, done.text);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "seglog %s: writing to stdout failed: %m\n", argv[0]);
+		return CLIENT_EXIT_FAILURE;
+	}
+	return CLIENT_EXIT_OK;
+}
