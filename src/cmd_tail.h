@@ -45,7 +45,7 @@ struct tail_args {
 	uint64_t lines;
 	bool lines_set, all;
 	int color; /* -1 auto, 0 never, 1 always */
-	bool utc, show_cursor, no_pager;
+	bool utc, show_cursor, no_pager, reverse;
 	enum output_mode mode;
 };
 

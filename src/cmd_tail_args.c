@@ -30,6 +30,7 @@ tail_usage(const char *cmd, FILE *f)
 		"\n"
 		"  -f, --follow          keep reading as records arrive, across rotations\n"
 		"  -n, --lines N|all     the last N matching records (tail: 10; cat: all)\n"
+		"  -r, --reverse         newest first (not with -f or --cursor-file)\n"
 		"  -S, --since TIME      records at or after TIME (2026-11-24T09:00:00Z,\n"
 		"                        '2026-11-24 10:00', -1h, -30min, today, @EPOCH)\n"
 		"  -U, --until TIME      records at or before TIME\n"
@@ -124,6 +125,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "colour", required_argument, NULL, OPT_COLOR },
 		{ "no-pager", no_argument, NULL, OPT_NO_PAGER },
+		{ "reverse", no_argument, NULL, 'r' },
 		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
 		{ "no-colour", no_argument, NULL, OPT_NOCOLOR },
 		{ "help", no_argument, NULL, 'h' },
@@ -135,7 +137,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 
 	int li = -1;
 
-	while ((c = getopt_long(argc, argv, "fn:S:U:t:p:H:g:o:h", longopts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "fn:rS:U:t:p:H:g:o:h", longopts, &li)) != -1) {
 		k = 0;
 		switch (c) {
 		case 'f':
@@ -209,6 +211,9 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 		case OPT_NO_PAGER:
 			a->no_pager = true;
 			break;
+		case 'r':
+			a->reverse = true;
+			break;
 		case 'g': {
 			char err[300];
 			k = filter_set_grep(f, optarg, err, sizeof(err));
@@ -247,6 +252,11 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", t->cmd, argv[optind]);
+		return CLIENT_EXIT_USAGE;
+	}
+	if (a->reverse && (t->follow || t->cursor_path)) {
+		fprintf(stderr, "seglog %s: --reverse does not go with %s (they read forwards)\n",
+			t->cmd, t->follow ? "--follow" : "--cursor-file");
 		return CLIENT_EXIT_USAGE;
 	}
 	return -1;

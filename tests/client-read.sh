@@ -2,9 +2,9 @@
 # seglog cat/tail output and selection as a journalctl user expects them
 # (issue 16): -o short-iso / short-precise / cat, --utc, --grep (PCRE2,
 # smart case, invalid UTF-8), --show-cursor (and resuming from it),
-# --color=auto|always|never, and the pager on a terminal ($SEGLOG_PAGER,
-# $PAGER, --no-pager, none with -f), through the real binaries; a
-# terminal comes from script(1).
+# --color=auto|always|never, the pager on a terminal ($SEGLOG_PAGER,
+# $PAGER, --no-pager, none with -f) and -r/--reverse, through the real
+# binaries; a terminal comes from script(1).
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 
@@ -101,6 +101,30 @@ check "PAGER=cat: written directly" grep -q "after the cursor" "$w/tty.out"
 "$SEGLOG" -d "$d" cat > "$w/pipe.out" 2>&1 < /dev/null &
 PAGER="$w/pager" wait $!
 check "through a pipe: no pager" test ! -f "$w/pager.run"
+# --- -r/--reverse: newest first, over many small segments -------------------------------
+r=$w/rev
+mkdir -p "$r"
+printf '[storage]\nsegment_size = 4K\n' > "$r/conf"
+start_daemon "$r" -c "$r/conf" || fail "daemon for --reverse did not start"
+seq 1 20000 | "$SEGLOG" -s "$r/sock" send -t rv -p info > /dev/null || not_ok "send 20000"
+rc() { "$SEGLOG" -d "$r/data" "$@" -o cat --no-pager; }
+check "the reverse test spans many segments ($(ls "$r/data" | grep -c '\.log$'))" \
+	test "$(ls "$r/data" | grep -c '\.log$')" -ge 100
+check_eq "tail -r: the last 10, newest first" "$(rc tail -r | paste -sd' ')" \
+	"$(seq 20000 -1 19991 | paste -sd' ')"
+check_eq "cat -r: all, in exactly the reverse order of cat" "$(rc cat -r | md5sum)" \
+	"$(rc cat | tac | md5sum)"
+check_eq "cat -r --after-seq 19995: down to 19996" "$(rc cat -r --after-seq 19995 | paste -sd' ')" \
+	"20000 19999 19998 19997 19996"
+check_eq "tail -r -n 3 --grep: the last 3 matches, newest first" \
+	"$(rc tail -r -n 3 --grep '^1234' | paste -sd' ')" "12349 12348 12347"
+check_eq "tail -r -n all = cat -r" "$(rc tail -r -n all | md5sum)" "$(rc cat -r | md5sum)"
+"$SEGLOG" -d "$r/data" cat -r -f > "$w/rev.out" 2>&1
+check_eq "--reverse with --follow: usage error" "$?" 2
+"$SEGLOG" -d "$r/data" cat -r --cursor-file "$w/rev.cursor" > "$w/rev.out" 2>&1
+check_eq "--reverse with --cursor-file: usage error" "$?" 2
+stop_daemon
+
 start_daemon "$w" || fail "daemon did not restart"
 tty_run "env PAGER='$w/pager' timeout -s INT 1 '$SEGLOG' -d '$d' tail -f -n 1"
 check "tail -f on a terminal: no pager" test ! -f "$w/pager.run"
