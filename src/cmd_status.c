@@ -12,6 +12,7 @@
 #include "client.h"
 #include "clientconn.h"
 #include "cleanup.h"
+#include "metrics.h"
 #include "output.h"
 
 enum {
@@ -21,12 +22,15 @@ enum {
 static void
 status_usage(FILE *f)
 {
-	fprintf(f, "Usage: seglog [-s SOCKET] status [-o text|json]\n"
+	fprintf(f, "Usage: seglog [-s SOCKET] status [-o text|json|openmetrics|prometheus]\n"
 		   "\n"
-		   "Prints the running daemon's figures: aligned \"key: value\" lines, or\n"
-		   "with -o json one JSON object (all-digit values as numbers).\n"
+		   "Prints the running daemon's figures: aligned \"key: value\" lines; with\n"
+		   "-o json one JSON object (all-digit values as numbers); with -o openmetrics\n"
+		   "OpenMetrics 1.0 text, with -o prometheus the Prometheus text format (for\n"
+		   "node_exporter's textfile collector): counters, gauges, the state, and the\n"
+		   "commit latency as a histogram.\n"
 		   "\n"
-		   "  -o, --output FORMAT   text (default) or json\n"
+		   "  -o, --output FORMAT   text (default), json, openmetrics or prometheus\n"
 		   "  -h, --help            this text\n"
 		   "\n"
 		   "Exit status: 0 printed, 2 usage, 69 the daemon is not running, 75 it\n"
@@ -161,15 +165,18 @@ cmd_status(const struct client_opts *o, int argc, char **argv)
 	_cleanup_clientconn_ struct clientconn *c = NULL;
 	struct clientconn_frame f;
 	bool json = false;
-	int k;
+	int metrics = -1, k;
 
 	while ((k = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (k) {
 		case 'o':
 			json = strcmp(optarg, "json") == 0;
-			if (json || strcmp(optarg, "text") == 0)
+			metrics = !strcmp(optarg, "openmetrics") ? METRICS_OPENMETRICS
+				  : !strcmp(optarg, "prometheus") ? METRICS_PROMETHEUS : -1;
+			if (json || metrics >= 0 || strcmp(optarg, "text") == 0)
 				break;
-			fprintf(stderr, "seglog: unknown format '%s' (text or json)\n", optarg);
+			fprintf(stderr, "seglog: unknown format '%s' (text, json, openmetrics or "
+				"prometheus)\n", optarg);
 			return CLIENT_EXIT_USAGE;
 		case 'h':
 			status_usage(stdout);
@@ -189,7 +196,13 @@ cmd_status(const struct client_opts *o, int argc, char **argv)
 	k = status_fetch(c, &f);
 	if (k < 0)
 		return clientconn_exit_status(k);
-	if (json) {
+	if (metrics >= 0) {
+		if (metrics_write((const char *)f.body, f.len, (enum metrics_format)metrics,
+				  stdout) < 0) {
+			fprintf(stderr, "seglog: writing the metrics failed: %m\n");
+			return CLIENT_EXIT_FAILURE;
+		}
+	} else if (json) {
 		bool first = true;
 		status_each((const char *)f.body, f.len, status_json, &first);
 		puts(first ? "{}" : "}");

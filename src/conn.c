@@ -27,7 +27,7 @@
 
 enum {
 	CONN_MARKS = 64,      /* pending ack marks; more are coalesced into the last */
-	CONN_STATUS_MAX = 2048,
+	CONN_STATUS_MAX = 4096,
 };
 
 struct conn_ackmark {

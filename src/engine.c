@@ -297,6 +297,7 @@ engine_record_latency(struct engine *e, uint64_t us)
 	while (b < 31 && (us >> (b + 1)))
 		b++;
 	e->st.lat_hist[b]++;
+	e->st.lat_sum_us += us;
 }
 
 /* Publishes the durable seq in DIR/watermark before the acknowledgements

@@ -61,6 +61,7 @@ struct engine_stats {
 	uint64_t errors;
 	uint64_t pending_bytes;
 	uint64_t lat_hist[32]; /* commit latency, bucket i: [2^i, 2^(i+1)) µs */
+	uint64_t lat_sum_us;   /* the sum of the commit latencies counted there */
 	uint64_t submit_errors;	  /* io_uring_submit failures (retried from a timer) */
 	uint64_t watermark_writes; /* DIR/watermark rewrites completed */
 	uint64_t watermark_errors;

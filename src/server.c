@@ -842,5 +842,15 @@ server_status(struct server *srv, char *buf, size_t cap)
 		(unsigned long long)srv->cst.slow_readers,
 		(unsigned long long)srv->st.rejected_clients,
 		(unsigned long long)srv->st.connections, server_rss_kb());
+	/* the commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))
+	 * µs, the last one open-ended), for seglog status -o openmetrics */
+	if (n >= 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "commit_latency_sum_us %llu\n"
+			      "commit_latency_buckets_us", (unsigned long long)es->lat_sum_us);
+	for (size_t i = 0; i < ELEMENTSOF(es->lat_hist) && n >= 0 && (size_t)n < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, " %llu",
+			      (unsigned long long)es->lat_hist[i]);
+	if (n >= 0 && (size_t)n < cap)
+		n += snprintf(buf + n, cap - (size_t)n, "\n");
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
