@@ -42,7 +42,7 @@ ctl_usage(FILE *f, uint8_t verb)
 		fputs("Usage: seglog [-s SOCKET] sync [--timeout SECS]\n"
 		      "\n"
 		      "Returns once every record the daemon received before the call is durable\n"
-		      "(fdatasync'ed; written, with durability = write), as journalctl --sync.\n", f);
+		      "(fdatasync'ed; written, with durability = write), as journalctl's sync.\n", f);
 		break;
 	case PROTO_VERB_RELOAD:
 		fputs("Usage: seglog [-s SOCKET] reload\n"
@@ -61,9 +61,10 @@ ctl_usage(FILE *f, uint8_t verb)
 		      "unless --force.  current is never removed.\n", f);
 		break;
 	}
-	fputs("\n"
-	      "  --timeout SECS   give up after SECS (rotate, sync; default: wait)\n"
-	      "  -h, --help       this text\n"
+	fputs("\n", f);
+	if (verb == PROTO_VERB_ROTATE || verb == PROTO_VERB_SYNC)
+		fputs("  --timeout SECS   give up after SECS (default: wait)\n", f);
+	fputs("  -h, --help       this text\n"
 	      "\n"
 	      "Exit status: 0 done, 1 refused or failed (the daemon says why), 2 usage,\n"
 	      "69 the daemon is not running, 75 it refused the connection or the timeout\n"

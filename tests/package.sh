@@ -87,6 +87,7 @@ fails=0
 for f in /usr/sbin/seglogd /usr/bin/seglog /lib/systemd/system/seglogd.service \
 	/lib/systemd/system/seglogd.socket /lib/systemd/system/seglogd-syslog.socket \
 	/usr/lib/sysusers.d/seglog.conf /usr/lib/tmpfiles.d/seglog.conf /etc/seglog/seglogd.conf \
+	/etc/seglog/seglogd.conf.d/ \
 	/usr/share/bash-completion/completions/seglog /usr/share/man/man1/seglog.1.gz \
 	/usr/share/man/man5/seglogd.conf.5.gz /usr/share/man/man8/seglogd.8.gz; do
 	grep -qx "$f" "$work/contents" || { echo "FAIL missing $f"; fails=$((fails + 1)); }
