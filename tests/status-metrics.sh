@@ -1,6 +1,7 @@
 #!/bin/bash
 # seglog status -o openmetrics and -o prometheus from a running daemon,
-# read back by the prometheus_client parsers (Debian's
+# linted by promtool check metrics (the Prometheus format) and read back by
+# the prometheus_client parsers (Debian's
 # python3-prometheus-client: the strict OpenMetrics 1.0 parser, and the
 # Prometheus text format one that node_exporter's textfile collector
 # follows): both parse, the counters and gauges are the status's own
@@ -12,6 +13,9 @@ set -u
 py=/usr/bin/python3 # Debian's, which has the package (not a pyenv one)
 $py -c 'import prometheus_client.openmetrics.parser' 2>/dev/null ||
 	skip "no python3-prometheus-client for $py (apt-get install python3-prometheus-client)"
+# promtool: on PATH, else where scripts/deps puts it (Debian's, without the server)
+promtool=$(command -v promtool || echo /usr/local/lib/seglog-tests/promtool)
+[ -x "$promtool" ] || skip "no promtool (scripts/deps fetches it)"
 w=$(test_tmpdir)
 start_daemon "$w" || fail "seglogd did not start"
 seq 1 2000 | "$SEGLOG" -s "$w/sock" send -t m > /dev/null || fail "send"
@@ -69,6 +73,9 @@ for label, parse, path in (("openmetrics", om_parse, "/om.txt"), ("prometheus", 
     for got, want, what in checks:
         print("%s %s: %s (%s, want %s)" % ("ok" if got == want else "FAIL", label, what, got, want))
 PY
+"$promtool" check metrics < "$w/prom.txt" > "$w/promtool.out" 2>&1
+check_eq "promtool check metrics: -o prometheus is clean (no lint problem)" "$?" 0
+sed 's/^/# /' "$w/promtool.out"
 sed 's/^/# /' "$w/check.out"
 check_eq "both expositions parse and say what the status says" "$(grep -c '^FAIL' "$w/check.out")" 0
 check "... (the checks ran: 24 lines)" test "$(grep -c '^ok' "$w/check.out")" -ge 24
