@@ -93,6 +93,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_KEY("storage", max_bytes, max_bytes, CFG_SIZE, 0, 0, CFG_NOLIMIT),
 	CFG_KEY("storage", max_age, max_age_us, CFG_DURATION, 0, 0, CFG_NOLIMIT),
 	CFG_KEY("storage", keep_free, keep_free_bytes, CFG_KEEP_FREE, 0, 0, 99),
+	CFG_KEY("storage", retention_waits_for_ship, retention_waits_for_ship, CFG_BOOL, 0, 0, 0),
 	CFG_KEY("storage", memory_limit, memory_limit, CFG_SIZE, 0, 8 * CFG_KIB, CFG_TIB),
 	CFG_KEY("storage", batch_max, batch_max, CFG_SIZE, 0, 4 * CFG_KIB, 64 * CFG_MIB),
 	CFG_KEY("storage", dir_mode, dir_mode, CFG_MODE, 0, 0, 07777),

@@ -12,6 +12,7 @@
  *	max_bytes = 0                      size of sealed segments kept, 0 = no limit
  *	max_age = 0                        duration, 0 = no limit
  *	keep_free = 0                      size or percentage ("15%") of the file system
+ *	retention_waits_for_ship = no      yes: keep what [ship]'s cursor has not passed
  *	memory_limit = 16M                 bytes accepted but not yet committed
  *	batch_max = 1M                     bytes in one commit (write + fdatasync)
  *	dir_mode = 0750                    octal
@@ -52,7 +53,7 @@
 #include <sys/types.h>
 
 enum {
-	CFG_N_KEYS = 29, /* keys in the table above */
+	CFG_N_KEYS = 30, /* keys in the table above */
 };
 
 enum cfg_durability {
@@ -71,6 +72,7 @@ struct cfg {
 	uint64_t max_age_us;
 	uint64_t keep_free_bytes;   /* when given as a size */
 	unsigned keep_free_percent; /* when given as N%, 0..99 */
+	bool retention_waits_for_ship; /* retention keeps the unshipped (keep_free wins) */
 	uint64_t memory_limit;
 	uint64_t batch_max;
 	mode_t dir_mode;

@@ -64,6 +64,11 @@ static const struct metrics_plain {
 	  "Free bytes on the data directory's file system.", false, 1 },
 	{ "rss_kb", "seglog_resident_memory_bytes", "The daemon's resident memory.", false,
 	  1024 },
+	{ "shipped_seq", "seglog_shipped_seq", "The last seq the shipper shipped (its cursor).",
+	  false, 1 },
+	{ "ship_lag", "seglog_ship_lag_records", "Durable records not shipped yet.", false, 1 },
+	{ "unshipped_removed", "seglog_unshipped_removed_records",
+	  "Records retention removed before they were shipped.", true, 1 },
 };
 
 static const char *const metrics_states[] = { "running", "backpressure", "storage-error",

@@ -29,6 +29,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
 enum {
 	EXIT_CONFIG = 2,
 	DAEMON_ALARM_GRACE_S = 10, /* after shutdown_timeout, for the SIGALRM backstop */
+	DAEMON_SHIP_READ_US = 200 * 1000, /* the shipper's cursor is read at most this often */
 };
 
 struct override {
@@ -50,6 +51,9 @@ struct daemon {
 	struct kmsgsrv *kmsg; /* NULL unless kmsg = yes and /dev/kmsg is readable */
 	struct event *stop_timer, *watchdog_ev, *status_ev;
 	uint64_t status_records, status_us;
+	/* the shipper's cursor as last read (daemon_ship_progress) */
+	uint64_t ship_read_us, ship_seq;
+	int ship_err;
 	int exit_status;
 };
 
@@ -145,6 +149,7 @@ daemon_engine_config(const struct cfg *c)
 }
 
 static void daemon_statuscb(evutil_socket_t fd, short what, void *arg);
+static int daemon_ship_progress(void *ctx, uint64_t *ret_seq);
 
 static uint64_t
 daemon_mono_us(void)
@@ -250,6 +255,8 @@ daemon_reload(struct daemon *d, char *err, size_t err_cap)
 	log_set_max_level(d->cfg.log_level);
 	struct store_config sc = daemon_store_config(&d->cfg);
 	store_set_retention(d->store, &sc.retention);
+	d->ship_read_us = 0; /* the cursor path may have changed */
+	store_set_ship(d->store, daemon_ship_progress, d, d->cfg.retention_waits_for_ship);
 	struct engine_config ec = daemon_engine_config(&d->cfg);
 	engine_reconfigure(d->engine, &ec);
 	server_reconfigure(d->server);
@@ -306,6 +313,29 @@ daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
 		return r;
 	*ret_seq = c.seq;
 	return 0;
+}
+
+/* The shipper's progress for retention and the status: its cursor, read
+ * again at most every DAEMON_SHIP_READ_US (retention runs after every
+ * seal); -ENOENT without a shipper configured. */
+static int
+daemon_ship_progress(void *ctx, uint64_t *ret_seq)
+{
+	struct daemon *d = ctx;
+	uint64_t now = daemon_mono_us();
+	char text[256];
+
+	if (!d->cfg.ship_cursor)
+		return -ENOENT;
+	if (!d->ship_read_us || now - d->ship_read_us >= DAEMON_SHIP_READ_US) {
+		int r = daemon_shipped(d, &d->ship_seq, text, sizeof(text));
+		if (r < 0 && r != d->ship_err)
+			log_warning("%s; retention goes on as without a shipper", text);
+		d->ship_err = r;
+		d->ship_read_us = now;
+	}
+	*ret_seq = d->ship_seq;
+	return d->ship_err;
 }
 
 /* `seglog vacuum`: the oldest sealed segments over the limits given go
@@ -544,6 +574,8 @@ daemon_run(struct daemon *d)
 		return log_error_errno(EOPNOTSUPP, "io_uring on this kernel lacks %s, which seglogd "
 				       "needs (Linux >= 5.15; check seccomp filters)", missing);
 	r = store_open(&sc, ring_fsops(d->ring), &d->store);
+	if (r >= 0)
+		store_set_ship(d->store, daemon_ship_progress, d, d->cfg.retention_waits_for_ship);
 	if (r < 0)
 		return r;
 	r = server_new(d->base, &d->cfg, &d->server);

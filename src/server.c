@@ -842,6 +842,16 @@ server_status(struct server *srv, char *buf, size_t cap)
 		(unsigned long long)srv->cst.slow_readers,
 		(unsigned long long)srv->st.rejected_clients,
 		(unsigned long long)srv->st.connections, server_rss_kb());
+	/* with a shipper configured: its cursor and how far it is behind */
+	if (ss.have_ship && n >= 0 && (size_t)n < cap) {
+		uint64_t durable = engine_durable_seq(srv->engine);
+		n += snprintf(buf + n, cap - (size_t)n,
+			      "shipped_seq %llu\nship_lag %llu\nunshipped_removed %llu\n",
+			      (unsigned long long)ss.shipped_seq,
+			      (unsigned long long)(durable > ss.shipped_seq ? durable - ss.shipped_seq
+									 : 0),
+			      (unsigned long long)ss.unshipped_removed);
+	}
 	/* the commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))
 	 * µs, the last one open-ended), for seglog status -o openmetrics */
 	if (n >= 0 && (size_t)n < cap)

@@ -59,6 +59,13 @@ struct store {
 	int repair_err; /* the last failure of store_repair, logged once */
 	struct store_config cfg;
 	uint64_t removed_segments; /* by retention, since open */
+	/* the shipper's progress (store_set_ship): retention keeps what it has
+	 * not shipped if ship_wait, and counts what it removes unshipped */
+	int (*ship_fn)(void *ctx, uint64_t *ret_seq);
+	void *ship_ctx;
+	bool ship_wait;
+	uint64_t ship_held;	    /* first seq of the segment last reported kept (0: none) */
+	uint64_t unshipped_removed; /* seqs removed before they were shipped */
 	uint64_t quarantined_bytes;
 	bool creating_for_seal; /* store_create_current() runs for a seal */
 };
@@ -941,7 +948,17 @@ store_get_status(const struct store *s, struct store_status *ret)
 		.sealed_segments = s->n_sealed,
 		.removed_segments = s->removed_segments,
 		.quarantined_bytes = s->quarantined_bytes,
+		.unshipped_removed = s->unshipped_removed,
 	};
+	ret->have_ship = s->ship_fn && s->ship_fn(s->ship_ctx, &ret->shipped_seq) == 0;
+}
+
+void
+store_set_ship(struct store *s, int (*shipped)(void *ctx, uint64_t *ret_seq), void *ctx, bool wait)
+{
+	s->ship_fn = shipped;
+	s->ship_ctx = ctx;
+	s->ship_wait = wait;
 }
 
 uint64_t
@@ -983,24 +1000,61 @@ store_remove_oldest(struct store *s, enum segdir_reason why)
 	return 0;
 }
 
+/* Whether retention may remove the oldest sealed segment for why, with
+ * the shipper's progress in mind: it always may for keep_free (a full disk
+ * beats shipping) and without a shipper; with one, what it has not shipped
+ * is kept if ship_wait (said once per segment), else removed with a
+ * warning; either way what goes unshipped is counted. */
+static bool
+store_retention_may(struct store *s, enum segdir_reason why)
+{
+	uint64_t first = s->sealed[0].first_seq, shipped;
+	uint64_t end = s->n_sealed > 1 ? s->sealed[1].first_seq : store_cur_first_seq(s);
+
+	if (!s->ship_fn || s->ship_fn(s->ship_ctx, &shipped) < 0 || end <= shipped + 1)
+		return true;
+	uint64_t from = first > shipped + 1 ? first : shipped + 1;
+	if (s->ship_wait && why != SEGDIR_KEEP_FREE) {
+		if (s->ship_held != first)
+			log_notice("Retention (%s) keeps %s/%020llu.log and what follows: seqs "
+				   "%llu..%llu are not shipped yet (the shipper's cursor is at %llu; "
+				   "retention_waits_for_ship = yes)", segdir_reason_name(why),
+				   s->path, (unsigned long long)first, (unsigned long long)from,
+				   (unsigned long long)end - 1, (unsigned long long)shipped);
+		s->ship_held = first;
+		return false;
+	}
+	log_warning("Retention (%s): unshipped seqs %llu..%llu removed (the shipper's cursor is "
+		    "at %llu%s)", segdir_reason_name(why), (unsigned long long)from,
+		    (unsigned long long)end - 1, (unsigned long long)shipped,
+		    why == SEGDIR_KEEP_FREE && s->ship_wait ? "; keep_free wins over "
+		    "retention_waits_for_ship" : "");
+	s->unshipped_removed += end - from;
+	return true;
+}
+
+/* One segment at a time, the policy asked again after each removal (the
+ * reason may change on the way: keep_free after max_segments, say). */
 int
 store_retention(struct store *s, uint64_t now_us)
 {
-	struct statvfs sv;
-	enum segdir_reason why;
-	size_t k;
+	for (;;) {
+		struct statvfs sv;
+		enum segdir_reason why;
+		int r;
 
-	if (fstatvfs(s->dir_fd, &sv) < 0)
-		return log_error_errno(errno, "Failed to statvfs %s: %m", s->path);
-	k = segdir_retention_pick(s->sealed, s->n_sealed, &s->cfg.retention, now_us,
-				  (uint64_t)sv.f_bavail * sv.f_frsize,
-				  (uint64_t)sv.f_blocks * sv.f_frsize, &why);
-	for (size_t i = 0; i < k; i++) {
-		int r = store_remove_oldest(s, why);
+		if (fstatvfs(s->dir_fd, &sv) < 0)
+			return log_error_errno(errno, "Failed to statvfs %s: %m", s->path);
+		if (segdir_retention_pick(s->sealed, s->n_sealed, &s->cfg.retention, now_us,
+					  (uint64_t)sv.f_bavail * sv.f_frsize,
+					  (uint64_t)sv.f_blocks * sv.f_frsize, &why) == 0)
+			return 0;
+		if (!store_retention_may(s, why))
+			return 0;
+		r = store_remove_oldest(s, why);
 		if (r < 0)
 			return r;
 	}
-	return 0;
 }
 
 int

@@ -70,6 +70,12 @@ bool store_writable(const struct store *s);
  * max_age compares now_us with each sealed segment's st_mtime. */
 int store_retention(struct store *s, uint64_t now_us);
 void store_set_retention(struct store *s, const struct segdir_retention *r);
+/* The shipper's progress for retention: shipped() gives the last seq shipped
+ * (0) or fails (< 0: nothing known, retention as without a shipper).  With
+ * wait, retention keeps every segment holding seqs past it, except for
+ * keep_free; without, it removes them with a warning.  NULL: no shipper. */
+void store_set_ship(struct store *s, int (*shipped)(void *ctx, uint64_t *ret_seq), void *ctx,
+		    bool wait);
 
 /* What store_vacuum() did. */
 struct store_vacuum_result {
@@ -130,6 +136,9 @@ struct store_status {
 	size_t sealed_segments;
 	uint64_t removed_segments;  /* by retention, since open */
 	uint64_t quarantined_bytes; /* torn tails cut at start-up */
+	bool have_ship;		    /* a shipper's progress is known: */
+	uint64_t shipped_seq;	    /* ... the last seq it shipped */
+	uint64_t unshipped_removed; /* seqs retention removed before they were shipped */
 };
 void store_get_status(const struct store *s, struct store_status *ret);
 

@@ -31,7 +31,8 @@
 /* Every key, in the order of cfg.h (and of struct cfg's origin[]). */
 static const char *const keys[] = {
 	"dir",		 "durability",	  "segment_size",  "segment_age",   "max_segments",
-	"max_bytes",	 "max_age",	  "keep_free",	   "memory_limit",  "batch_max",
+	"max_bytes",	 "max_age",	  "keep_free",	   "retention_waits_for_ship",
+	"memory_limit",  "batch_max",
 	"dir_mode",	 "file_mode",	  "socket",	   "socket_mode",   "socket_group",
 	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_clients_per_uid",
 	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "hello_timeout",
@@ -223,6 +224,7 @@ static const char every_key[] = "# every key, none at its default\n"
 				"max_bytes = 10G\n"
 				"max_age = 1w\n"
 				"keep_free = 15%\n"
+				"retention_waits_for_ship = yes\n"
 				"memory_limit = 32M\n"
 				"batch_max = 2M\n"
 				"dir_mode = 0700\n"
@@ -265,6 +267,7 @@ START_TEST(test_every_key_from_file)
 	ck_assert_uint_eq(c.max_age_us, 7 * 86400 * SEC);
 	ck_assert_uint_eq(c.keep_free_percent, 15);
 	ck_assert_uint_eq(c.keep_free_bytes, 0);
+	ck_assert(c.retention_waits_for_ship);
 	ck_assert_uint_eq(c.memory_limit, 32 * MIB);
 	ck_assert_uint_eq(c.batch_max, 2 * MIB);
 	ck_assert_uint_eq(c.dir_mode, 0700);
@@ -287,10 +290,10 @@ START_TEST(test_every_key_from_file)
 	ck_assert_int_eq(c.log_level, LOG_DEBUG);
 	ck_assert(c.kmsg);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
-	/* each key remembers its line: dir on 3 .. file_mode on 14, socket on 17 .. */
+	/* each key remembers its line: dir on 3 .. file_mode on 15, socket on 18 .. */
 	for (size_t i = 0; i < CFG_N_KEYS; i++) {
 		free(where);
-		ck_assert_int_gt(asprintf(&where, "%s:%zu", path, i < 12 ? i + 3 : i + 5), 0);
+		ck_assert_int_gt(asprintf(&where, "%s:%zu", path, i < 13 ? i + 3 : i + 5), 0);
 		ck_assert_str_eq(c.origin[i], where);
 	}
 }

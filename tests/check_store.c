@@ -428,6 +428,78 @@ START_TEST(test_retention_max_segments)
 }
 END_TEST
 
+static uint64_t test_shipped;
+static int test_ship_err;
+
+static int
+test_ship(void *ctx, uint64_t *ret)
+{
+	*ret = test_shipped;
+	return test_ship_err;
+}
+
+/* retention_waits_for_ship: what the shipper has not shipped stays, until
+ * its cursor passes it; without the shipper's progress (an error), as
+ * without a shipper; keep_free still removes, and counts. */
+START_TEST(test_retention_waits_for_ship)
+{
+	struct store *s = store_with_segments(5); /* 1..3 4..6 7..9 10..12 13..15, current 16 */
+	struct store_status ss;
+
+	set_retention(s, (struct segdir_retention){ .max_segments = 1 });
+	test_shipped = 5, test_ship_err = 0;
+	store_set_ship(s, test_ship, NULL, true);
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 4); /* 4..6 holds 6: not shipped */
+	ck_assert(!exists("00000000000000000001.log"));
+	ck_assert(exists("00000000000000000004.log"));
+	test_shipped = 12;
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 1);
+	ck_assert(exists("00000000000000000013.log"));
+	store_get_status(s, &ss);
+	ck_assert(ss.have_ship);
+	ck_assert_uint_eq(ss.shipped_seq, 12);
+	ck_assert_uint_eq(ss.unshipped_removed, 0);
+	/* keep_free wins: the last sealed one goes, 3 seqs unshipped */
+	set_retention(s, (struct segdir_retention){ .keep_free_percent = 99 });
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 0);
+	store_get_status(s, &ss);
+	ck_assert_uint_eq(ss.unshipped_removed, 3);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(test_retention_ship_without_wait)
+{
+	struct store *s = store_with_segments(5);
+	struct store_status ss;
+
+	set_retention(s, (struct segdir_retention){ .max_segments = 1 });
+	test_shipped = 5, test_ship_err = 0;
+	store_set_ship(s, test_ship, NULL, false);
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 1);
+	store_get_status(s, &ss);
+	ck_assert_uint_eq(ss.unshipped_removed, 12 - 5); /* seqs 6..12 */
+	store_free(s);
+	/* the shipper's progress unknown: retention as without one */
+	teardown();
+	setup();
+	s = store_with_segments(3);
+	set_retention(s, (struct segdir_retention){ .max_segments = 1 });
+	test_ship_err = -ENOENT;
+	store_set_ship(s, test_ship, NULL, true);
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 1);
+	store_get_status(s, &ss);
+	ck_assert(!ss.have_ship);
+	ck_assert_uint_eq(ss.unshipped_removed, 0);
+	store_free(s);
+}
+END_TEST
+
 START_TEST(test_retention_max_bytes)
 {
 	struct store *s = store_with_segments(4);
@@ -916,6 +988,8 @@ store_suite(void)
 	tcase_add_test(tc, test_seal_resumes);
 	tcase_add_test(tc, test_sealed_is_read_only_and_named);
 	tcase_add_test(tc, test_retention_max_segments);
+	tcase_add_test(tc, test_retention_waits_for_ship);
+	tcase_add_test(tc, test_retention_ship_without_wait);
 	tcase_add_test(tc, test_retention_max_bytes);
 	tcase_add_test(tc, test_retention_max_age);
 	tcase_add_test(tc, test_retention_keep_free);
