@@ -67,6 +67,8 @@ static const struct metrics_plain {
 	{ "shipped_seq", "seglog_shipped_seq", "The last seq the shipper shipped (its cursor).",
 	  false, 1 },
 	{ "ship_lag", "seglog_ship_lag_records", "Durable records not shipped yet.", false, 1 },
+	{ "ship_lag_bytes", "seglog_ship_lag_bytes",
+	  "Bytes of the segments holding records not shipped yet (an estimate).", false, 1 },
 	{ "unshipped_removed", "seglog_unshipped_removed_records",
 	  "Records retention removed before they were shipped.", true, 1 },
 };

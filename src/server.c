@@ -846,10 +846,12 @@ server_status(struct server *srv, char *buf, size_t cap)
 	if (ss.have_ship && n >= 0 && (size_t)n < cap) {
 		uint64_t durable = engine_durable_seq(srv->engine);
 		n += snprintf(buf + n, cap - (size_t)n,
-			      "shipped_seq %llu\nship_lag %llu\nunshipped_removed %llu\n",
+			      "shipped_seq %llu\nship_lag %llu\nship_lag_bytes %llu\n"
+			      "unshipped_removed %llu\n",
 			      (unsigned long long)ss.shipped_seq,
 			      (unsigned long long)(durable > ss.shipped_seq ? durable - ss.shipped_seq
 									 : 0),
+			      (unsigned long long)ss.ship_lag_bytes,
 			      (unsigned long long)ss.unshipped_removed);
 	}
 	/* the commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))

@@ -951,6 +951,17 @@ store_get_status(const struct store *s, struct store_status *ret)
 		.unshipped_removed = s->unshipped_removed,
 	};
 	ret->have_ship = s->ship_fn && s->ship_fn(s->ship_ctx, &ret->shipped_seq) == 0;
+	if (!ret->have_ship)
+		return;
+	/* bytes behind: every segment holding a seq past the cursor, whole
+	 * (an estimate: at most one segment too many) */
+	for (size_t i = 0; i < s->n_sealed; i++) {
+		uint64_t end = i + 1 < s->n_sealed ? s->sealed[i + 1].first_seq : s->cur_hdr.first_seq;
+		if (end > ret->shipped_seq + 1)
+			ret->ship_lag_bytes += s->sealed[i].size;
+	}
+	if (s->next_seq > ret->shipped_seq + 1)
+		ret->ship_lag_bytes += s->cur_size;
 }
 
 void

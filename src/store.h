@@ -138,6 +138,7 @@ struct store_status {
 	uint64_t quarantined_bytes; /* torn tails cut at start-up */
 	bool have_ship;		    /* a shipper's progress is known: */
 	uint64_t shipped_seq;	    /* ... the last seq it shipped */
+	uint64_t ship_lag_bytes;    /* ... bytes of the segments past it (an estimate) */
 	uint64_t unshipped_removed; /* seqs retention removed before they were shipped */
 };
 void store_get_status(const struct store *s, struct store_status *ret);

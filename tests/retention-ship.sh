@@ -31,6 +31,8 @@ check "... and the log says why, once" \
 	"$(grep -c 'are not shipped yet' "$w/seglogd.log")" -le 2
 check_eq "status: shipped_seq 0 (no cursor file yet)" "$(status shipped_seq)" 0
 check_eq "status: ship_lag = every record" "$(status ship_lag)" 20000
+check "status: ship_lag_bytes = the whole directory's segments ($(status ship_lag_bytes))" \
+	test "$(status ship_lag_bytes)" -eq "$(cat "$d"/*.log "$d/current" | wc -c)"
 check "-o openmetrics: seglog_ship_lag_records 20000" \
 	grep -qx 'seglog_ship_lag_records 20000' <("${S[@]}" status -o openmetrics)
 
