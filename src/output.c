@@ -420,20 +420,40 @@ output_json_sd(const char *sd, size_t sd_len, char *dst)
 	return (size_t)(d - dst);
 }
 
+static char *
+output_put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return record_put_u64(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return record_put_u64(p, (uint64_t)v);
+}
+
 static size_t
 output_json(const struct record *r, char *buf)
 {
 	const char *fac = record_facility_name(r->facility);
 	const char *sev = record_severity_name(r->severity);
-	char time[RECORD_TIME_LEN + 1];
 	char *p = buf;
 
-	record_format_time(r->time_us, time);
-	time[RECORD_TIME_LEN] = '\0';
-	p += sprintf(p,
-		     "{\"seq\":%" PRIu64 ",\"time\":\"%s\",\"pid\":%" PRId64 ",\"uid\":%" PRIu32
-		     ",\"gid\":%" PRIu32 ",\"facility\":\"%s\",\"severity\":\"%s\",\"tag\":",
-		     r->seq, time, r->pid, r->uid, r->gid, fac ? fac : "user", sev ? sev : "info");
+	/* (by hand, not sprintf: a third of the shipper's formatting time) */
+	p = stpcpy(p, "{\"seq\":");
+	p = record_put_u64(p, r->seq);
+	p = stpcpy(p, ",\"time\":\"");
+	record_format_time(r->time_us, p);
+	p += RECORD_TIME_LEN;
+	p = stpcpy(p, "\",\"pid\":");
+	p = output_put_i64(p, r->pid);
+	p = stpcpy(p, ",\"uid\":");
+	p = record_put_u64(p, r->uid);
+	p = stpcpy(p, ",\"gid\":");
+	p = record_put_u64(p, r->gid);
+	p = stpcpy(p, ",\"facility\":\"");
+	p = stpcpy(p, fac ? fac : "user");
+	p = stpcpy(p, "\",\"severity\":\"");
+	p = stpcpy(p, sev ? sev : "info");
+	p = stpcpy(p, "\",\"tag\":");
 	p += output_json_value(r->tag, r->tag_len, p);
 	p = stpcpy(p, ",\"message\":");
 	p += output_json_value(r->msg, r->msg_len, p);
@@ -449,11 +469,15 @@ output_json(const struct record *r, char *buf)
 		p = stpcpy(p, ",\"sd\":");
 		p += output_json_sd(r->sd, r->sd_len, p);
 	}
-	if (r->claimed_pid >= 0)
-		p += sprintf(p, ",\"claimed_pid\":%" PRId64, r->claimed_pid);
+	if (r->claimed_pid >= 0) {
+		p = stpcpy(p, ",\"claimed_pid\":");
+		p = output_put_i64(p, r->claimed_pid);
+	}
 	if (r->claimed_time_us) {
-		record_format_time(r->claimed_time_us, time);
-		p += sprintf(p, ",\"claimed_time\":\"%s\"", time);
+		p = stpcpy(p, ",\"claimed_time\":\"");
+		record_format_time(r->claimed_time_us, p);
+		p += RECORD_TIME_LEN;
+		*p++ = '"';
 	}
 	*p++ = '}';
 	*p++ = '\n';

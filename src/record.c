@@ -244,7 +244,7 @@ record_parse_time(const char *s, size_t len, uint64_t *ret_time_us)
 
 /* --- numbers -------------------------------------------------------------- */
 
-static char *
+char *
 record_put_u64(char *p, uint64_t v)
 {
 	char tmp[20];

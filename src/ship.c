@@ -497,22 +497,6 @@ ship_format(struct ship *s, const struct record *rec)
 	return 0;
 }
 
-/* Decimal digits of v into buf (>= 20 bytes, no NUL); returns the length.
- * Per record, so not snprintf. */
-static int
-ship_u64_dec(uint64_t v, char *buf)
-{
-	char tmp[20];
-	int n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	for (int i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* Hands the pending record to librdkafka (which copies it).  Returns 0 when
  * accepted, -ENOBUFS when the producer's queue or the ledger is full (wait
  * for reports), -ECANCELED when shipping stopped or is recovering. */
@@ -522,7 +506,7 @@ ship_produce(struct ship *s)
 	char seqbuf[24];
 	uintptr_t token;
 	rd_kafka_resp_err_t err;
-	int n = ship_u64_dec(s->pending_seq, seqbuf);
+	int n = (int)(record_put_u64(seqbuf, s->pending_seq) - seqbuf);
 
 	if (shipq_push(s->q, s->pending_seq, (uint32_t)s->buf_len, &token) < 0)
 		return -ENOBUFS;
