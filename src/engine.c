@@ -35,6 +35,7 @@ struct chunk {
 	uint64_t started; /* monotonic µs of the first submission */
 	bool closed;	  /* no more appends: in flight or sealed after */
 	bool seal_after;  /* seal current once this chunk is durable */
+	bool sync_request; /* empty: an fdatasync for what is durable only written so far */
 	char buf[];
 };
 
@@ -79,6 +80,7 @@ struct engine {
 	int error, submit_err;
 	unsigned backoff_ms, transients;
 	uint64_t durable_seq;
+	uint64_t synced_seq; /* <= durable_seq: what a completed fdatasync covers */
 	uint64_t last_retention;
 	struct engine_stats st;
 	struct ack_audit audit; /* --enable-ack-audit only */
@@ -278,6 +280,7 @@ engine_seal(struct engine *e)
 	}
 	bool sealed = store_cur_first_seq(e->store) != first;
 
+
 	if (sealed) {
 		ack_audit_segment(&e->audit, store_cur_size(e->store));
 		engine_segment_started(e, false);
@@ -333,7 +336,10 @@ engine_commit_done(struct engine *e, enum cfg_durability durability)
 	uint64_t end = c->offset + c->len;
 
 	store_committed(e->store, c->len, c->records);
-	e->durable_seq = c->last_seq;
+	if (c->records)
+		e->durable_seq = c->last_seq;
+	if (durability == CFG_DURABILITY_FSYNC)
+		e->synced_seq = e->durable_seq;
 	e->st.records += c->records;
 	e->st.bytes += c->len;
 	e->st.commits++;
@@ -524,6 +530,8 @@ engine_step(struct engine *e)
 		ack_audit_segment(&e->audit, store_cur_size(e->store));
 		if (store_durable_seq(e->store) > e->durable_seq)
 			e->durable_seq = store_durable_seq(e->store); /* published by the repair */
+		if (e->synced_seq < e->durable_seq)
+			e->synced_seq = e->durable_seq; /* the repair synced it */
 		engine_recovered(e);
 	}
 	if (store_seal_pending(e->store)) {
@@ -534,7 +542,14 @@ engine_step(struct engine *e)
 	c = e->head;
 	if (!c)
 		return;
-	if (c->len == 0) { /* a seal request */
+	if (c->len == 0 && c->sync_request && e->cfg.durability == CFG_DURABILITY_FSYNC &&
+	    e->synced_seq < e->durable_seq) {
+		/* records committed in durability = write: an fdatasync alone */
+		c->last_seq = e->durable_seq;
+		engine_commit_start(e, c);
+		return;
+	}
+	if (c->len == 0) { /* a seal request, or a sync request with nothing to do */
 		bool seal = c->seal_after;
 		engine_chunk_pop(e);
 		if (seal)
@@ -630,16 +645,57 @@ engine_append(struct engine *e, struct record *r)
 	return 0;
 }
 
+/* A seal is on its way: marked on a queued chunk, or half done. */
+static bool
+engine_seal_queued(const struct engine *e)
+{
+	for (const struct chunk *c = e->head; c; c = c->next)
+		if (c->seal_after)
+			return true;
+	return store_seal_pending(e->store);
+}
+
 bool
 engine_rotate(struct engine *e)
 {
 	if (e->seg_records == 0 && store_cur_records(e->store) == 0) {
+		/* a seal already marked covers every record received: it is the
+		 * one to wait for (found by a hostile test: a second rotate said
+		 * "nothing to seal" with records still in current) */
+		if (engine_seal_queued(e))
+			return true;
 		log_info("Nothing to seal: %s/current holds no records", store_path(e->store));
 		return false;
 	}
 	engine_mark_seal(e);
 	engine_kick(e);
 	return true;
+}
+
+void
+engine_request_sync(struct engine *e)
+{
+	struct chunk *c;
+
+	if (e->cfg.durability != CFG_DURABILITY_FSYNC || e->synced_seq >= e->durable_seq)
+		return; /* what is queued gets its own fdatasync, or there is nothing to do */
+	c = engine_chunk_new(e, true);
+	if (!c)
+		return; /* out of memory: the next commit syncs it all the same */
+	c->closed = true;
+	c->sync_request = true;
+	if (e->tail)
+		e->tail->next = c;
+	else
+		e->head = c;
+	e->tail = c;
+	engine_kick(e);
+}
+
+uint64_t
+engine_synced_seq(const struct engine *e)
+{
+	return e->synced_seq;
 }
 
 bool
@@ -708,6 +764,7 @@ engine_new(struct event_base *base, const struct ring_ops *io, struct store *sto
 	/* not next_seq - 1 while recovery is unfinished: records recovered
 	 * from the page cache after a crash are durable only after its fsync */
 	e->durable_seq = store_durable_seq(store);
+	e->synced_seq = e->durable_seq; /* recovery syncs what it keeps */
 	e->last_retention = engine_mono_us();
 	engine_segment_started(e, true);
 	ack_audit_open(&e->audit);

@@ -92,6 +92,14 @@ bool engine_rotate(struct engine *e);
 /* Every record up to seq is in a sealed segment: the seal that covers it
  * completed (`current` starts after seq) and none is half done. */
 bool engine_sealed_through(const struct engine *e, uint64_t seq);
+/* The last seq a completed fdatasync covers: <= the durable seq, which in
+ * durability = write only means written (a seal syncs the directory, not
+ * the data). */
+uint64_t engine_synced_seq(const struct engine *e);
+/* In durability = fsync, makes sure what is durable only as written (from
+ * before a switch from write) gets an fdatasync: queues one behind what is
+ * queued if needed; committed() follows it. */
+void engine_request_sync(struct engine *e);
 /* Runtime changes (SIGHUP): durability, rotation triggers, limits.  The
  * commit in flight keeps the durability it was submitted with; the next
  * one uses the new configuration.  Backpressure is re-evaluated at once

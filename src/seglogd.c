@@ -303,9 +303,15 @@ daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
 	}
 	if (r == 0)
 		r = cursor_check_dir(&c, store_dir_id(d->store));
+	if (r == 0 && c.seq > engine_durable_seq(d->engine))
+		r = -ERANGE; /* (also keeps shipped + 1 from wrapping) */
 	if (r == -EXDEV)
 		snprintf(text, cap, "the shipper's cursor %s belongs to another data directory",
 			 d->cfg.ship_cursor);
+	else if (r == -ERANGE)
+		snprintf(text, cap, "the shipper's cursor %s is at seq %" PRIu64 ", past the newest "
+			 "durable record (%" PRIu64 ")", d->cfg.ship_cursor, c.seq,
+			 engine_durable_seq(d->engine));
 	else if (r < 0)
 		snprintf(text, cap, "cannot read the shipper's cursor %s: %s", d->cfg.ship_cursor,
 			 strerror(-r));
@@ -317,25 +323,31 @@ daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
 
 /* The shipper's progress for retention and the status: its cursor, read
  * again at most every DAEMON_SHIP_READ_US (retention runs after every
- * seal); -ENOENT without a shipper configured. */
+ * seal); -ENOENT without a shipper configured.  A cursor that cannot be
+ * used (damaged, another directory's, past the end) counts as nothing
+ * shipped, with a warning: retention_waits_for_ship then keeps, as with no
+ * cursor file yet, and keep_free still protects the disk. */
 static int
 daemon_ship_progress(void *ctx, uint64_t *ret_seq)
 {
 	struct daemon *d = ctx;
 	uint64_t now = daemon_mono_us();
-	char text[256];
+	char text[512];
 
 	if (!d->cfg.ship_cursor)
 		return -ENOENT;
 	if (!d->ship_read_us || now - d->ship_read_us >= DAEMON_SHIP_READ_US) {
 		int r = daemon_shipped(d, &d->ship_seq, text, sizeof(text));
-		if (r < 0 && r != d->ship_err)
-			log_warning("%s; retention goes on as without a shipper", text);
+		if (r < 0) {
+			if (r != d->ship_err)
+				log_warning("%s; counting nothing as shipped until it is fixed", text);
+			d->ship_seq = 0;
+		}
 		d->ship_err = r;
 		d->ship_read_us = now;
 	}
 	*ret_seq = d->ship_seq;
-	return d->ship_err;
+	return 0;
 }
 
 /* `seglog vacuum`: the oldest sealed segments over the limits given go

@@ -42,6 +42,9 @@ struct engine {
 	bool full;
 	uint64_t next_seq;
 	uint64_t durable;
+	bool written_only; /* synced lags durable (synced below), as after write -> fsync */
+	uint64_t synced;
+	unsigned sync_requests;
 	uint64_t appended;
 	char last_msg[128];
 };
@@ -123,6 +126,18 @@ bool
 engine_sealed_through(const struct engine *e, uint64_t seq)
 {
 	return eng_sealed_through >= seq;
+}
+
+uint64_t
+engine_synced_seq(const struct engine *e)
+{
+	return e->written_only ? e->synced : e->durable;
+}
+
+void
+engine_request_sync(struct engine *e)
+{
+	e->sync_requests++;
 }
 
 /* --- the host double ---------------------------------------------------- */
@@ -216,6 +231,7 @@ static void
 setup(void)
 {
 	eng = (struct engine){ .next_seq = 1 };
+	cfg.durability = CFG_DURABILITY_FSYNC;
 	eng_rotate_has_records = true;
 	eng_sealed_through = 0;
 	eng_rotations = host_controls = 0;
@@ -1217,6 +1233,47 @@ START_TEST(test_sync_waits_for_durable)
 }
 END_TEST
 
+/* In durability = fsync, sync waits for an fdatasync, not the durable
+ * seq: after a reload from write that covers records only written (a
+ * hostile test saw "durable (fdatasync)" with fsyncs 0); it asks the
+ * engine for one.  In write mode, written is what it promises. */
+START_TEST(test_sync_fsync_waits_for_fdatasync)
+{
+	struct peer p;
+	struct frame f;
+	struct proto_control_done d;
+
+	peer_open(&p, CONN_NATIVE);
+	peer_greet_v2(&p);
+	eng.written_only = true;
+	eng.durable = 41;
+	eng.synced = 10;
+	peer_control(&p, PROTO_VERB_SYNC, 0, 0);
+	run_ready(20);
+	peer_read(&p);
+	ck_assert_uint_eq(peer_frames(&p, NULL, 0, NULL), 0);
+	ck_assert_uint_eq(eng.sync_requests, 1);
+	eng.synced = 41;
+	conn_ack(p.c, 41);
+	wait_frames(&p, 1);
+	peer_frames(&p, &f, 1, NULL);
+	assert_done(&f, PROTO_VERB_SYNC, PROTO_CTL_OK, 41);
+	ck_assert_int_eq(proto_parse_control_done(f.body, f.len, &d), 0);
+	ck_assert(memmem(d.text, d.text_len, "fdatasync", 9));
+	p.in_len = 0;
+	/* write mode: written is enough */
+	cfg.durability = CFG_DURABILITY_WRITE;
+	eng.synced = 0;
+	peer_control(&p, PROTO_VERB_SYNC, 0, 0);
+	wait_frames(&p, 1);
+	peer_frames(&p, &f, 1, NULL);
+	assert_done(&f, PROTO_VERB_SYNC, PROTO_CTL_OK, 41);
+	ck_assert_int_eq(proto_parse_control_done(f.body, f.len, &d), 0);
+	ck_assert(memmem(d.text, d.text_len, "written", 7));
+	peer_close(&p);
+}
+END_TEST
+
 /* rotate: nothing to seal answers at once; else the answer waits until
  * the seal covers everything received before it. */
 START_TEST(test_rotate_waits_for_seal)
@@ -1260,7 +1317,7 @@ END_TEST
 START_TEST(test_control_host_verbs)
 {
 	struct peer p;
-	struct frame f[4];
+	struct frame f[5];
 
 	peer_open(&p, CONN_NATIVE);
 	peer_greet_v2(&p);
@@ -1268,13 +1325,16 @@ START_TEST(test_control_host_verbs)
 	peer_control(&p, PROTO_VERB_RELOAD, 0, 0);
 	peer_control(&p, 9, 0, 0);
 	peer_control(&p, PROTO_VERB_VACUUM, 0x80, 0);
+	peer_control(&p, PROTO_VERB_ROTATE, PROTO_CTL_FORCE, 0); /* vacuum's flag */
 	peer_record(&p, "after");
-	wait_frames(&p, 4);
-	ck_assert_uint_eq(peer_frames(&p, f, 4, NULL), 4);
+	wait_frames(&p, 5);
+	ck_assert_uint_eq(peer_frames(&p, f, 5, NULL), 5);
 	assert_done(&f[0], PROTO_VERB_VACUUM, PROTO_CTL_OK, 7);
 	assert_done(&f[1], PROTO_VERB_RELOAD, PROTO_CTL_FAILED, 0);
 	assert_done(&f[2], 9, PROTO_CTL_REFUSED, 0);
 	assert_done(&f[3], PROTO_VERB_VACUUM, PROTO_CTL_REFUSED, 0);
+	assert_done(&f[4], PROTO_VERB_ROTATE, PROTO_CTL_REFUSED, 0);
+	ck_assert_uint_eq(eng_rotations, 0);
 	ck_assert_uint_eq(host_controls, 2);
 	ck_assert_uint_eq(eng.appended, 1);
 	ck_assert_str_eq(eng.last_msg, "after");
@@ -1333,6 +1393,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_hello_versions);
 	tcase_add_test(tc, test_sync_waits_for_durable);
 	tcase_add_test(tc, test_rotate_waits_for_seal);
+	tcase_add_test(tc, test_sync_fsync_waits_for_fdatasync);
 	tcase_add_test(tc, test_control_host_verbs);
 	tcase_add_test(tc, test_sync_then_eof);
 	suite_add_tcase(s, tc);

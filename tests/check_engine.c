@@ -219,7 +219,12 @@ static uint64_t watermark_on_disk(void);
 static void
 on_committed(void *u, uint64_t seq)
 {
-	ck_assert_uint_gt(seq, cb.durable);
+	/* a commit moves the durable seq on, except an fdatasync alone
+	 * (engine_request_sync), which moves only the synced one */
+	if (seq == cb.durable)
+		ck_assert_uint_eq(engine_synced_seq(eng), seq);
+	else
+		ck_assert_uint_gt(seq, cb.durable);
 	cb.durable = seq;
 	cb.commits++;
 	cb.wm_at_ack = watermark_on_disk();
@@ -909,6 +914,57 @@ START_TEST(test_rotate_when_idle)
 }
 END_TEST
 
+/* seglog sync after a switch from write to fsync: the records committed
+ * in write mode are durable only as written (synced_seq lags), and a sync
+ * request makes an fdatasync of its own for them (nothing queued to carry
+ * one); the next commit does it where there is one.  Found by a hostile
+ * test: sync answered "durable (fdatasync)" with fsyncs 0. */
+START_TEST(test_sync_request_after_write_mode)
+{
+	start_d(CFG_DURABILITY_WRITE);
+	uint64_t last = append_n(3, 100);
+	spin();
+	complete_write(FULL);
+	ck_assert_uint_eq(cb.durable, last);
+	ck_assert_uint_eq(engine_synced_seq(eng), 0);
+	engine_request_sync(eng); /* write mode: nothing to do */
+	spin();
+	ck_assert_int_lt(fake_find(FAKE_FSYNC, -1), 0);
+	reconf_d(CFG_DURABILITY_FSYNC);
+	engine_request_sync(eng);
+	spin();
+	ck_assert_int_lt(fake_find(FAKE_WRITE, cur_fd()), 0); /* no write, */
+	ck_assert_int_ge(fake_find(FAKE_FSYNC, -1), 0);	      /* an fdatasync alone */
+	int commits = cb.commits;
+	complete_fsync(0);
+	ck_assert_uint_eq(engine_synced_seq(eng), last);
+	ck_assert_uint_eq(cb.durable, last);
+	ck_assert_int_eq(cb.commits, commits + 1); /* committed() woke the waiters */
+	engine_request_sync(eng); /* synced already: nothing more */
+	spin();
+	ck_assert_int_lt(fake_find(FAKE_FSYNC, -1), 0);
+	ck_assert(engine_idle(eng));
+}
+END_TEST
+
+/* A second rotate while the first one's seal waits for its commit: not
+ * "nothing to seal" (current's records are only queued), the same seal.
+ * Found by a hostile test (a rotate answered at once, records still in
+ * current). */
+START_TEST(test_rotate_while_seal_queued)
+{
+	start_d(CFG_DURABILITY_WRITE);
+	append_n(3, 100);
+	ck_assert(engine_rotate(eng));
+	ck_assert(engine_rotate(eng)); /* the queued seal covers these */
+	spin();
+	complete_write(FULL);
+	ck_assert(run_until(sealed_one, 1000));
+	ck_assert(engine_sealed_through(eng, 3));
+	ck_assert(!engine_rotate(eng)); /* now there is nothing */
+}
+END_TEST
+
 /* A rotate with records queued: the seal (and the sealed() call that
  * `seglog rotate` waits on) comes only after their commit. */
 START_TEST(test_rotate_after_queued)
@@ -1102,6 +1158,8 @@ engine_suite(void)
 	tcase_add_test(tc, test_seal_after_chunk);
 	tcase_add_test(tc, test_rotate_when_idle);
 	tcase_add_test(tc, test_rotate_after_queued);
+	tcase_add_test(tc, test_sync_request_after_write_mode);
+	tcase_add_test(tc, test_rotate_while_seal_queued);
 	tcase_add_test(tc, test_watermark_before_ack);
 	tcase_add_test(tc, test_repair_pending_holds_commits);
 	tcase_add_test(tc, test_segment_age_from_header);

@@ -500,6 +500,40 @@ START_TEST(test_retention_ship_without_wait)
 }
 END_TEST
 
+/* A seal that renamed current but could not create the next one (a full
+ * disk): the renamed segment's records are what vacuum and retention
+ * weigh against the shipper's cursor, not the stale header of current.
+ * Seen failing before the fix (the segment went, with its unshipped
+ * records, and the vacuum reported seqs 1..0). */
+START_TEST(test_vacuum_keeps_unshipped_while_seal_pending)
+{
+	struct faulty fy = { .fail_at = 3 }; /* rename, fsync dir, then the new current fails */
+	const struct fsops ops = { f_openat, f_pwrite, f_fsync, f_renameat, f_unlinkat, &fy };
+	struct segdir_vacuum v = { .by_files = true, .max_files = 0 };
+	struct store_vacuum_result res;
+	struct store *s = store_with_segments(1); /* 1..3 sealed, current from 4 */
+
+	append_records(s, 4); /* 4..7 in current */
+	store_set_fsops(s, &ops);
+	ck_assert_int_eq(store_seal(s, store_now_us()), -EIO);
+	ck_assert(store_seal_pending(s));
+	ck_assert_uint_eq(n_sealed(s), 2); /* 1 and the renamed 4 */
+	/* shipped through 5: 4..7 holds 6 and 7, unshipped */
+	ck_assert_int_eq(store_vacuum(s, &v, 6, &res), 0);
+	ck_assert_uint_eq(res.removed, 1);
+	ck_assert_uint_eq(res.first, 1);
+	ck_assert_uint_eq(res.last, 3);
+	ck_assert_uint_eq(res.kept_unshipped, 1);
+	ck_assert(exists("00000000000000000004.log"));
+	/* shipped through 7: it may go */
+	ck_assert_int_eq(store_vacuum(s, &v, 8, &res), 0);
+	ck_assert_uint_eq(res.removed, 1);
+	ck_assert_uint_eq(res.first, 4);
+	ck_assert_uint_eq(res.last, 7);
+	store_free(s);
+}
+END_TEST
+
 START_TEST(test_retention_max_bytes)
 {
 	struct store *s = store_with_segments(4);
@@ -989,6 +1023,7 @@ store_suite(void)
 	tcase_add_test(tc, test_sealed_is_read_only_and_named);
 	tcase_add_test(tc, test_retention_max_segments);
 	tcase_add_test(tc, test_retention_waits_for_ship);
+	tcase_add_test(tc, test_vacuum_keeps_unshipped_while_seal_pending);
 	tcase_add_test(tc, test_retention_ship_without_wait);
 	tcase_add_test(tc, test_retention_max_bytes);
 	tcase_add_test(tc, test_retention_max_age);

@@ -42,6 +42,19 @@ target=$(sed -n 's/.*up to seq \([0-9]*\).*/\1/p' <<<"$out")
 check "sync covers every record sent before it (seq $target >= 3500)" test "${target:-0}" -ge 3500
 check "... and the watermark says so when it returns ($(wm))" test "$(wm)" -ge "${target:-1}"
 
+# sync after a switch from write to fsync: it must make the fdatasync
+# (a hostile test saw "durable (fdatasync)" with no fdatasync at all)
+printf '[storage]\nsegment_size = 64K\nmax_segments = 0\ndurability = write\n' > "$conf"
+"${S[@]}" reload > /dev/null || not_ok "reload to write"
+seq 1 100 | "${S[@]}" send -t cv > /dev/null || fail "send in write mode"
+printf '[storage]\nsegment_size = 64K\nmax_segments = 0\n' > "$conf"
+"${S[@]}" reload > /dev/null || not_ok "reload to fsync"
+f0=$("${S[@]}" status | sed -n 's/^fsyncs: *//p')
+out=$("${S[@]}" sync 2>&1)
+f1=$("${S[@]}" status | sed -n 's/^fsyncs: *//p')
+check "sync after write -> fsync: says fdatasync" grep -q 'durable (fdatasync)' <<<"$out"
+check "... and made one ($f0 -> $f1 fdatasyncs)" test "$f1" -gt "$f0"
+
 # reload
 printf '[storage]\nsegment_size = 64K\nmax_segments = 0\n[server]\nlog_level = debug\n' > "$conf"
 out=$("${S[@]}" reload 2>&1)
@@ -90,6 +103,10 @@ printf 'seglog-cursor 1 %s %d\n' "$(cat "$d/dir-id")" $((10#${second%.log})) > "
 out=$("${S[@]}" vacuum --size 0 2>&1)
 check "a cursor inside the second segment: the first goes, 2 stay" grep -q 'removed 1 sealed segment.*kept 2 more' <<<"$out"
 check_eq "... 2 left" "$(sealed)" 2
+printf 'seglog-cursor 1 %s 99999999\n' "$(cat "$d/dir-id")" > "$cursor"
+"${S[@]}" vacuum --size 0 > "$w/out" 2>&1
+check_eq "a cursor past the newest record: refused (exit 1)" "$?" 1
+check "... saying so" grep -q 'past the newest durable record' "$w/out"
 printf 'seglog-cursor 1 %s 1\n' 0123456789abcdef0123456789abcdef > "$cursor"
 "${S[@]}" vacuum --size 0 > "$w/out" 2>&1
 check_eq "a cursor of another directory: refused (exit 1)" "$?" 1
