@@ -572,6 +572,12 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 		if (!cfg_ship_key(name))
 			return cfg_fail(p, name, "unknown key in [ship] (see seglogd.conf(5))"), 0;
 		/* the daemon keeps where the shipper's cursor is (seglog vacuum) */
+		if (strcmp(name, "cursor_file") == 0 && *value && value[0] != '/')
+			return cfg_fail(p, name, "must be an absolute path (seglogd and seglog ship "
+					"run in different directories)"), 0;
+		if (strcmp(name, "cursor_file") == 0 && (strstr(value, " #") || strstr(value, "\t#")))
+			return cfg_fail(p, name, "\"%s\": a # comment must be on a line of its own "
+					"(after a value, start comments with ;)", value), 0;
 		if (strcmp(name, "cursor_file") == 0 ||
 		    (strcmp(name, "brokers") == 0 && !p->c->ship_cursor)) {
 			char *v = strdup(strcmp(name, "cursor_file") == 0 && *value
@@ -819,6 +825,10 @@ cfg_dump(const struct cfg *c, FILE *f)
 			fprintf(f, "  # %s", c->origin[i]);
 		fputc('\n', f);
 	}
+	/* of [ship], what the daemon uses: where the shipper's cursor is */
+	if (c->ship_cursor)
+		fprintf(f, "\n[ship]\n# seglogd uses only this key of [ship]: where the shipper's "
+			"cursor is\ncursor_file = %s\n", c->ship_cursor);
 }
 
 /* --- cross-key checks --------------------------------------------------- */

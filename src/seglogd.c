@@ -149,7 +149,7 @@ daemon_engine_config(const struct cfg *c)
 }
 
 static void daemon_statuscb(evutil_socket_t fd, short what, void *arg);
-static int daemon_ship_progress(void *ctx, uint64_t *ret_seq);
+static int daemon_ship_progress(void *ctx, const struct store *st, uint64_t *ret_seq);
 
 static uint64_t
 daemon_mono_us(void)
@@ -289,12 +289,17 @@ daemon_ctl_reload(void *ctx, char *text, size_t cap)
 /* The last seq the shipper has shipped, from its cursor file: 0 and
  * *ret_seq, or -errno with text saying what is wrong with it. */
 static int
-daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
+daemon_shipped(struct daemon *d, const struct store *st, uint64_t *ret_seq, char *text, size_t cap)
 {
 	_cleanup_cursor_file_ struct cursor_file cf = CURSOR_FILE_INIT;
 	struct cursor c;
 	int r = cursor_file_open(&cf, d->cfg.ship_cursor, d->cfg.dir, 0);
 
+	if (r == -ENOENT) {
+		snprintf(text, cap, "the directory of the shipper's cursor %s does not exist",
+			 d->cfg.ship_cursor);
+		return r;
+	}
 	if (r == 0)
 		r = cursor_file_load(&cf, &c);
 	if (r == -ENOENT) {
@@ -302,16 +307,16 @@ daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
 		return 0;
 	}
 	if (r == 0)
-		r = cursor_check_dir(&c, store_dir_id(d->store));
-	if (r == 0 && c.seq > engine_durable_seq(d->engine))
-		r = -ERANGE; /* (also keeps shipped + 1 from wrapping) */
+		r = cursor_check_dir(&c, store_dir_id(st));
+	/* (also keeps shipped + 1 from wrapping) */
+	if (r == 0 && c.seq >= store_next_seq(st))
+		r = -ERANGE;
 	if (r == -EXDEV)
 		snprintf(text, cap, "the shipper's cursor %s belongs to another data directory",
 			 d->cfg.ship_cursor);
 	else if (r == -ERANGE)
 		snprintf(text, cap, "the shipper's cursor %s is at seq %" PRIu64 ", past the newest "
-			 "durable record (%" PRIu64 ")", d->cfg.ship_cursor, c.seq,
-			 engine_durable_seq(d->engine));
+			 "record (%" PRIu64 ")", d->cfg.ship_cursor, c.seq, store_next_seq(st) - 1);
 	else if (r < 0)
 		snprintf(text, cap, "cannot read the shipper's cursor %s: %s", d->cfg.ship_cursor,
 			 strerror(-r));
@@ -328,7 +333,7 @@ daemon_shipped(struct daemon *d, uint64_t *ret_seq, char *text, size_t cap)
  * shipped, with a warning: retention_waits_for_ship then keeps, as with no
  * cursor file yet, and keep_free still protects the disk. */
 static int
-daemon_ship_progress(void *ctx, uint64_t *ret_seq)
+daemon_ship_progress(void *ctx, const struct store *st, uint64_t *ret_seq)
 {
 	struct daemon *d = ctx;
 	uint64_t now = daemon_mono_us();
@@ -337,7 +342,7 @@ daemon_ship_progress(void *ctx, uint64_t *ret_seq)
 	if (!d->cfg.ship_cursor)
 		return -ENOENT;
 	if (!d->ship_read_us || now - d->ship_read_us >= DAEMON_SHIP_READ_US) {
-		int r = daemon_shipped(d, &d->ship_seq, text, sizeof(text));
+		int r = daemon_shipped(d, st, &d->ship_seq, text, sizeof(text));
 		if (r < 0) {
 			if (r != d->ship_err)
 				log_warning("%s; counting nothing as shipped until it is fixed", text);
@@ -372,7 +377,7 @@ daemon_ctl_vacuum(void *ctx, const struct proto_control *req, uint64_t *ret_remo
 		return PROTO_CTL_REFUSED;
 	}
 	if (d->cfg.ship_cursor && !(req->flags & PROTO_CTL_FORCE)) {
-		if (daemon_shipped(d, &shipped, text, cap) < 0) {
+		if (daemon_shipped(d, d->store, &shipped, text, cap) < 0) {
 			size_t n = strlen(text);
 			snprintf(text + n, cap - n, "; nothing removed (--force removes anyway)");
 			return PROTO_CTL_REFUSED;
@@ -585,9 +590,13 @@ daemon_run(struct daemon *d)
 	if (missing)
 		return log_error_errno(EOPNOTSUPP, "io_uring on this kernel lacks %s, which seglogd "
 				       "needs (Linux >= 5.15; check seccomp filters)", missing);
+	/* the shipper's progress from the first retention on, recovery's too
+	 * (found by a hostile test: a start that cut a torn tail removed
+	 * every unshipped segment over max_segments) */
+	sc.shipped = daemon_ship_progress;
+	sc.ship_ctx = d;
+	sc.ship_wait = d->cfg.retention_waits_for_ship;
 	r = store_open(&sc, ring_fsops(d->ring), &d->store);
-	if (r >= 0)
-		store_set_ship(d->store, daemon_ship_progress, d, d->cfg.retention_waits_for_ship);
 	if (r < 0)
 		return r;
 	r = server_new(d->base, &d->cfg, &d->server);

@@ -845,12 +845,14 @@ server_status(struct server *srv, char *buf, size_t cap)
 	/* with a shipper configured: its cursor and how far it is behind */
 	if (ss.have_ship && n >= 0 && (size_t)n < cap) {
 		uint64_t durable = engine_durable_seq(srv->engine);
+		/* records retention removed unshipped are no longer behind */
+		uint64_t base = ss.oldest_seq && ss.shipped_seq < ss.oldest_seq - 1
+					? ss.oldest_seq - 1 : ss.shipped_seq;
 		n += snprintf(buf + n, cap - (size_t)n,
 			      "shipped_seq %llu\nship_lag %llu\nship_lag_bytes %llu\n"
 			      "unshipped_removed %llu\n",
 			      (unsigned long long)ss.shipped_seq,
-			      (unsigned long long)(durable > ss.shipped_seq ? durable - ss.shipped_seq
-									 : 0),
+			      (unsigned long long)(durable > base ? durable - base : 0),
 			      (unsigned long long)ss.ship_lag_bytes,
 			      (unsigned long long)ss.unshipped_removed);
 	}

@@ -61,7 +61,7 @@ struct store {
 	uint64_t removed_segments; /* by retention, since open */
 	/* the shipper's progress (store_set_ship): retention keeps what it has
 	 * not shipped if ship_wait, and counts what it removes unshipped */
-	int (*ship_fn)(void *ctx, uint64_t *ret_seq);
+	int (*ship_fn)(void *ctx, const struct store *s, uint64_t *ret_seq);
 	void *ship_ctx;
 	bool ship_wait;
 	uint64_t ship_held;	    /* first seq of the segment last reported kept (0: none) */
@@ -805,6 +805,9 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 		return log_error_errno(ENOMEM, "Out of memory");
 	s->dir_fd = s->lock_fd = s->cur_fd = s->wm_fd = -EBADF;
 	s->cfg = *cfg;
+	s->ship_fn = cfg->shipped;
+	s->ship_ctx = cfg->ship_ctx;
+	s->ship_wait = cfg->ship_wait;
 	s->ops = ops;
 	s->path = strdup(cfg->dir);
 	if (!s->path)
@@ -965,7 +968,8 @@ store_get_status(const struct store *s, struct store_status *ret)
 		.quarantined_bytes = s->quarantined_bytes,
 		.unshipped_removed = s->unshipped_removed,
 	};
-	ret->have_ship = s->ship_fn && s->ship_fn(s->ship_ctx, &ret->shipped_seq) == 0;
+	ret->oldest_seq = s->n_sealed ? s->sealed[0].first_seq : s->cur_hdr.first_seq;
+	ret->have_ship = s->ship_fn && s->ship_fn(s->ship_ctx, s, &ret->shipped_seq) == 0;
 	if (!ret->have_ship)
 		return;
 	/* bytes behind: every segment holding a seq past the cursor, whole
@@ -980,7 +984,8 @@ store_get_status(const struct store *s, struct store_status *ret)
 }
 
 void
-store_set_ship(struct store *s, int (*shipped)(void *ctx, uint64_t *ret_seq), void *ctx, bool wait)
+store_set_ship(struct store *s, int (*shipped)(void *ctx, const struct store *s, uint64_t *ret_seq),
+	       void *ctx, bool wait)
 {
 	s->ship_fn = shipped;
 	s->ship_ctx = ctx;
@@ -1037,7 +1042,7 @@ store_retention_may(struct store *s, enum segdir_reason why)
 	uint64_t first = s->sealed[0].first_seq, shipped;
 	uint64_t end = store_sealed_end(s, 0);
 
-	if (!s->ship_fn || s->ship_fn(s->ship_ctx, &shipped) < 0 || end <= shipped + 1)
+	if (!s->ship_fn || s->ship_fn(s->ship_ctx, s, &shipped) < 0 || end <= shipped + 1)
 		return true;
 	uint64_t from = first > shipped + 1 ? first : shipped + 1;
 	if (s->ship_wait && why != SEGDIR_KEEP_FREE) {
@@ -1075,8 +1080,20 @@ store_retention(struct store *s, uint64_t now_us)
 					  (uint64_t)sv.f_bavail * sv.f_frsize,
 					  (uint64_t)sv.f_blocks * sv.f_frsize, &why) == 0)
 			return 0;
-		if (!store_retention_may(s, why))
-			return 0;
+		if (!store_retention_may(s, why)) {
+			/* kept for the shipper: keep_free alone may still want it
+			 * gone (the policy names only the first reason; a hostile
+			 * test saw a full disk wedge with max_segments exceeded) */
+			struct segdir_retention kf = {
+				.keep_free_bytes = s->cfg.retention.keep_free_bytes,
+				.keep_free_percent = s->cfg.retention.keep_free_percent,
+			};
+			if (!segdir_retention_pick(s->sealed, s->n_sealed, &kf, now_us,
+						   (uint64_t)sv.f_bavail * sv.f_frsize,
+						   (uint64_t)sv.f_blocks * sv.f_frsize, &why) ||
+			    !store_retention_may(s, why))
+				return 0;
+		}
 		r = store_remove_oldest(s, why);
 		if (r < 0)
 			return r;
@@ -1101,6 +1118,16 @@ store_vacuum(struct store *s, const struct segdir_vacuum *v, uint64_t keep_from,
 			ret->first = s->sealed[0].first_seq;
 		ret->last = end - 1;
 		ret->bytes += s->sealed[0].size;
+		/* forced past the shipper: said and counted as retention does */
+		uint64_t shipped;
+		if (s->ship_fn && s->ship_fn(s->ship_ctx, s, &shipped) == 0 && end > shipped + 1) {
+			uint64_t from = s->sealed[0].first_seq > shipped + 1 ? s->sealed[0].first_seq
+									     : shipped + 1;
+			log_warning("Vacuum (--force): unshipped seqs %llu..%llu removed (the "
+				    "shipper's cursor is at %llu)", (unsigned long long)from,
+				    (unsigned long long)end - 1, (unsigned long long)shipped);
+			s->unshipped_removed += end - from;
+		}
 		int r = store_remove_oldest(s, SEGDIR_VACUUM);
 		if (r < 0)
 			return r;

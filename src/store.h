@@ -25,15 +25,20 @@ enum {
 	STORE_WRITE_MAX = 1 << 20,
 };
 
+struct store;
+
 struct store_config {
 	const char *dir;
 	mode_t dir_mode;
 	mode_t file_mode;
 	uint32_t max_record; /* bounds the longest line recovery must expect */
 	struct segdir_retention retention;
+	/* the shipper's progress (store_set_ship), from the first retention
+	 * on: recovery's runs it too */
+	int (*shipped)(void *ctx, const struct store *s, uint64_t *ret_seq);
+	void *ship_ctx;
+	bool ship_wait;
 };
-
-struct store;
 
 size_t store_max_line(uint32_t max_record);
 
@@ -71,11 +76,13 @@ bool store_writable(const struct store *s);
 int store_retention(struct store *s, uint64_t now_us);
 void store_set_retention(struct store *s, const struct segdir_retention *r);
 /* The shipper's progress for retention: shipped() gives the last seq shipped
- * (0) or fails (< 0: nothing known, retention as without a shipper).  With
+ * (0) or fails (< 0: nothing known, retention as without a shipper); it may
+ * use store_dir_id() and store_next_seq() of the store it is given.  With
  * wait, retention keeps every segment holding seqs past it, except for
  * keep_free; without, it removes them with a warning.  NULL: no shipper. */
-void store_set_ship(struct store *s, int (*shipped)(void *ctx, uint64_t *ret_seq), void *ctx,
-		    bool wait);
+void store_set_ship(struct store *s, int (*shipped)(void *ctx, const struct store *s,
+						  uint64_t *ret_seq),
+		    void *ctx, bool wait);
 
 /* What store_vacuum() did. */
 struct store_vacuum_result {
@@ -139,6 +146,7 @@ struct store_status {
 	bool have_ship;		    /* a shipper's progress is known: */
 	uint64_t shipped_seq;	    /* ... the last seq it shipped */
 	uint64_t ship_lag_bytes;    /* ... bytes of the segments past it (an estimate) */
+	uint64_t oldest_seq;	    /* the first seq still on disk (where lag can start) */
 	uint64_t unshipped_removed; /* seqs retention removed before they were shipped */
 };
 void store_get_status(const struct store *s, struct store_status *ret);

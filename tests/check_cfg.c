@@ -916,6 +916,37 @@ END_TEST
 
 /* The shipped file has every key, commented, and loading it changes
  * nothing: it documents the defaults, it does not set them apart. */
+/* seglogd keeps one thing of [ship]: where the shipper's cursor is (the
+ * default path when only brokers is set); it must be absolute, and
+ * --dump shows it, so that the dump reads back the same. */
+START_TEST(test_ship_cursor)
+{
+	_cleanup_(cfg_done) struct cfg c = { 0 }, d = { 0 };
+	_cleanup_free_ char *err = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	load_ok(&c, "[ship]\nbrokers = k:9092\n");
+	ck_assert_str_eq(c.ship_cursor, CFG_SHIP_DEFAULT_CURSOR);
+	load_ok(&c, "[ship]\ncursor_file = /var/tmp/c\nbrokers = k:9092\n");
+	ck_assert_str_eq(c.ship_cursor, "/var/tmp/c");
+	load_ok(&c, "[storage]\nmax_segments = 3\n");
+	ck_assert_ptr_null(c.ship_cursor);
+	ck_assert_int_eq(cfg_init(&d), 0);
+	ck_assert_int_lt(cfg_load_string(&d, "t.conf", "[ship]\ncursor_file = rel.cursor\n", &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "absolute"));
+	load_ok(&c, "[ship]\ncursor_file = /var/tmp/c\n");
+	f = open_memstream(&out, &len);
+	ck_assert_ptr_nonnull(f);
+	cfg_dump(&c, f);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(out, "\n[ship]\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\ncursor_file = /var/tmp/c\n"));
+	load_ok(&d, out);
+	ck_assert_str_eq(d.ship_cursor, "/var/tmp/c");
+}
+END_TEST
+
 START_TEST(test_shipped_conf)
 {
 	const char *top = getenv("top_srcdir");
@@ -977,6 +1008,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_cfg_set);
 	tcase_add_test(tc, test_load_file_errors);
 	tcase_add_test(tc, test_load_is_all_or_nothing);
+	tcase_add_test(tc, test_ship_cursor);
 	tcase_add_test(tc, test_shipped_conf);
 	suite_add_tcase(s, tc);
 	return s;

@@ -432,7 +432,7 @@ static uint64_t test_shipped;
 static int test_ship_err;
 
 static int
-test_ship(void *ctx, uint64_t *ret)
+test_ship(void *ctx, const struct store *s, uint64_t *ret)
 {
 	*ret = test_shipped;
 	return test_ship_err;
@@ -467,6 +467,52 @@ START_TEST(test_retention_waits_for_ship)
 	ck_assert_uint_eq(n_sealed(s), 0);
 	store_get_status(s, &ss);
 	ck_assert_uint_eq(ss.unshipped_removed, 3);
+	store_free(s);
+}
+END_TEST
+
+/* keep_free wins even when another limit is also exceeded (the policy
+ * names max_segments first, which the shipper's wait refuses; a hostile
+ * test saw the daemon wedge on a full disk, keep_free never consulted). */
+START_TEST(test_retention_keep_free_wins_over_wait)
+{
+	struct store *s = store_with_segments(4); /* 1..3 4..6 7..9 10..12, current 13 */
+	struct store_status ss;
+
+	set_retention(s, (struct segdir_retention){ .max_segments = 1, .keep_free_percent = 99 });
+	test_shipped = 0, test_ship_err = 0;
+	store_set_ship(s, test_ship, NULL, true);
+	ck_assert_int_eq(store_retention(s, store_now_us()), 0);
+	ck_assert_uint_eq(n_sealed(s), 0);
+	store_get_status(s, &ss);
+	ck_assert_uint_eq(ss.unshipped_removed, 12);
+	store_free(s);
+}
+END_TEST
+
+/* The retention a start runs during recovery (a torn tail to quarantine
+ * first) knows the shipper too: store_config carries it.  Seen failing
+ * before (a restart removed every unshipped segment over max_segments). */
+START_TEST(test_recovery_retention_waits_for_ship)
+{
+	struct store *s = store_with_segments(4);
+	struct store_config cfg = test_config();
+
+	store_free(s);
+	{
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/current", dir);
+		_cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(write(fd, "2026-01-01T00:00:00.000000Z 13 tor", 34), 34);
+	}
+	cfg.retention = (struct segdir_retention){ .max_segments = 1 };
+	cfg.shipped = test_ship;
+	cfg.ship_wait = true;
+	test_shipped = 3, test_ship_err = 0;
+	ck_assert_int_eq(store_open(&cfg, &fsops_syscall, &s), 0);
+	ck_assert_uint_eq(n_sealed(s), 3); /* only 1..3 was shipped */
+	ck_assert(exists("00000000000000000004.log"));
 	store_free(s);
 }
 END_TEST
@@ -1023,6 +1069,8 @@ store_suite(void)
 	tcase_add_test(tc, test_sealed_is_read_only_and_named);
 	tcase_add_test(tc, test_retention_max_segments);
 	tcase_add_test(tc, test_retention_waits_for_ship);
+	tcase_add_test(tc, test_retention_keep_free_wins_over_wait);
+	tcase_add_test(tc, test_recovery_retention_waits_for_ship);
 	tcase_add_test(tc, test_vacuum_keeps_unshipped_while_seal_pending);
 	tcase_add_test(tc, test_retention_ship_without_wait);
 	tcase_add_test(tc, test_retention_max_bytes);

@@ -62,5 +62,8 @@ seq 1 100 | "${S[@]}" send -t rs > /dev/null
 check_eq "retention_waits_for_ship = no: down to max_segments" "$(sealed)" 3
 check "... with a warning naming the seqs" grep -q 'unshipped seqs [0-9]*\.\.[0-9]* removed' "$w/seglogd.log"
 check "... counted in status (unshipped_removed > 0)" test "$(status unshipped_removed)" -gt 0
+on_disk=$("$SEGLOG" -d "$d" cat -o json --no-pager 2>/dev/null | wc -l)
+check "ship_lag counts only records still on disk ($(status ship_lag) <= $on_disk)" \
+	test "$(status ship_lag)" -le "$on_disk"
 stop_daemon
 summary
