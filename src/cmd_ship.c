@@ -29,6 +29,7 @@ enum {
 	OPT_COMPRESSION,
 	OPT_ON_ERROR,
 	OPT_DRAIN,
+	OPT_ONCE,
 };
 
 #define SHIP_DEFAULT_DIR LOCALSTATEDIR "/log/seglog" /* as in seglog.c */
@@ -66,6 +67,8 @@ cmd_ship_usage(FILE *f)
 		"                            a record Kafka refuses for good (too large, not\n"
 		"                            authorised) stops shipping (default) or is skipped\n"
 		"      --drain-timeout MS    on SIGTERM wait this long for confirmations (5000)\n"
+		"      --once                ship what is durable now, wait until Kafka confirmed\n"
+		"                            all of it, save the cursor and exit (no following)\n"
 		"  -X KEY=VALUE              a librdkafka property, applied last (repeatable)\n");
 }
 
@@ -186,6 +189,7 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 		{ "compression", required_argument, NULL, OPT_COMPRESSION },
 		{ "on-permanent-error", required_argument, NULL, OPT_ON_ERROR },
 		{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -207,6 +211,7 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 				goto usage;
 			on_error = optarg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
 			break;
+		case OPT_ONCE: c->cfg.once = true; break;
 		case OPT_DRAIN:
 			drain = strtol(optarg, &end, 10);
 			if (*end || drain < 0 || drain > 3600000)

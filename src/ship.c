@@ -74,6 +74,8 @@ struct ship {
 	char fail_why[256];	/* the first failure since the last recovery */
 	int exit_code;
 	uint64_t last_read_seq;
+	bool end_seen;		/* --once: the reader reached the durable end */
+	uint64_t end_seq;	/* --once: the last seq to ship */
 	struct ship_stats st;
 	uint64_t tick_confirmed, tick_us;
 };
@@ -547,6 +549,28 @@ ship_produce(struct ship *s)
 	return -ECANCELED;
 }
 
+/* --once: done when every record up to the end seen first is confirmed. */
+static void
+ship_check_done(struct ship *s)
+{
+	if (s->end_seen && s->state == SHIP_RUNNING && shipq_confirmed(s->q) >= s->end_seq)
+		event_base_loopbreak(s->base);
+}
+
+/* --once: the reader has nothing durable left; what it read so far is the
+ * whole job, even if records arrive while the last reports come back. */
+static void
+ship_at_end(struct ship *s)
+{
+	if (!s->cfg->once)
+		return;
+	if (!s->end_seen) {
+		s->end_seen = true;
+		s->end_seq = s->last_read_seq;
+	}
+	ship_check_done(s);
+}
+
 /* Reads and produces until the reader has nothing durable left, the
  * producer pushes back, or a batch is done (then it yields to the loop,
  * so delivery reports are served between batches). */
@@ -563,8 +587,10 @@ ship_pump(struct ship *s)
 		}
 		if (!s->have_pending) {
 			k = reader_next(s->rd, &ev);
-			if (k == 0)
+			if (k == 0) {
+				ship_at_end(s);
 				return; /* inotify or the tick wakes us */
+			}
 			if (k == -EXDEV) {
 				ship_stop(s, "the data directory was replaced (restart to ship the "
 					     "new one from its start)");
@@ -587,6 +613,8 @@ ship_pump(struct ship *s)
 				log_warning("%s/" SEGDIR_DIR_ID ": %s", s->cfg->dir, ev.reason);
 			if (ev.type != READER_RECORD || ev.rec.seq <= shipq_last_pushed(s->q))
 				continue;
+			if (s->end_seen && ev.rec.seq > s->end_seq)
+				return; /* --once: newer than the end it set out to ship */
 			s->last_read_seq = ev.rec.seq;
 			if (ship_format(s, &ev.rec) < 0) {
 				log_error_errno(-ENOMEM, "Out of memory formatting seq %" PRIu64,
@@ -630,6 +658,7 @@ ship_kafkacb(evutil_socket_t fd, short what, void *arg)
 	if (s->st.shipped && s->attempt && shipq_confirmed(s->q) > s->saved_seq)
 		s->attempt = 0; /* confirmed again: the next failure starts the backoff over */
 	ship_schedule_save(s);
+	ship_check_done(s);
 	if (s->state == SHIP_DRAINING) {
 		if (shipq_in_flight(s->q) == 0)
 			event_base_loopbreak(s->base);
@@ -850,6 +879,12 @@ ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata)
 	log_info("Stopped at seq %" PRIu64 " (%" PRIu64 " records shipped)", shipq_confirmed(s.q),
 		 s.st.shipped);
 	k = s.exit_code;
+	if (k == 0 && cfg->once && !(s.end_seen && shipq_confirmed(s.q) >= s.end_seq)) {
+		log_error("Stopped before Kafka confirmed every durable record (seq %" PRIu64
+			  " of %" PRIu64 "); run again to ship the rest",
+			  shipq_confirmed(s.q), s.end_seen ? s.end_seq : s.last_read_seq);
+		k = -EINTR;
+	}
 	ship_done(&s);
 	return k;
 }

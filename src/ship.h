@@ -47,6 +47,8 @@ struct ship_config {
 	enum ship_on_error on_error;
 	unsigned drain_ms;	 /* bound of the drain on SIGTERM; 0 = default 5000 */
 	size_t max_in_flight;	 /* records; 0 = default 100000 */
+	bool once;		 /* ship what is durable now, wait for every
+				  * confirmation, save the cursor and return */
 };
 
 struct ship_stats {

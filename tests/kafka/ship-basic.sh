@@ -2,7 +2,8 @@
 # seglog ship against librdkafka's mock cluster, consumed with kcat:
 #  1. one broker: every record, in seq order, with key and headers host,
 #     dir_id, seq and the -o json payload; records sent while it follows;
-#     SIGTERM exits 0 with the cursor at the last seq;
+#     SIGTERM exits 0 with the cursor at the last seq; --once ships what
+#     was sent meanwhile and exits by itself;
 #  2. three brokers, a 4-partition topic, two daemons (two host ids)
 #     shipping into it at once: both complete, nothing lost or extra.
 set -u
@@ -28,6 +29,15 @@ kill -TERM "$SHIP_PID"
 wait "$SHIP_PID"
 check_eq "SIGTERM: exit status" "$?" 0
 check_eq "the cursor holds the last seq" "$(cursor_seq "$w/cursor-hostA")" "$(last_seq "$w/a")"
+seq 1 1500 | sed 's/^/for --once, record /' | "$SEGLOG" -s "$w/a/sock" send -t once ||
+	fail "send failed"
+timeout 60 "$SHIP_BIN" -d "$w/a/data" ship --brokers "$BROKERS" --topic logs \
+	--cursor-file "$w/cursor-hostA" --host-id hostA --once >>"$w/ship-hostA.log" 2>&1
+check_eq "--once: ships what is durable and exits by itself, status" "$?" 0
+check_eq "--once: the cursor holds the last seq" "$(cursor_seq "$w/cursor-hostA")" "$(last_seq "$w/a")"
+timeout 60 "$SHIP_BIN" -d "$w/a/data" ship --brokers "$BROKERS" --topic logs \
+	--cursor-file "$w/cursor-hostA" --host-id hostA --once >>"$w/ship-hostA.log" 2>&1
+check_eq "--once with nothing new: exit status" "$?" 0
 consume logs "$w/c1.json"
 sent_set "$w/a" hostA >"$w/want1"
 check "every record once, in order, with its headers" check_consumed "$w/c1.json" "$w/want1"
