@@ -266,6 +266,19 @@ record_parse_u64(const char *s, size_t n, uint64_t *ret)
 
 	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
 		return -EBADMSG;
+	if (n < 20) {
+		/* 19 digits cannot overflow: one test at the end, not per digit */
+		unsigned bad = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned d = (unsigned char)s[i] - '0';
+			bad |= d > 9;
+			v = v * 10 + d;
+		}
+		if (bad)
+			return -EBADMSG;
+		*ret = v;
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned d = (unsigned char)s[i] - '0';
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
