@@ -15,7 +15,8 @@
 #      complete line kept byte for byte, the torn tail (if any) and only it
 #      quarantined, verify clean;
 #   3. after the next iteration's kill once more (a seq reused for another
-#      record fails here).
+#      record fails here); the last iteration's after one more kill that
+#      follows the final start's recovery.
 # Every SIGKILLed daemon must report 137, the final SIGTERMed one 0.
 # The kill comes 0.10..0.69 s after every client has connected (HELLO
 # answered), so a loaded iteration where no client got a single ack fails;
@@ -341,6 +342,16 @@ start_daemon "$w" -c "$w/conf" || die_with "final start failed" "$off"
 [ -z "$state" ] || { run_check 1 "$w/recovered-final.out" --from "$from_prev" --recovered "$state" \
 	--log <(log_since "$state_off") --redo "$redo" --unlogged-cuts "$unlogged" "${prev[@]}"
 	quarantined=$((quarantined + $(field quarantined "$w/recovered-final.out"))); }
+# the last loaded iteration's third check: one more kill (idle, after the
+# recovery above), its acks checked again, then a start to stop cleanly
+if [ -n "$state" ]; then
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	rc=$?
+	[ "$rc" = 137 ] || die_with "the daemon SIGKILLed after the final recovery exited $rc, not 137" "$off"
+	run_check 2 "$w/again-final.out" --from "$from_prev" "${prev[@]}"
+	start_daemon "$w" -c "$w/conf" || die_with "the start after the last kill failed" "$off"
+fi
 stop_daemon
 rc=$?
 [ "$rc" = 0 ] || die_with "the SIGTERMed daemon exited $rc, not 0" "$off"
@@ -356,6 +367,8 @@ check_eq "every acknowledged record was checked right after its kill" "${sum_che
 # iteration's acks at least once
 check_eq "every iteration's acks were checked again after the next recovery" \
 	"${sum_checked[1]}" "${sum_acked[0]}"
+check_eq "every iteration's acks were checked again after the next kill" \
+	"${sum_checked[2]}" "${sum_acked[0]}"
 check "the checks saw acknowledgements" test "${sum_acked[0]}" -gt 0 -o "$loaded" = 0
 trace "seglog verify runs: $verifies (after every kill and every recovery)"
 trace "kills that left a torn line: $torn_kills; torn tails quarantined: $quarantined; quarantine files: $(ls "$w/data/quarantine" 2>/dev/null | wc -l); \"Cut a torn tail\" lines: $(grep -c 'Cut a torn tail' "$log")"
