@@ -1,0 +1,83 @@
+/* Inside seglog ship: the shipper's state (struct ship), shared by
+ * ship.c (the loop, the reader, the cursor and the state machine) and
+ * shipkafka.c (the librdkafka producer: configuration, events, delivery
+ * reports, produce).  Nothing outside these two includes it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+
+#include "cursor.h"
+#include "output.h"
+#include "reader.h"
+#include "record.h"
+#include "ship.h"
+#include "shipq.h"
+
+enum {
+	SHIP_PUMP_BATCH = 8192,	       /* records read per loop turn before serving reports */
+	SHIP_TICK_MS = 1000,	       /* status, watchdog, and a safety net behind inotify */
+	SHIP_DRAIN_MS = 5000,
+	SHIP_MAX_IN_FLIGHT = 100000,   /* librdkafka's queue.buffering.max.messages */
+};
+
+struct ship {
+	const struct ship_config *cfg;
+	ship_status_fn status_fn;
+	void *userdata;
+
+	struct event_base *base;
+	struct event *kafka_ev, *ino_ev, *tick_ev, *save_ev, *retry_ev, *drain_ev, *pump_ev;
+	struct event *term_ev, *int_ev;
+	int pipe_rd, pipe_wr, ino_fd, data_dir_fd;
+
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_queue_t *mainq;
+
+	struct reader *rd;
+	struct shipq *q;
+	struct output out;
+	uint8_t dir_id[RECORD_DIR_ID_LEN];
+	char dir_hex[2 * RECORD_DIR_ID_LEN + 1];
+	size_t host_len;
+
+	struct cursor_file cf;
+	uint64_t saved_seq; /* what the cursor file holds */
+
+	/* the record read but not yet accepted by the producer (backpressure) */
+	char *buf;
+	size_t buf_cap, buf_len;
+	uint64_t pending_seq;
+	bool have_pending;
+	bool blocked;
+
+	enum ship_state state;
+	char reason[256];
+	unsigned attempt;
+	bool fatal;		/* a fatal producer error was reported */
+	char fail_why[256];	/* the first failure since the last recovery */
+	int exit_code;
+	uint64_t last_read_seq;
+	bool end_seen;		/* --once: the reader reached the durable end */
+	uint64_t end_seq;	/* --once: the last seq to ship */
+	struct ship_stats st;
+	uint64_t tick_confirmed, tick_us;
+};
+
+/* ship.c */
+uint64_t ship_now_us(void);
+/* a failed delivery or fatal producer error: purge, back off, resend */
+void ship_recover(struct ship *s, const char *why);
+/* a permanent error: stop shipping with the reason in the status */
+void ship_stop(struct ship *s, const char *why);
+
+/* shipkafka.c */
+int ship_producer_new(struct ship *s);
+void ship_producer_free(struct ship *s);
+void ship_drain_events(struct ship *s);
+int ship_produce(struct ship *s);
