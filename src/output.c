@@ -137,6 +137,14 @@ output_json_value(const char *src, size_t n, char *dst)
 	char *d = dst;
 	size_t i = 0;
 
+	/* the common case, all printable ASCII: 8 bytes per test, no UTF-8
+	 * pass, one copy */
+	if (utf8_ascii_run(s, n, '"', '\\') == n) {
+		*d++ = '"';
+		memcpy(d, s, n);
+		d[n] = '"';
+		return n + 2;
+	}
 	if (!output_utf8_valid(src, n)) {
 		*d++ = '[';
 		for (i = 0; i < n; i++)
@@ -151,8 +159,10 @@ output_json_value(const char *src, size_t n, char *dst)
 		size_t k;
 
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			*d++ = (char)c;
-			i++;
+			size_t run = utf8_ascii_run(s + i, n - i, '"', '\\');
+			memcpy(d, s + i, run);
+			d += run;
+			i += run;
 			continue;
 		}
 		if (c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' ||

@@ -244,18 +244,32 @@ record_parse_time(const char *s, size_t len, uint64_t *ret_time_us)
 
 /* --- numbers -------------------------------------------------------------- */
 
+/* Two digits per division (the digit pairs 00..99), written from the end
+ * of a scratch buffer, then copied: it runs for every seq, pid and time. */
 char *
 record_put_u64(char *p, uint64_t v)
 {
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
 	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	char *e = tmp + sizeof(tmp), *b = e;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+		v /= 100;
+		b -= 2;
+		memcpy(b, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		b -= 2;
+		memcpy(b, pairs + 2 * v, 2);
+	} else {
+		*--b = (char)('0' + v);
+	}
+	memcpy(p, b, (size_t)(e - b));
+	return p + (e - b);
 }
 
 /* A decimal field: no sign, no leading zero (except "0"), no overflow. */

@@ -123,7 +123,8 @@ size_t record_encode_version(const struct record *r, unsigned version, char *buf
 
 /* Decodes one line of a segment of the given format version (len counts
  * the LF, which must be there).  Text fields are unescaped into scratch,
- * which must hold len bytes; ret's pointers point into it.  Returns 0 for
+ * which must hold len bytes; ret's pointers point into it, or into line
+ * where there was nothing to unescape (so both must outlive ret).  Returns 0 for
  * a record, RECORD_LINE_META for a valid version 2 meta line (ret
  * untouched), and on error -EBADMSG and, if ret_reason is not NULL, a
  * static string saying what is wrong. */

@@ -44,8 +44,10 @@ record_escape(const char *src, size_t n, char *dst, bool with_space)
 		uint8_t cl = record_class[c];
 
 		if (cl == CL_COPY && !(with_space && c == ' ')) {
-			*d++ = (char)c;
-			i++;
+			size_t run = utf8_ascii_run(s + i, n - i, '\\', with_space ? ' ' : '\\');
+			memcpy(d, s + i, run);
+			d += run;
+			i += run;
 			continue;
 		}
 		if (cl == CL_LEAD) {
@@ -135,8 +137,10 @@ record_unescape_strict(const char *src, size_t n, char *dst, bool with_space)
 		uint8_t cl = record_class[c];
 
 		if (cl == CL_COPY) {
-			*d++ = (char)c;
-			i++;
+			size_t run = utf8_ascii_run(s + i, n - i, '\\', '\\');
+			memcpy(d, s + i, run);
+			d += run;
+			i += run;
 			continue;
 		}
 		if (cl == CL_LEAD) {

@@ -65,3 +65,31 @@ utf8_valid(const char *s, size_t n)
 			return false;
 	return true;
 }
+
+/* Length of the prefix of s made of printable ASCII (0x20..0x7e) other
+ * than the two bytes not1 and not2: the runs the segment escaper and
+ * unescaper and the JSON output copy as they are.  Eight bytes per step:
+ * in a word, (v - ones) & ~v & high is non-zero exactly when some byte of v
+ * is zero, and (v - 0x20 * ones) & ~v & high when some byte is below 0x20;
+ * a word that fails is finished byte by byte. */
+static inline size_t
+utf8_ascii_run(const unsigned char *s, size_t n, unsigned char not1, unsigned char not2)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del, a, b;
+		__builtin_memcpy(&x, s + i, 8);
+		del = x ^ (ones * 0x7f);
+		a = x ^ (ones * not1);
+		b = x ^ (ones * not2);
+		if ((x | ((x - ones * 0x20) & ~x) | ((del - ones) & ~del) | ((a - ones) & ~a) |
+		     ((b - ones) & ~b)) & high)
+			break;
+	}
+	for (; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == not1 || s[i] == not2)
+			break;
+	return i;
+}

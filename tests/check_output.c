@@ -240,6 +240,46 @@ START_TEST(test_json_values)
 }
 END_TEST
 
+/* The word-at-a-time scan for plain runs: every ASCII byte, and a valid
+ * two-byte character, at every offset of a 24-byte value (so on each side
+ * of an 8-byte step), against the escape a byte-wise rule gives. */
+START_TEST(test_json_values_every_offset)
+{
+	for (unsigned c = 0; c < 0x80; c++)
+		for (size_t at = 0; at < 24; at++) {
+			char in[24], want[64], esc[8];
+			memset(in, 'a', sizeof(in));
+			in[at] = (char)c;
+			if (c == '"' || c == '\\')
+				snprintf(esc, sizeof(esc), "\\%c", c);
+			else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f')
+				snprintf(esc, sizeof(esc), "\\%c",
+					 c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f');
+			else if (c < 0x20 || c == 0x7f)
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+			else
+				snprintf(esc, sizeof(esc), "%c", c);
+			snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", (int)at, in, esc,
+				 (int)(sizeof(in) - at - 1), in + at + 1);
+			assert_json(in, sizeof(in), want);
+		}
+	for (size_t at = 0; at < 23; at++) {
+		char in[24], want[32];
+		memset(in, 'b', sizeof(in));
+		memcpy(in + at, "\xc3\xa9", 2);
+		snprintf(want, sizeof(want), "\"%.24s\"", in);
+		assert_json(in, sizeof(in), want);
+		in[at + 1] = 'b'; /* a lone lead byte: not UTF-8, the byte array */
+		char arr[128], *p = arr;
+		*p++ = '[';
+		for (size_t i = 0; i < sizeof(in); i++)
+			p += sprintf(p, i ? ",%u" : "%u", (unsigned char)in[i]);
+		strcpy(p, "]");
+		assert_json(in, sizeof(in), arr);
+	}
+}
+END_TEST
+
 START_TEST(test_raw)
 {
 	struct record r = rec("t", "raw \x1b[1m bytes", 14);
@@ -418,6 +458,7 @@ output_suite(void)
 	tcase_add_test(tc, test_terminal_escaping);
 	tcase_add_test(tc, test_json);
 	tcase_add_test(tc, test_json_values);
+	tcase_add_test(tc, test_json_values_every_offset);
 	tcase_add_test(tc, test_json_fidelity);
 	tcase_add_test(tc, test_raw);
 	tcase_add_test(tc, test_utf8_valid);

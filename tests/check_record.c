@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,59 @@ memmem_s(const char *hay, size_t n, const char *needle, size_t k)
 }
 
 /* --- exact bytes ----------------------------------------------------------- */
+
+/* record_put_u64 against printf at every digit count and carry. */
+/* The escaper's and unescaper's word-at-a-time runs: each byte alone at
+ * every offset of a 24-byte field (each side of an 8-byte step), with and
+ * without with_space, against the byte-wise rule, and back. */
+START_TEST(test_escape_every_offset)
+{
+	for (unsigned c = 0; c < 256; c++)
+		for (size_t at = 0; at < 24; at++)
+			for (int sp = 0; sp < 2; sp++) {
+				char in[24], want[64], esc[8], out[128], back[32];
+				memset(in, 'a', sizeof(in));
+				in[at] = (char)c;
+				if (c == '\\')
+					strcpy(esc, "\\\\");
+				else if (c >= 0x20 && c < 0x7f && !(sp && c == ' '))
+					snprintf(esc, sizeof(esc), "%c", c);
+				else
+					snprintf(esc, sizeof(esc), "\\x%02x", c);
+				snprintf(want, sizeof(want), "%.*s%s%.*s", (int)at, in, esc,
+					 (int)(sizeof(in) - at - 1), in + at + 1);
+				size_t k = record_escape(in, sizeof(in), out, sp);
+				out[k] = '\0';
+				ck_assert_str_eq(out, want);
+				ssize_t m = record_unescape_strict(out, k, back, sp);
+				ck_assert_int_eq(m, (ssize_t)sizeof(in));
+				ck_assert(memcmp(back, in, sizeof(in)) == 0);
+			}
+}
+END_TEST
+
+START_TEST(test_put_u64)
+{
+	uint64_t v[64];
+	size_t n = 0;
+
+	v[n++] = 0;
+	v[n++] = UINT64_MAX;
+	for (uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+		v[n++] = p;
+		v[n++] = p - 1;
+		v[n++] = p * 10 - 1 > p ? p * 10 - 1 : p;
+	}
+	v[n++] = 12345678901234567890u;
+	for (size_t i = 0; i < n; i++) {
+		char got[24], want[24];
+		char *e = record_put_u64(got, v[i]);
+		*e = '\0';
+		snprintf(want, sizeof(want), "%" PRIu64, v[i]);
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
 
 START_TEST(test_golden_line)
 {
@@ -1189,6 +1243,8 @@ record_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_put_u64);
+	tcase_add_test(tc, test_escape_every_offset);
 	tcase_add_test(tc, test_golden_line);
 	tcase_add_test(tc, test_golden_header);
 	tcase_add_test(tc, test_fields_written_as_documented);
