@@ -281,7 +281,11 @@ ship_pump(struct ship *s)
 
 	for (unsigned n = 0; s->state == SHIP_RUNNING && !s->blocked; n++) {
 		if (n == SHIP_PUMP_BATCH) {
-			event_active(s->pump_ev, EV_TIMEOUT, 0);
+			/* a zero timeout, not event_active: libevent runs events
+			 * activated in a callback before it polls again, so the
+			 * delivery reports' fd would wait until the queue is full */
+			static const struct timeval now = { 0, 0 };
+			evtimer_add(s->pump_ev, &now);
 			return;
 		}
 		if (!s->have_pending) {

@@ -19,7 +19,10 @@
 #include "shipq.h"
 
 enum {
-	SHIP_PUMP_BATCH = 8192,	       /* records read per loop turn before serving reports */
+	/* records read per loop turn before the loop serves delivery reports:
+	 * small, so that what Kafka confirmed is freed while the next batch
+	 * is read (8192 held 3x the memory and took 1.3x the time) */
+	SHIP_PUMP_BATCH = 1024,
 	SHIP_TICK_MS = 1000,	       /* status, watchdog, and a safety net behind inotify */
 	SHIP_DRAIN_MS = 5000,
 	SHIP_MAX_IN_FLIGHT = 100000,   /* librdkafka's queue.buffering.max.messages */
