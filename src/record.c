@@ -10,6 +10,7 @@
 
 #include "record.h"
 #include "record_internal.h"
+#include "utf8.h"
 
 static const char *const record_facilities[24] = {
 	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
@@ -697,8 +698,16 @@ record_decode_version(unsigned version, const char *line, size_t len, char *scra
 		REJECT("bad structured data field");
 	if (pos > end - 1)
 		REJECT("missing message");
-	/* message: everything up to the SP before CSUM */
-	k = record_unescape_strict(pos, (size_t)(end - 1 - pos), scratch, false);
+	/* message: everything up to the SP before CSUM; with nothing to
+	 * unescape (printable ASCII, no backslash) it stays in the line */
+	n = (size_t)(end - 1 - pos);
+	if (utf8_ascii_run((const unsigned char *)pos, n, '\\', '\\') == n) {
+		r.msg = pos;
+		r.msg_len = n;
+		*ret = r;
+		return 0;
+	}
+	k = record_unescape_strict(pos, n, scratch, false);
 	if (k < 0)
 		REJECT("bad escape or raw control byte in message");
 	r.msg = scratch;
