@@ -244,6 +244,7 @@ ship_format(struct ship *s, const struct record *rec)
 	if (s->buf_len > 0 && s->buf[s->buf_len - 1] == '\n')
 		s->buf_len--;
 	s->pending_seq = rec->seq;
+	s->pending_time_ms = (int64_t)(rec->time_us / 1000);
 	s->have_pending = true;
 	return 0;
 }

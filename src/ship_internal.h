@@ -56,6 +56,7 @@ struct ship {
 	char *buf;
 	size_t buf_cap, buf_len;
 	uint64_t pending_seq;
+	int64_t pending_time_ms; /* the record's receive time: the Kafka timestamp */
 	bool have_pending;
 	bool blocked;
 

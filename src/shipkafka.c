@@ -231,6 +231,7 @@ ship_produce(struct ship *s)
 				RD_KAFKA_V_HEADER("host", s->cfg->host_id, (ssize_t)s->host_len),
 				RD_KAFKA_V_HEADER("dir_id", s->dir_hex, 2 * RECORD_DIR_ID_LEN),
 				RD_KAFKA_V_HEADER("seq", seqbuf, n),
+				RD_KAFKA_V_TIMESTAMP(s->pending_time_ms),
 				RD_KAFKA_V_OPAQUE((void *)token), RD_KAFKA_V_END);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->have_pending = false;

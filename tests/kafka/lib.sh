@@ -94,11 +94,12 @@ sent_set() {
 # check_consumed CONSUMED EXPECTED [any-order]: the consumer's view, after
 # dedup on (host, dir_id, seq), equals EXPECTED exactly; per host the first
 # occurrences come in seq order (unless any-order); key, headers and
-# payload agree.  Prints a
+# payload agree, and the Kafka timestamp is the record's time.  Prints a
 # summary line; fails with the first problems.
 check_consumed() {
 	python3 - "$1" "$2" "${3:-}" <<'PY'
-import json, sys
+import datetime, json, sys
+epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 msgs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 want = set(tuple(l.split()) for l in open(sys.argv[2]) if l.strip())
 seen, order, bad, dups = set(), {}, [], 0
@@ -110,6 +111,10 @@ for m in msgs:
     p = json.loads(m["payload"])
     if str(p["seq"]) != hd["seq"] or m["key"] != hd["host"]:
         bad.append("payload/key disagree with headers: %r" % m); continue
+    # the Kafka timestamp is the record's receive time, in ms
+    t = datetime.datetime.fromisoformat(p["time"].replace("Z", "+00:00"))
+    if m.get("ts") != (t - epoch) // datetime.timedelta(milliseconds=1):
+        bad.append("timestamp %r is not the record's time %s" % (m.get("ts"), p["time"])); continue
     ident = (hd["host"], hd["dir_id"], hd["seq"])
     if ident in seen:
         dups += 1; continue
