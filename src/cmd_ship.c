@@ -41,6 +41,7 @@ struct cmd_ship {
 	char *owned[16]; /* strings from the config file */
 	size_t n_owned;
 	const char *conf_path;
+	const char *cur_path; /* the file being read: conf_path or a drop-in */
 	char *error;
 	bool tty;
 	bool ready;
@@ -56,7 +57,8 @@ cmd_ship_usage(FILE *f)
 		"Ships the data directory's durable records to a Kafka topic, exactly once per\n"
 		"(host, dir-id, seq) after consumer dedup, and follows it; see docs/shipping.md.\n"
 		"\n"
-		"  -c, --config FILE         read [ship] (and [storage] dir) from FILE\n"
+		"  -c, --config FILE         read [ship] (and [storage] dir) from FILE, then\n"
+		"                            FILE.d/*.conf in lexical order (as seglogd)\n"
 		"      --brokers LIST        bootstrap servers\n"
 		"      --topic T             the topic\n"
 		"      --cursor-file F       where the last confirmed seq is kept\n"
@@ -72,14 +74,28 @@ cmd_ship_usage(FILE *f)
 		"  -X KEY=VALUE              a librdkafka property, applied last (repeatable)\n");
 }
 
-static char *
-cmd_ship_keep(struct cmd_ship *c, const char *v)
+/* Sets *slot to a copy of v that c owns; a value set before (an earlier
+ * file, a drop-in before this one) is freed, so each slot owns one. */
+static int
+cmd_ship_keep(struct cmd_ship *c, const char **slot, const char *v)
 {
-	char *d;
+	char *d = strdup(v);
+	size_t i;
 
-	if (c->n_owned >= ELEMENTSOF(c->owned) || !(d = strdup(v)))
-		return NULL;
-	return c->owned[c->n_owned++] = d;
+	if (!d)
+		return -ENOMEM;
+	for (i = 0; i < c->n_owned && c->owned[i] != *slot; i++)
+		;
+	if (i == c->n_owned) {
+		if (c->n_owned >= ELEMENTSOF(c->owned)) {
+			free(d);
+			return -E2BIG;
+		}
+		c->n_owned++;
+	}
+	free(c->owned[i]);
+	*slot = c->owned[i] = d;
+	return 0;
 }
 
 static int
@@ -120,8 +136,7 @@ cmd_ship_ini(void *user, const char *section, const char *key, const char *value
 	if (slot) {
 		if (!*value)
 			return 1;
-		*slot = cmd_ship_keep(c, value);
-		return *slot != NULL;
+		return cmd_ship_keep(c, slot, value) == 0;
 	}
 	if (strcmp(key, "on_permanent_error") == 0 &&
 	    (strcmp(value, "stop") == 0 || strcmp(value, "skip") == 0)) {
@@ -142,10 +157,51 @@ cmd_ship_ini(void *user, const char *section, const char *key, const char *value
 	}
 bad:
 	free(c->error);
-	if (asprintf(&c->error, "%s: [%s] %s: bad key or value '%s'", c->conf_path, section, key,
+	if (asprintf(&c->error, "%s: [%s] %s: bad key or value '%s'", c->cur_path, section, key,
 		     value) < 0)
 		c->error = NULL;
 	return 0;
+}
+
+/* One file of the configuration; 0 or -EINVAL with the reason printed. */
+static int
+cmd_ship_read_file(struct cmd_ship *c, const char *path)
+{
+	int k;
+
+	c->cur_path = path;
+	k = ini_parse(path, cmd_ship_ini, c);
+	if (k == 0)
+		return 0;
+	if (c->error)
+		fprintf(stderr, "seglog ship: %s\n", c->error);
+	else if (k < 0)
+		fprintf(stderr, "seglog ship: cannot read config file %s: %s\n", path,
+			k == -1 ? strerror(errno) : "out of memory");
+	else
+		fprintf(stderr, "seglog ship: %s: line %d: syntax error\n", path, k);
+	return -EINVAL;
+}
+
+/* The configuration as seglogd reads it: FILE, then FILE.d/ *.conf in
+ * lexical order, a key set again later winning. */
+static int
+cmd_ship_read_config(struct cmd_ship *c)
+{
+	char **dropins = NULL;
+	int k = cmd_ship_read_file(c, c->conf_path);
+
+	if (k < 0)
+		return k;
+	k = cfg_dropins(c->conf_path, &dropins);
+	if (k < 0) {
+		fprintf(stderr, "seglog ship: cannot list %s.d: %s\n", c->conf_path, strerror(-k));
+		return -EINVAL;
+	}
+	for (size_t i = 0; k == 0 && dropins && dropins[i]; i++)
+		k = cmd_ship_read_file(c, dropins[i]);
+	cfg_dropins_free(dropins);
+	return k;
 }
 
 /* A line on the terminal, STATUS= for systemd; READY=1 once shipping. */
@@ -227,10 +283,8 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		goto usage;
-	if (c->conf_path && ini_parse(c->conf_path, cmd_ship_ini, c) != 0) {
-		fprintf(stderr, "seglog ship: %s\n", c->error ? c->error : "cannot read config file");
+	if (c->conf_path && cmd_ship_read_config(c) < 0)
 		return -EINVAL;
-	}
 	/* the command line wins over the file */
 	if (cli.brokers) c->cfg.brokers = cli.brokers;
 	if (cli.topic) c->cfg.topic = cli.topic;

@@ -51,6 +51,22 @@ for l in open(sys.argv[1]):
         sys.exit(0)
 sys.exit(1)
 PY
+
+# --- the configuration: FILE, then FILE.d/*.conf, a later key wins (as seglogd)
+mkdir -p "$w/conf.d"
+printf '[storage]\ndir = %s\n[ship]\nbrokers = %s\ntopic = wrong\nhost_id = hostA\ncursor_file = %s\n' \
+	"$w/a/data" "$BROKERS" "$w/cursor-wrong" >"$w/conf"
+printf '[ship]\ntopic = fromdropin\ncursor_file = %s\n' "$w/cursor-conf" >"$w/conf.d/50-ship.conf"
+timeout 60 "$SHIP_BIN" ship -c "$w/conf" --once >>"$w/ship-conf.log" 2>&1
+check_eq "-c FILE with a drop-in: --once exit status" "$?" 0
+check_eq "the drop-in's cursor_file holds the last seq" "$(cursor_seq "$w/cursor-conf")" "$(last_seq "$w/a")"
+check "the file's own cursor_file was not used" test ! -e "$w/cursor-wrong"
+consume fromdropin "$w/c3.json"
+check_eq "the drop-in's topic got every record" "$(grep -c . "$w/c3.json")" "$(records "$w/a" | wc -l)"
+printf '[ship]\ntopic\n' >"$w/conf.d/60-bad.conf"
+timeout 60 "$SHIP_BIN" ship -c "$w/conf" --once >"$w/ship-bad.out" 2>&1
+check_eq "a broken drop-in: exit status 2" "$?" 2
+check "... and the message names the file and line" grep -q "conf.d/60-bad.conf: line 2" "$w/ship-bad.out"
 stop_daemon
 stop_mock
 
