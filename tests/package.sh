@@ -3,7 +3,9 @@
 # dpkg-buildpackage from a clean copy of the source tree, checked by lintian
 # (no errors), installed where systemd is not PID 1 (postinst must not fail),
 # then installed, used, reloaded, removed and purged in a Debian 12 root booted
-# with systemd as PID 1 (tests/container/lib.sh).
+# with systemd as PID 1 (tests/container/lib.sh); there seglog-ship.service
+# also runs (Type=notify, watchdog, STATUS=, nice 10) against librdkafka's
+# mock cluster (the build tree's tests/kafka/mockcluster, copied in).
 #
 # Needs root and a Debian mirror; installs build-essential debhelper lintian,
 # the build dependencies, mmdebstrap and systemd-container if missing.
@@ -128,6 +130,11 @@ container_run "$work/root-nb" /bin/sh -c '
 step "booting the root with systemd as PID 1"
 container_clone "$base" "$work/root" || die "cloning the root"
 mkdir -p "$work/root/seglog-test" && cp "$deb" "$work/root/seglog-test/" || die "copying"
+# seglog-ship.service against librdkafka's mock cluster (tests/kafka/), in the container
+mock=${top_builddir:-.}/tests/kafka/mockcluster
+[ -x "$mock" ] || make -C "${top_builddir:-.}" tests/kafka/mockcluster >"$work/mock-build.log" 2>&1 ||
+	die "cannot build tests/kafka/mockcluster (log: $work/mock-build.log)"
+cp "$mock" "$work/root/seglog-test/" || die "copying the mock cluster"
 cat >"$work/booted.sh" <<'EOF'
 #!/bin/sh
 # runs in the booted container, as root, once multi-user.target is reached
@@ -140,6 +147,7 @@ check_not() { d=$1; shift; if "$@"; then echo "FAIL $d"; fails=$((fails + 1)); e
 quiet() { "$@" >/tmp/out 2>&1 || { cat /tmp/out; return 1; }; }
 has() { seglog cat 2>/dev/null | grep -q "$1"; }
 eventually() { i=0; while [ $i -lt 50 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
+within30s() { i=0; while [ $i -lt 300 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done; return 1; }
 state() { test "$(systemctl "$1" "$2" 2>/dev/null)" = "$3"; }
 
 step "apt install ./$(basename "$deb")"
@@ -163,6 +171,26 @@ check "systemctl reload seglogd" quiet systemctl reload seglogd
 check "still active, same process" test "$(systemctl show -p MainPID --value seglogd.service)" = "$pid"
 check "seglog send after reload" quiet seglog send -t pkgtest "after reload"
 check "sandbox exposure reported" quiet systemd-analyze security seglogd.service
+
+step "seglog-ship.service to a mock Kafka cluster"
+(sleep 600 | /seglog-test/mockcluster -b 1 >/tmp/mock.out 2>/tmp/mock.err &)
+eventually test -s /tmp/mock.out
+brokers=$(head -n 1 /tmp/mock.out)
+mkdir -p /etc/seglog/seglogd.conf.d
+printf '[ship]\nbrokers = %s\ntopic = pkgtest\n' "$brokers" >/etc/seglog/seglogd.conf.d/ship.conf
+shipped() { test "$(awk '{print $4}' /var/lib/seglog/ship.cursor 2>/dev/null)" = "$(seglog cat -o json | tail -n 1 | sed 's/^{"seq":\([0-9]*\).*/\1/')"; }
+check "systemctl start seglog-ship (Type=notify: READY=1 once the producer is up)" quiet systemctl start seglog-ship
+check "seglog-ship.service active" state is-active seglog-ship.service active
+check "everything stored so far is shipped (the cursor holds the last seq)" within30s shipped
+check "a new record" quiet seglog send -t pkgtest "to kafka"
+check "... is shipped too" within30s shipped
+check "STATUS= says running" sh -c 'systemctl show -p StatusText --value seglog-ship | grep -q "^running: "'
+check "the watchdog is armed" test "$(systemctl show -p WatchdogUSec --value seglog-ship)" = 30s
+check "it runs as seglog, at nice 10" test "$(ps -o user=,ni= -p "$(systemctl show -p MainPID --value seglog-ship)" | tr -s ' ')" = "seglog 10"
+check "sandbox exposure reported" quiet systemd-analyze security seglog-ship.service
+check "systemctl stop seglog-ship" quiet systemctl stop seglog-ship
+check "stopped cleanly (exit 0)" test "$(systemctl show -p ExecMainStatus --value seglog-ship)" = 0
+rm -f /etc/seglog/seglogd.conf.d/ship.conf
 
 step "apt install --reinstall (the upgrade path)"
 check "reinstall" quiet apt-get install -y --reinstall "$deb"
@@ -194,7 +222,7 @@ check "the records are removed" test ! -e /var/log/seglog
 
 echo "--- $fails failure(s)"
 [ $fails -eq 0 ] && exit 0
-journalctl --no-pager -n 40 -u seglogd.service -u seglogd.socket -u seglogd-syslog.socket
+journalctl --no-pager -n 40 -u seglogd.service -u seglogd.socket -u seglogd-syslog.socket -u seglog-ship.service
 exit 1
 EOF
 start=$SECONDS

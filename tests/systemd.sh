@@ -28,9 +28,11 @@ check "make install keeps an existing seglogd.conf" grep -q "edited by the admin
 sbin=$(find "$root" -name seglogd -type f -perm -u+x | head -n1)
 mkdir -p "$w/units"
 sed "s|^ExecStart=.*|ExecStart=$sbin|" "$unitdir/seglogd.service" > "$w/units/seglogd.service"
+bin=$(find "$root" -name seglog -type f -perm -u+x | head -n1)
+sed "s|^ExecStart=[^ ]*|ExecStart=$bin|" "$unitdir/seglog-ship.service" > "$w/units/seglog-ship.service"
 cp "$unitdir/seglogd.socket" "$unitdir/seglogd-syslog.socket" "$w/units/"
 (cd "$w/units" && SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no \
-	seglogd.service seglogd.socket seglogd-syslog.socket) >"$w/verify.log" 2>&1
+	seglogd.service seglogd.socket seglogd-syslog.socket seglog-ship.service) >"$w/verify.log" 2>&1
 rc=$?
 grep -v -e 'Unknown key name .*ProtectHostname' "$w/verify.log" | sed 's/^/# /'
 check_eq "systemd-analyze verify passes on the units" "$rc" 0
@@ -40,6 +42,12 @@ score=$(systemd-analyze security --offline=true "$w/units/seglogd.service" 2>/de
 trace "exposure score: $score"
 check "systemd-analyze security exposure <= 1.0 (got $score)" \
 	awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 1.0) }'
+score=$(systemd-analyze security --offline=true "$w/units/seglog-ship.service" 2>/dev/null |
+	sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+trace "seglog-ship.service exposure score: $score"
+# the network is its job (AF_INET, no IPAddressDeny): a little more exposed
+check "seglog-ship.service: systemd-analyze security exposure <= 2.0 (got $score)" \
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 2.0) }'
 
 # socket activation: the native socket passed by name
 command -v systemd-socket-activate >/dev/null || skip "systemd-socket-activate missing"
