@@ -9,8 +9,10 @@
 # compression, idempotence and acks) from a file and exits once everything
 # is delivered; a second kcat run adds three headers of the same sizes
 # (kcat -H sets the same ones on every message), since the shipper sends
-# host, dir_id and seq with each.  Each runs 3 times, interleaved; the best
-# of each is compared.
+# host, dir_id and seq with each.  Each runs RUNS (5) times, interleaved;
+# the medians are compared (wall, CPU, peak RSS).  Then ingest through
+# `seglog send` alone and with a shipper following (at nice 10, as
+# seglog-ship.service runs it), best of three each.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/kafka/lib.sh"
@@ -27,36 +29,75 @@ last=$(last_seq "$w/a")
 "$SEGLOG" -d "$w/a/data" cat -o json | sed 's/^/bench-host\t/' >"$w/values"
 bytes=$(stat -c %s "$w/values")
 now() { date +%s.%N; }
-best_ship=999999 best_kcat=999999 best_kcath=999999
-# cpu FILE: user+sys seconds that /usr/bin/time -f '%U %S' wrote last
-cpu() { tail -n 1 "$1" | awk '{printf "%.2f", $1 + $2}'; }
-for r in 1 2 3; do
-	rm -f "$w/cursor-bench-host"
+RUNS=${RUNS:-5}
+# run NAME COMMAND...: one timed run; appends "NAME wall cpu rss_kb" to $w/runs
+run() {
+	local name=$1 t0 t1; shift
 	t0=$(now)
-	/usr/bin/time -o "$w/t-ship" -f '%U %S' "$SHIP_BIN" -d "$w/a/data" ship --brokers "$BROKERS" \
-		--topic "ship$r" --cursor-file "$w/cursor-bench-host" --host-id bench-host --once \
-		>>"$w/ship-bench.log" 2>&1 || fail "ship --once failed: $(tail -n 3 "$w/ship-bench.log")"
+	/usr/bin/time -o "$w/t" -f '%U %S %M' "$@" >>"$w/bench-$name.log" 2>&1 || fail "$name failed: $(tail -n 3 "$w/bench-$name.log")"
 	t1=$(now)
+	echo "$name $(echo "$t1 - $t0" | bc) $(tail -n 1 "$w/t" | awk '{printf "%.2f %d", $1 + $2, $3}')" >>"$w/runs"
+}
+: >"$w/runs"
+for r in $(seq 1 "$RUNS"); do
+	rm -f "$w/cursor-bench-host"
+	run ship "$SHIP_BIN" -d "$w/a/data" ship --brokers "$BROKERS" --topic "ship$r" \
+		--cursor-file "$w/cursor-bench-host" --host-id bench-host --once
 	[ "$(cursor_seq "$w/cursor-bench-host")" = "$last" ] || fail "ship --once stopped short"
-	t2=$(now)
-	/usr/bin/time -o "$w/t-kcat" -f '%U %S' kcat -P -b "$BROKERS" -t "kcat$r" -K $'\t' -z zstd \
-		-X enable.idempotence=true -X acks=all <"$w/values" || fail "kcat"
-	t3=$(now)
-	/usr/bin/time -o "$w/t-kcath" -f '%U %S' kcat -P -b "$BROKERS" -t "kcath$r" -K $'\t' -z zstd \
-		-X enable.idempotence=true -X acks=all -H host=bench-host \
-		-H dir_id="$(cat "$w/a/data/dir-id")" -H seq="$last" <"$w/values" || fail "kcat"
-	t4=$(now)
-	s=$(echo "$t1 - $t0" | bc); k=$(echo "$t3 - $t2" | bc); kh=$(echo "$t4 - $t3" | bc)
-	echo "# run $r: seglog ship $s s ($(cpu "$w/t-ship") s CPU), kcat -P $k s ($(cpu "$w/t-kcat") s CPU)," \
-		"kcat -P with 3 headers $kh s ($(cpu "$w/t-kcath") s CPU)"
-	best_kcath=$(echo "if ($kh < $best_kcath) $kh else $best_kcath" | bc)
-	best_ship=$(echo "if ($s < $best_ship) $s else $best_ship" | bc)
-	best_kcat=$(echo "if ($k < $best_kcat) $k else $best_kcat" | bc)
+	run kcat kcat -P -b "$BROKERS" -t "kcat$r" -K $'\t' -z zstd -X enable.idempotence=true \
+		-X acks=all -l "$w/values"
+	run kcat-H kcat -P -b "$BROKERS" -t "kcath$r" -K $'\t' -z zstd -X enable.idempotence=true \
+		-X acks=all -H host=bench-host -H dir_id="$(cat "$w/a/data/dir-id")" -H seq="$last" \
+		-l "$w/values"
+	echo "# run $r of $RUNS: $(tail -n 3 "$w/runs" | awk '{printf "%s %s s; ", $1, $2}')" >&2
 done
-echo "records $last, $((bytes / 1024 / 1024)) MiB of -o json values"
-printf 'seglog ship: %.3f s (%.0f records/s)\n' "$best_ship" "$(echo "$last / $best_ship" | bc -l)"
-printf 'kcat -P:     %.3f s (%.0f records/s)\n' "$best_kcat" "$(echo "$last / $best_kcat" | bc -l)"
-printf 'kcat -P -H:  %.3f s (%.0f records/s)\n' "$best_kcath" "$(echo "$last / $best_kcath" | bc -l)"
-printf 'ratio ship/kcat: %.2f, ship/kcat-with-headers: %.2f\n' \
-	"$(echo "$best_ship / $best_kcat" | bc -l)" "$(echo "$best_ship / $best_kcath" | bc -l)"
+echo "records $last, $((bytes / 1024 / 1024)) MiB of -o json values; medians of $RUNS interleaved runs"
+# median NAME FIELD: the median of one column of NAME's runs
+median() { awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$w/runs" | sort -g |
+	awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+base=$(median kcat 2)
+for name in ship kcat kcat-H; do
+	wall=$(median "$name" 2)
+	printf '%-8s %.3f s wall (%.0f records/s), %.2f s CPU, peak RSS %d MiB, %.2fx kcat -P\n' "$name" \
+		"$wall" "$(echo "$last / $wall" | bc -l)" "$(median "$name" 3)" \
+		"$(( $(median "$name" 4 | cut -d. -f1) / 1024 ))" "$(echo "$wall / $base" | bc -l)"
+done
+
+# Ingest with and without a shipper following the same directory (as
+# seglog-ship.service runs it, at nice 10): N records through `seglog send`
+# (acks, fsync) into a fresh daemon each time, interleaved, best of three.
+ingest_once() { # DIR WITH_SHIP: prints the seconds the send took
+	local d=$1 ship=$2 t0 t1 sp=
+	rm -rf "$d"; mkdir -p "$d"
+	start_daemon "$d" || fail "seglogd"
+	if [ "$ship" = 1 ]; then
+		nice -n 10 "$SHIP_BIN" -d "$d/data" ship --brokers "$BROKERS" --topic "ingest$RANDOM" \
+			--cursor-file "$d/cursor" --host-id ingest-host >>"$w/ship-ingest.log" 2>&1 &
+		sp=$!
+	fi
+	t0=$(now)
+	seq -w 1 "$N" | sed "s/\$/ $msg/" | cut -c1-128 | "$SEGLOG" -s "$d/sock" send -t bench ||
+		fail "send"
+	t1=$(now)
+	if [ -n "$sp" ]; then
+		# it must keep up once ingest stops: everything shipped
+		for _ in $(seq 1 600); do
+			[ "$(cursor_seq "$d/cursor")" = "$N" ] && break
+			sleep 0.1
+		done
+		[ "$(cursor_seq "$d/cursor")" = "$N" ] || fail "the shipper did not catch up"
+		kill -TERM "$sp"; wait "$sp"
+	fi
+	stop_daemon
+	echo "$t1 - $t0" | bc
+}
+best_alone=999999 best_with=999999
+for r in 1 2 3; do
+	a=$(ingest_once "$w/i" 0); b=$(ingest_once "$w/i" 1)
+	echo "# run $r: ingest alone $a s, with the shipper following $b s"
+	best_alone=$(echo "if ($a < $best_alone) $a else $best_alone" | bc)
+	best_with=$(echo "if ($b < $best_with) $b else $best_with" | bc)
+done
+printf 'ingest alone: %.3f s (%.0f records/s); with seglog ship following: %.3f s (%.0f records/s)\n' \
+	"$best_alone" "$(echo "$N / $best_alone" | bc -l)" "$best_with" "$(echo "$N / $best_with" | bc -l)"
 stop_mock
