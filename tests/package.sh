@@ -4,7 +4,7 @@
 # (no errors), installed where systemd is not PID 1 (postinst must not fail),
 # then installed, used, reloaded, removed and purged in a Debian 12 root booted
 # with systemd as PID 1 (tests/container/lib.sh); there seglog-ship.service
-# also runs (Type=notify, watchdog, STATUS=, nice 10) against librdkafka's
+# also runs (Type=notify, watchdog, STATUS=, SCHED_IDLE) against librdkafka's
 # mock cluster (the build tree's tests/kafka/mockcluster, copied in).
 #
 # Needs root and a Debian mirror; installs build-essential debhelper lintian,
@@ -186,7 +186,7 @@ check "a new record" quiet seglog send -t pkgtest "to kafka"
 check "... is shipped too" within30s shipped
 check "STATUS= says running" sh -c 'systemctl show -p StatusText --value seglog-ship | grep -q "^running: "'
 check "the watchdog is armed" test "$(systemctl show -p WatchdogUSec --value seglog-ship)" = 30s
-check "it runs as seglog, at nice 10" test "$(ps -o user=,ni= -p "$(systemctl show -p MainPID --value seglog-ship)" | tr -s ' ')" = "seglog 10"
+check "it runs as seglog, SCHED_IDLE" test "$(ps -o user=,cls= -p "$(systemctl show -p MainPID --value seglog-ship)" | tr -s ' ')" = "seglog IDL"
 check "sandbox exposure reported" quiet systemd-analyze security seglog-ship.service
 check "systemctl stop seglog-ship" quiet systemctl stop seglog-ship
 check "stopped cleanly (exit 0)" test "$(systemctl show -p ExecMainStatus --value seglog-ship)" = 0
