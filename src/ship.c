@@ -62,7 +62,12 @@ ship_cursor_open(struct ship *s, uint64_t *ret_seq)
 		return log_error_errno(-EINVAL, "Cursor file %s: not inside the data directory",
 				       path);
 	if (k < 0)
-		return log_error_errno(k == -EISDIR ? -EINVAL : k, "Cursor file %s: %m", path);
+		/* the configuration names a place that cannot hold it: exit 2 */
+		return log_error_errno(k == -EISDIR || k == -ENOENT || k == -ENOTDIR ||
+						       k == -EACCES ? -EINVAL : k,
+				       "Cursor file %s: %s: create its directory (writable by the "
+				       "shipper) or set cursor_file / --cursor-file elsewhere",
+				       path, strerror(-k));
 	k = cursor_file_load(&s->cf, &c);
 	if (k == -ENOENT) {
 		log_info("No cursor file %s yet: shipping from the first retained record", path);

@@ -67,6 +67,11 @@ printf '[ship]\ntopic\n' >"$w/conf.d/60-bad.conf"
 timeout 60 "$SHIP_BIN" ship -c "$w/conf" --once >"$w/ship-bad.out" 2>&1
 check_eq "a broken drop-in: exit status 2" "$?" 2
 check "... and the message names the file and line" grep -q "conf.d/60-bad.conf: line 2" "$w/ship-bad.out"
+"$SHIP_BIN" -d "$w/a/data" ship --brokers "$BROKERS" --topic logs \
+	--cursor-file "$w/no/such/dir/cursor" --once >"$w/ship-nodir.out" 2>&1
+check_eq "a cursor file in a missing directory: exit status 2" "$?" 2
+check "... and the message names it and what to do" \
+	grep -q "no/such/dir/cursor: No such file or directory: create its directory" "$w/ship-nodir.out"
 stop_daemon
 stop_mock
 
