@@ -84,18 +84,21 @@ encode(const struct record *r, size_t *ret_len)
 	return buf;
 }
 
-/* Decodes line with an exact-size copy and exact-size scratch; on success
- * *ret's pointers point into the returned scratch (caller frees). */
+/* Decodes line with exact-size scratch and a copy of the line that ends
+ * where the block does (so reading past it is caught), both in the block
+ * returned: *ret's pointers point into scratch or into that copy (the
+ * caller frees the block after the last use of *ret). */
 static char *
 decode(const char *line, size_t len, struct record *ret, int *ret_r, const char **ret_reason)
 {
-	_cleanup_free_ char *l = dup_exact(line, len);
-	char *scratch = malloc(len ? len : 1);
+	char *block = malloc(len ? 2 * len : 1), *l = block + len;
 
-	CHECK(scratch, "out of memory");
+	CHECK(block, "out of memory");
+	if (len)
+		memcpy(l, line, len);
 	*ret_reason = NULL;
-	*ret_r = record_decode_version(1, l, len, scratch, ret, ret_reason);
-	return scratch;
+	*ret_r = record_decode_version(1, l, len, block, ret, ret_reason);
+	return block;
 }
 
 static void
