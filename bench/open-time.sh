@@ -9,10 +9,12 @@
 . "$(dirname "$0")/lib.sh"
 
 OPEN_TIME=$WORK/open-time
-say "compiling bench/open-time.c against $BUILD/libseglog.a"
+say "compiling bench/open-time.c against the store layer ($BUILD/libstore.a)"
 read -ra systemd_libs <<<"$(pkg-config --libs libsystemd 2>/dev/null || true)"
-cc -O2 -std=gnu11 -I"$BUILD" -I"$TOP/src" -o "$OPEN_TIME" "$BENCH/open-time.c" \
-	"$BUILD/libseglog.a" -luring -levent_core -linih -lxxhash "${systemd_libs[@]}"
+cc -O2 -std=gnu11 -I"$BUILD" -I"$TOP/src/basic" -I"$TOP/src/format" -I"$TOP/src/store" \
+	-o "$OPEN_TIME" "$BENCH/open-time.c" \
+	"$BUILD/libstore.a" "$BUILD/libformat.a" "$BUILD/libbasic.a" \
+	-luring -levent_core -linih -lxxhash "${systemd_libs[@]}"
 
 SMALL=$WORK/small MID=$WORK/mid
 "$ENGINE_WRITER" write "$SMALL" 6 write >/dev/null 2>&1	# ~1 KiB

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/atomicfile.h"
+#include "atomicfile.h"
 #include "testutil.h"
 
 /* Fault injection: a table of operations that fails the fail_at'th call

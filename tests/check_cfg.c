@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
-#include "../src/cfg.h"
-#include "../src/cleanup.h"
+#include "cfg.h"
+#include "cleanup.h"
 #include "testutil.h"
 
 #ifndef LOCALSTATEDIR

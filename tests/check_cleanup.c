@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/cleanup.h"
+#include "cleanup.h"
 #include "testutil.h"
 
 static int frees_seen;

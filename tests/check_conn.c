@@ -27,13 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/cfg.h"
-#include "../src/ackaudit.h"
-#include "../src/conn.h"
-#include "../src/engine.h"
-#include "../src/proto.h"
-#include "../src/ratelimit.h"
-#include "../src/server.h"
+#include "cfg.h"
+#include "ackaudit.h"
+#include "conn.h"
+#include "engine.h"
+#include "proto.h"
+#include "ratelimit.h"
+#include "server.h"
 #include "testutil.h"
 
 /* --- the engine double -------------------------------------------------- */

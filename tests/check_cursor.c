@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/cursor.h"
+#include "cursor.h"
 #include "testutil.h"
 
 static const struct cursor test_cursor = {

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/engine.h"
-#include "../src/log.h"
-#include "../src/watermark.h"
+#include "engine.h"
+#include "log.h"
+#include "watermark.h"
 #include "testutil.h"
 
 /* --- the fake ring ------------------------------------------------------ */

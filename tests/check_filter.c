@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../src/filter.h"
+#include "filter.h"
 #include "testutil.h"
 
 /* A record of facility fac with the given tag, hostname and msgid ("" for

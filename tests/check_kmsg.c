@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/kmsg.h"
-#include "../src/kmsgsrv.h"
+#include "kmsg.h"
+#include "kmsgsrv.h"
 #include "testutil.h"
 
 /* Parses s with a scratch buffer of exactly its length (ASan sees any

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/metrics.h"
+#include "metrics.h"
 #include "testutil.h"
 
 static const char status_body[] =

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../src/output.h"
+#include "output.h"
 #include "testutil.h"
 
 /* 2026-11-24T09:02:35.123456Z */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/cleanup.h"
-#include "../src/proto.h"
+#include "cleanup.h"
+#include "proto.h"
 #include "testutil.h"
 
 /* Copies len bytes into a heap block of exactly that size, so ASan and

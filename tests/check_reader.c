@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/reader.h"
-#include "../src/segdir.h"
+#include "reader.h"
+#include "segdir.h"
 #include "testseg.h"
 #include "testutil.h"
 

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <xxhash.h>
 
-#include "../src/cleanup.h"
-#include "../src/record.h"
+#include "cleanup.h"
+#include "record.h"
 #include "testutil.h"
 
 static const char golden_line[] =

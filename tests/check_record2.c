@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/cleanup.h"
-#include "../src/record.h"
+#include "cleanup.h"
+#include "record.h"
 #include "testutil.h"
 
 #include <xxhash.h>

@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "../src/sdata.h"
-#include "../src/syslogmsg.h"
+#include "sdata.h"
+#include "syslogmsg.h"
 #include "testutil.h"
 
 #define LIT(s) s, sizeof(s) - 1

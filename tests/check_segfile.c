@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/segfile.h"
-#include "../src/watermark.h"
+#include "segfile.h"
+#include "watermark.h"
 #include "testseg.h"
 #include "testutil.h"
 

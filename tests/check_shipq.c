@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../src/shipq.h"
+#include "shipq.h"
 #include "testutil.h"
 
 static struct shipq *

@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../src/log.h"
-#include "../src/recover.h"
-#include "../src/store.h"
-#include "../src/watermark.h"
+#include "log.h"
+#include "recover.h"
+#include "store.h"
+#include "watermark.h"
 #include "testutil.h"
 
 static char *dir;

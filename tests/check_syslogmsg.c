@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/cleanup.h"
-#include "../src/syslogmsg.h"
+#include "cleanup.h"
+#include "syslogmsg.h"
 #include "testutil.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../src/timespec.h"
+#include "timespec.h"
 #include "testutil.h"
 
 /* 2026-11-24T09:02:35.123456Z */

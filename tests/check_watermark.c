@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../src/watermark.h"
+#include "watermark.h"
 #include "testutil.h"
 
 static const uint8_t id[RECORD_DIR_ID_LEN] = { 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,

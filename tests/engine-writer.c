@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/engine.h"
-#include "../src/log.h"
-#include "../src/reader.h"
+#include "engine.h"
+#include "log.h"
+#include "reader.h"
 
 struct writer {
 	struct event_base *base;

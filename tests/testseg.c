@@ -7,7 +7,7 @@
 
 #include <check.h>
 
-#include "../src/cleanup.h"
+#include "cleanup.h"
 #include "testseg.h"
 
 void

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/record.h"
+#include "record.h"
 
 /* A growing segment image in memory. */
 struct test_seg {

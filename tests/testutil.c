@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../src/cleanup.h"
+#include "cleanup.h"
 #include "testutil.h"
 
 int

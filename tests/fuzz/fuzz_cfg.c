@@ -12,8 +12,8 @@
 
 #include <errno.h>
 
-#include "../../src/cfg.h"
-#include "../../src/cleanup.h"
+#include "cfg.h"
+#include "cleanup.h"
 #include "fuzz.h"
 
 static bool

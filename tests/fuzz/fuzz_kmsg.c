@@ -13,7 +13,7 @@
 
 #include <errno.h>
 
-#include "../../src/kmsg.h"
+#include "kmsg.h"
 #include "fuzz.h"
 
 static void

@@ -9,8 +9,8 @@
 
 #include <errno.h>
 
-#include "../../src/cleanup.h"
-#include "../../src/proto.h"
+#include "cleanup.h"
+#include "proto.h"
 #include "fuzz.h"
 
 static void

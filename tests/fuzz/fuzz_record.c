@@ -19,8 +19,8 @@
 #include <errno.h>
 #include <xxhash.h>
 
-#include "../../src/cleanup.h"
-#include "../../src/record.h"
+#include "cleanup.h"
+#include "record.h"
 #include "fuzz.h"
 
 static const uint64_t fuzz_time_max = 253402300799999999u; /* 9999-12-31T23:59:59.999999Z */

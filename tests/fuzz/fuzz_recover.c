@@ -21,9 +21,9 @@
  *   scanner that keeps nothing, or cuts at a valid line, fails here. */
 #include "config.h"
 
-#include "../../src/cleanup.h"
-#include "../../src/record.h"
-#include "../../src/recover.h"
+#include "cleanup.h"
+#include "record.h"
+#include "recover.h"
 #include "fuzz.h"
 
 enum {

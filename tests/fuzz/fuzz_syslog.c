@@ -18,9 +18,9 @@
 
 #include <errno.h>
 
-#include "../../src/cleanup.h"
-#include "../../src/sdata.h"
-#include "../../src/syslogmsg.h"
+#include "cleanup.h"
+#include "sdata.h"
+#include "syslogmsg.h"
 #include "fuzz.h"
 
 static const uint64_t fuzz_now = 1795510955123456u; /* 2026-11-24T09:02:35.123456Z */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../src/cleanup.h"
+#include "cleanup.h"
 #include "fuzz.h"
 
 #ifndef FUZZ_NAME

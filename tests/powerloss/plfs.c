@@ -42,7 +42,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../../src/cleanup.h"
+#include "cleanup.h"
 
 enum plfs_model { MODEL_STRICT, MODEL_TORN, MODEL_REORDERED };
 static const char *const plfs_model_names[] = { "strict", "torn", "reordered" };
