@@ -1,4 +1,4 @@
-/* Record selection for seglog tail/cat (src/filter.c): every criterion,
+/* Record selection for seglog tail/cat (src/read/filter.c): every criterion,
  * and the syslog fields of format version 2 (--hostname, --msgid,
  * --facility). */
 #include "config.h"

@@ -1,4 +1,4 @@
-/* The record line format (src/record.c, docs/format.md): exact bytes of a
+/* The record line format (src/format/record.c, docs/format.md): exact bytes of a
  * known record and header, round trips of every byte value and of random
  * records, every single-bit flip detected, every kind of malformed line
  * rejected with a reason, canonical encoding (decode then encode gives the

@@ -1,4 +1,4 @@
-/* Record format version 2 (src/record.c, docs/format.md): hostname, msgid
+/* Record format version 2 (src/format/record.c, docs/format.md): hostname, msgid
  * and structured data in the line, header attributes, meta lines, and
  * version 1 lines still read as version 1. */
 #include "config.h"

@@ -1,5 +1,5 @@
-/* RFC 5424 STRUCTURED-DATA (src/sdata.c) and what the syslog parser keeps
- * of MSGID and STRUCTURED-DATA (src/syslogmsg.c). */
+/* RFC 5424 STRUCTURED-DATA (src/format/sdata.c) and what the syslog parser keeps
+ * of MSGID and STRUCTURED-DATA (src/format/syslogmsg.c). */
 #include "config.h"
 
 #include <string.h>

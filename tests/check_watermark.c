@@ -1,4 +1,4 @@
-/* The durable watermark's file format (src/watermark.h). */
+/* The durable watermark's file format (src/store/watermark.h). */
 #include "config.h"
 
 #include <errno.h>

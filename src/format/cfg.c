@@ -539,7 +539,7 @@ cfg_fail_unknown(struct cfg_parse *p, const char *section, const char *name)
 			section);
 }
 
-/* [ship] belongs to `seglog ship` (src/cmd_ship.c reads its values); the
+/* [ship] belongs to `seglog ship` (src/client/cmd_ship.c reads its values); the
  * daemon only checks that each key is one of its keys, so a typo there is
  * still an error at the daemon's start and in --check-config. */
 static bool

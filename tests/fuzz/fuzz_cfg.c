@@ -1,4 +1,4 @@
-/* Fuzzes the configuration parser (src/cfg.h) from memory through
+/* Fuzzes the configuration parser (src/format/cfg.h) from memory through
  * cfg_load_string(), the same parser cfg_load_file() drives, plus
  * cfg_set() and the value parsers.  Properties:
  *

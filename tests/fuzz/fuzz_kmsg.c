@@ -1,4 +1,4 @@
-/* Fuzzes the /dev/kmsg record parser (src/kmsg.h).  Properties:
+/* Fuzzes the /dev/kmsg record parser (src/format/kmsg.h).  Properties:
  *
  * - the message lies in the scratch buffer and is never longer than the
  *   input; the continuation lines lie in the input, and walking them ends,

@@ -1,4 +1,4 @@
-/* Fuzzes the native protocol decoder (src/proto.h) the way the daemon and
+/* Fuzzes the native protocol decoder (src/format/proto.h) the way the daemon and
  * the client meet it: the input is a byte stream cut into frames with
  * proto_frame_header.  Every body goes through every body parser (each
  * must cope with any bytes, whatever the frame type said), from a heap

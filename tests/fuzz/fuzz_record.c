@@ -1,4 +1,4 @@
-/* Fuzzes the record line format (src/record.c).  The first input byte
+/* Fuzzes the record line format (src/format/record.c).  The first input byte
  * picks what the rest is:
  *
  *   0 mod 3  a line as it is: record_decode, record_check,

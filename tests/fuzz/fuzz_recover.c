@@ -1,4 +1,4 @@
-/* Fuzzes the recovery tail scanner (src/recover.h).  The input is a small
+/* Fuzzes the recovery tail scanner (src/format/recover.h).  The input is a small
  * program that builds the tail of a segment: valid record lines with the
  * next seq (or a seq off by the amount the input says), raw bytes, a bit
  * flipped, bytes cut off the end, a LF, in format version 1 or 2 (bit 3

@@ -1,4 +1,4 @@
-/* Fuzzes the syslog side (src/syslogmsg.h): syslog_parse on the input as
+/* Fuzzes the syslog side (src/format/syslogmsg.h): syslog_parse on the input as
  * one datagram, and the RFC 6587 stream framer fed the input in chunks
  * whose sizes the input picks, following the framer's caller contract to
  * the letter.  Properties:

@@ -23,7 +23,7 @@
 # one in sixteen is aimed before the first ack instead (0..2 ms), the only
 # ones allowed none.
 #
-# Named crash points (src/crashpoint.h): if seglogd was built with
+# Named crash points (src/basic/crashpoint.h): if seglogd was built with
 # --enable-crash-points (probed with SEGLOG_CRASH_AT=probe:1), each iteration
 # until every point was hit, then every other one, starts it with SEGLOG_CRASH_AT=POINT:N so that it kills itself
 # at POINT, taking the points not hit yet first: the seal steps and
