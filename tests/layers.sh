@@ -96,7 +96,7 @@ expand() {
 	done
 	echo "$out"
 }
-if [ ${#ivar[@]} -gt 0 ]; then
+if [ -f "$root/Makefile.am" ]; then
 	for layer in "${layers[@]}"; do
 		var=${layer^^}_I
 		if [ -z "${ivar[$var]+set}" ]; then
