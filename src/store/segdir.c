@@ -48,22 +48,33 @@ segdir_entry_cmp(const void *a, const void *b)
 }
 
 int
+segdir_opendir(int dir_fd, const char *sub, DIR **ret)
+{
+	int fd = openat(dir_fd, sub ? sub : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	*ret = NULL;
+	if (fd < 0)
+		return -errno;
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		int k = -errno;
+		safe_close(fd);
+		return k;
+	}
+	return 0;
+}
+
+int
 segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	_cleanup_free_ struct segdir_entry *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int fd;
+	int k = segdir_opendir(dir_fd, NULL, &d);
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
+	if (k < 0)
+		return k;
 	while ((errno = 0, de = readdir(d))) {
 		struct stat st;
 		uint64_t seq;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <dirent.h>
 #include <stdint.h>
 
 #include <sys/types.h>
@@ -63,6 +64,9 @@ bool segdir_parse_name(const char *name, uint64_t *ret_seq);
 /* Lists the sealed segments in dir_fd, sorted by first seq (a malloc'ed
  * array).  Entries that are not regular files are skipped. */
 int segdir_list(int dir_fd, struct segdir_entry **ret, size_t *ret_n);
+/* A directory stream on dir_fd's subdirectory sub (NULL: dir_fd itself),
+ * not following a symlink there; 0 or -errno. */
+int segdir_opendir(int dir_fd, const char *sub, DIR **ret);
 
 /* Takes the writer's lock (flock on DIR/lock).  -EBUSY if another process
  * holds it; the lock file records the holder's pid. */

@@ -122,16 +122,10 @@ segfile_list(int dir_fd, struct segfile_entry **ret, size_t *ret_n)
 	_cleanup_free_ struct segfile_entry *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int fd;
+	int k = segdir_opendir(dir_fd, NULL, &d);
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
+	if (k < 0)
+		return k;
 	while ((errno = 0, de = readdir(d))) {
 		struct segfile_entry e = { 0 };
 		struct stat st;

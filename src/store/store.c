@@ -179,20 +179,16 @@ static int
 store_remove_temporaries_in(struct store *s, const char *sub)
 {
 	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_close_ int fd = -EBADF;
 	struct dirent *de;
 	char where[PATH_MAX];
+	int k;
 
 	snprintf(where, sizeof(where), "%s%s%s", s->path, sub ? "/" : "", sub ? sub : "");
-	fd = openat(s->dir_fd, sub ? sub : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && sub && errno == ENOENT)
+	k = segdir_opendir(s->dir_fd, sub, &d);
+	if (k == -ENOENT && sub)
 		return 0;
-	if (fd < 0)
-		return log_error_errno(errno, "Failed to open %s: %m", where);
-	d = fdopendir(fd);
-	if (!d)
-		return log_error_errno(errno, "Failed to list %s: %m", where);
-	fd = -EBADF; /* owned by d now */
+	if (k < 0)
+		return log_error_errno(k, "Failed to list %s: %m", where);
 	while ((de = readdir(d))) {
 		if (!atomic_file_is_temporary(de->d_name))
 			continue;
