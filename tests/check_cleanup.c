@@ -123,6 +123,27 @@ START_TEST(test_safe_close_keeps_errno)
 }
 END_TEST
 
+/* RET_NERRNO: -errno for a failed call, the result otherwise;
+ * free_and_replace: the old value freed, ownership moved. */
+START_TEST(test_ret_nerrno_and_free_and_replace)
+{
+	ck_assert_int_eq(RET_NERRNO(close(-1)), -EBADF);
+	int fd = RET_NERRNO(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(RET_NERRNO(close(fd)), 0);
+
+	char *a = strdup("old"), *b = strdup("new");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	char *was_b = b;
+	ck_assert_int_eq(free_and_replace(a, b), 0);
+	ck_assert_ptr_eq(a, was_b);
+	ck_assert_ptr_null(b);
+	ck_assert_str_eq(a, "new");
+	free(a); /* valgrind: "old" was freed, nothing leaks */
+}
+END_TEST
+
 START_TEST(test_protect_errno)
 {
 	errno = ENOENT;
@@ -145,6 +166,7 @@ cleanup_suite(void)
 	tcase_add_test(tc, test_take_ptr_frees_once);
 	tcase_add_test(tc, test_safe_close_keeps_errno);
 	tcase_add_test(tc, test_protect_errno);
+	tcase_add_test(tc, test_ret_nerrno_and_free_and_replace);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,7 @@
  * fd-util.h and alloc-util.h; the empty descriptor is -EBADF. */
 #pragma once
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -27,16 +28,39 @@ reset_errnop(int *saved)
 	_cleanup_(reset_errnop) __attribute__((unused)) int _saved_errno_ = errno
 
 /* Closes fd if it is valid; never fails, keeps errno, returns -EBADF so that
- * "fd = safe_close(fd);" leaves the variable empty. */
+ * "fd = safe_close(fd);" leaves the variable empty.  Closing a descriptor
+ * that is not open is a bug (a double close, which may have closed someone
+ * else's): it asserts, as systemd's does. */
 static inline int
 safe_close(int fd)
 {
 	if (fd >= 0) {
 		PROTECT_ERRNO;
-		(void)close(fd); /* Linux releases the descriptor even on EINTR. */
+		/* Linux releases the descriptor even on EINTR */
+		int r = close(fd);
+		assert(r == 0 || errno != EBADF);
+		(void)r;
 	}
 	return -EBADF;
 }
+
+/* x < 0 ? -errno : x, for calls that return -1 and set errno: "return
+ * RET_NERRNO(fsync(fd));".  Not for a short read or write, which sets no
+ * errno (say what it means instead, e.g. -EIO). */
+#define RET_NERRNO(expr)                            \
+	({                                          \
+		__typeof__(expr) _r_ = (expr);      \
+		_r_ < 0 ? -errno : (int)_r_;        \
+	})
+
+/* Frees a and moves b into it, emptying b (ownership passes): 0. */
+#define free_and_replace(a, b)                      \
+	({                                          \
+		free(a);                            \
+		(a) = (b);                          \
+		(b) = NULL;                         \
+		0;                                  \
+	})
 
 static inline void
 closep(int *fd)

@@ -93,8 +93,8 @@ cmd_ship_keep(struct cmd_ship *c, const char **slot, const char *v)
 		}
 		c->n_owned++;
 	}
-	free(c->owned[i]);
-	*slot = c->owned[i] = d;
+	free_and_replace(c->owned[i], d);
+	*slot = c->owned[i];
 	return 0;
 }
 

@@ -32,8 +32,9 @@ atomic_file_begin(struct atomic_file *f, const struct fsops *ops, int dir_fd, co
 	snprintf(f->target, sizeof(f->target), "%s", target);
 
 	for (int attempt = 0; attempt < 16; attempt++) {
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -errno;
+		ssize_t got = getrandom(&rnd, sizeof(rnd), 0);
+		if (got != (ssize_t)sizeof(rnd))
+			return got < 0 ? -errno : -EIO; /* a short read sets no errno */
 		snprintf(f->tmp, sizeof(f->tmp), ATOMIC_FILE_PREFIX "%s.%016llx", target,
 			 (unsigned long long)rnd);
 		int fd = ops->openat(ops->ctx, dir_fd, f->tmp,

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "fsops.h"
 
 static int
 sys_openat(void *ctx, int dir_fd, const char *path, int flags, mode_t mode)
 {
-	int fd = openat(dir_fd, path, flags | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	return RET_NERRNO(openat(dir_fd, path, flags | O_CLOEXEC, mode));
 }
 
 static ssize_t
@@ -24,23 +24,20 @@ sys_pwrite(void *ctx, int fd, const void *buf, size_t n, off_t off)
 static int
 sys_fsync(void *ctx, int fd, bool datasync)
 {
-	int r = datasync ? fdatasync(fd) : fsync(fd);
-	return r < 0 ? -errno : 0;
+	return RET_NERRNO(datasync ? fdatasync(fd) : fsync(fd));
 }
 
 static int
 sys_renameat(void *ctx, int old_dir, const char *old_path, int new_dir, const char *new_path,
 	     unsigned flags)
 {
-	int r = renameat2(old_dir, old_path, new_dir, new_path, flags);
-	return r < 0 ? -errno : 0;
+	return RET_NERRNO(renameat2(old_dir, old_path, new_dir, new_path, flags));
 }
 
 static int
 sys_unlinkat(void *ctx, int dir_fd, const char *path, int flags)
 {
-	int r = unlinkat(dir_fd, path, flags);
-	return r < 0 ? -errno : 0;
+	return RET_NERRNO(unlinkat(dir_fd, path, flags));
 }
 
 const struct fsops fsops_syscall = {

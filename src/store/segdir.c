@@ -114,6 +114,7 @@ segdir_lock(int dir_fd, int *ret_fd)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char pid[32];
+	ssize_t w;
 	int n;
 
 	fd = openat(dir_fd, SEGDIR_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
@@ -122,8 +123,11 @@ segdir_lock(int dir_fd, int *ret_fd)
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return errno == EWOULDBLOCK ? -EBUSY : -errno;
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+	if (ftruncate(fd, 0) < 0)
 		return -errno;
+	w = pwrite(fd, pid, (size_t)n, 0);
+	if (w != n)
+		return w < 0 ? -errno : -ENOSPC; /* a short write sets no errno */
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
