@@ -22,9 +22,6 @@
 #include "record.h"
 #include "syslogmsg.h"
 
-/* A RECORD body holds at most this much besides the message. */
-#define CONN_RECORD_OVERHEAD (PROTO_RECORD_FIXED + 12 + RECORD_TAG_MAX)
-
 enum {
 	CONN_MARKS = 64,      /* pending ack marks; more are coalesced into the last */
 	CONN_STATUS_MAX = 4096,
@@ -688,7 +685,7 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 			conn_malformed(c, "expected HELLO first");
 			break;
 		}
-		if (type == PROTO_RECORD && blen > cfg->max_record + CONN_RECORD_OVERHEAD) {
+		if (type == PROTO_RECORD && blen > cfg->max_record + PROTO_RECORD_OVERHEAD_MAX) {
 			c->recno++;
 			c->host->stats->refused++;
 			conn_error(c, c->recno, PROTO_ERR_TOO_LARGE,

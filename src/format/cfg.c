@@ -48,7 +48,7 @@
 
 /* The largest RECORD frame besides the message: frame header, fixed part,
  * claimed time (u64) and pid (u32), and the longest tag. */
-#define CFG_FRAME_OVERHEAD (PROTO_FRAME_HEADER + PROTO_RECORD_FIXED + 8 + 4 + RECORD_TAG_MAX)
+#define CFG_FRAME_OVERHEAD (PROTO_FRAME_HEADER + PROTO_RECORD_OVERHEAD_MAX)
 #define CFG_SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define CFG_NOLIMIT UINT64_MAX
 
