@@ -947,6 +947,37 @@ START_TEST(test_ship_cursor)
 }
 END_TEST
 
+/* [ship]'s values, by the one rule seglogd and seglog ship share. */
+START_TEST(test_ship_check)
+{
+	static const char *const good[][2] = {
+		{ "brokers", "k1:9092,k2:9092" }, { "topic", "logs.app-1_x" },
+		{ "cursor_file", "/var/lib/seglog/ship.cursor" }, { "host_id", "web-1" },
+		{ "compression", "zstd" }, { "compression", "none" }, { "on_permanent_error", "skip" },
+		{ "drain_timeout", "0" }, { "drain_timeout", "1h" }, { "kafka.linger.ms", "5" },
+	};
+	static const char *const bad[][2] = {
+		{ "brokers", "" }, { "brokers", "a b" }, { "topic", "" }, { "topic", "a/b" },
+		{ "topic", ".." }, { "cursor_file", "rel" }, { "host_id", "" }, { "host_id", "a\nb" },
+		{ "compression", "lzma" }, { "compression", "ZSTD" }, { "on_permanent_error", "ignore" },
+		{ "drain_timeout", "soon" }, { "drain_timeout", "2h" },
+	};
+	char why[512];
+
+	for (size_t i = 0; i < ELEMENTSOF(good); i++)
+		ck_assert_msg(cfg_ship_check(good[i][0], good[i][1], why, sizeof(why)) == 0,
+			      "%s = %s: %s", good[i][0], good[i][1], why);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		ck_assert_msg(cfg_ship_check(bad[i][0], bad[i][1], why, sizeof(why)) == -EINVAL,
+			      "%s = %s accepted", bad[i][0], bad[i][1]);
+		ck_assert_msg(why[0], "%s: no reason", bad[i][0]);
+	}
+	ck_assert_int_eq(cfg_ship_check("topicc", "x", why, sizeof(why)), -ENOENT);
+	ck_assert_int_eq(cfg_ship_check("kafka.", "x", why, sizeof(why)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(why, "unknown key"));
+}
+END_TEST
+
 START_TEST(test_shipped_conf)
 {
 	const char *top = getenv("top_srcdir");
@@ -1009,6 +1040,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_load_file_errors);
 	tcase_add_test(tc, test_load_is_all_or_nothing);
 	tcase_add_test(tc, test_ship_cursor);
+	tcase_add_test(tc, test_ship_check);
 	tcase_add_test(tc, test_shipped_conf);
 	suite_add_tcase(s, tc);
 	return s;

@@ -111,6 +111,31 @@ START_TEST(test_failure_blocks_advance)
 }
 END_TEST
 
+START_TEST(test_unreported_counts_reports_not_confirmations)
+{
+	/* a drain after a permanent error waits for every report, also those
+	 * behind the failed record, which stay in flight */
+	_cleanup_(shipq_freep) struct shipq *q = new_q(8, 0);
+	uintptr_t a = push(q, 1), b = push(q, 2), c = push(q, 3), d;
+	ck_assert_uint_eq(shipq_unreported(q), 3);
+	ck_assert_int_eq(shipq_report(q, b, false), SHIPQ_NOTED);
+	ck_assert_uint_eq(shipq_unreported(q), 2);
+	ck_assert_int_eq(shipq_report(q, c, true), SHIPQ_NOTED);
+	ck_assert_int_eq(shipq_report(q, c, true), SHIPQ_STALE); /* counted once */
+	ck_assert_uint_eq(shipq_unreported(q), 1);
+	ck_assert_int_eq(shipq_report(q, a, true), SHIPQ_ADVANCED);
+	ck_assert_uint_eq(shipq_unreported(q), 0);
+	ck_assert_uint_eq(shipq_in_flight(q), 2);
+	d = push(q, 4);
+	ck_assert_uint_eq(shipq_unreported(q), 1);
+	ck_assert_int_eq(shipq_cancel_last(q, d), 0);
+	ck_assert_uint_eq(shipq_unreported(q), 0);
+	push(q, 5);
+	shipq_reset(q);
+	ck_assert_uint_eq(shipq_unreported(q), 0);
+}
+END_TEST
+
 START_TEST(test_failure_of_first_blocks_everything)
 {
 	_cleanup_(shipq_freep) struct shipq *q = new_q(8, 7);
@@ -284,6 +309,7 @@ shipq_suite(void)
 	tcase_add_test(tc, test_seq_gaps_are_fine);
 	tcase_add_test(tc, test_push_rejects_old_seq);
 	tcase_add_test(tc, test_failure_blocks_advance);
+	tcase_add_test(tc, test_unreported_counts_reports_not_confirmations);
 	tcase_add_test(tc, test_failure_of_first_blocks_everything);
 	tcase_add_test(tc, test_reset_makes_tokens_stale);
 	tcase_add_test(tc, test_duplicate_report_is_stale);

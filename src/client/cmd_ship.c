@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <ini.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,8 @@ struct cmd_ship {
 	char *error;
 	bool tty;
 	bool ready;
+	bool durability_write; /* [storage] durability = write */
+	char cursor_abs[PATH_MAX];
 	char hostname[256];
 };
 
@@ -68,7 +71,8 @@ cmd_ship_usage(FILE *f)
 		"      --on-permanent-error stop|skip\n"
 		"                            a record Kafka refuses for good (too large, not\n"
 		"                            authorised) stops shipping (default) or is skipped\n"
-		"      --drain-timeout MS    on SIGTERM wait this long for confirmations (5000)\n"
+		"      --drain-timeout MS    on SIGTERM wait this long for confirmations (5000;\n"
+		"                            0: purge at once)\n"
 		"      --once                ship what is durable now, wait until Kafka confirmed\n"
 		"                            all of it, save the cursor and exit (no following)\n"
 		"  -X KEY=VALUE              a librdkafka property, applied last (repeatable)\n");
@@ -111,54 +115,61 @@ cmd_ship_add_prop(struct cmd_ship *c, const char *kv)
 }
 
 /* One "key = value" of the config file.  Only [ship] and [storage] dir
- * concern the shipper; seglogd checks the other sections. */
+ * concern the shipper; seglogd checks the other sections.  Values are
+ * checked by the rules seglogd uses (cfg_ship_check); an empty one means
+ * the default. */
 static int
 cmd_ship_ini(void *user, const char *section, const char *key, const char *value)
 {
 	struct cmd_ship *c = user;
 	const char **slot = NULL;
-	char buf[512];
+	char buf[512], why[512];
 
-	if (strcmp(section, "storage") == 0 && strcmp(key, "dir") == 0)
-		slot = &c->cfg.dir;
-	if (strcmp(section, "ship") != 0 && !slot)
+	if (strcmp(section, "storage") == 0 && strcmp(key, "durability") == 0 &&
+	    strcmp(value, "write") == 0)
+		c->durability_write = true;
+	if (strcmp(section, "storage") == 0 && strcmp(key, "dir") == 0) {
+		if (*value)
+			return cmd_ship_keep(c, &c->cfg.dir, value) == 0;
 		return 1;
-	if (!slot && strcmp(key, "brokers") == 0)
-		slot = &c->cfg.brokers;
-	else if (!slot && strcmp(key, "topic") == 0)
-		slot = &c->cfg.topic;
-	else if (!slot && strcmp(key, "cursor_file") == 0)
-		slot = &c->cfg.cursor_path;
-	else if (!slot && strcmp(key, "host_id") == 0)
-		slot = &c->cfg.host_id;
-	else if (!slot && strcmp(key, "compression") == 0)
-		slot = &c->cfg.compression;
-	if (slot) {
-		if (!*value)
-			return 1;
-		return cmd_ship_keep(c, slot, value) == 0;
 	}
-	if (strcmp(key, "on_permanent_error") == 0 &&
-	    (strcmp(value, "stop") == 0 || strcmp(value, "skip") == 0)) {
+	if (strcmp(section, "ship") != 0)
+		return 1;
+	if (!*value && cfg_ship_check(key, "", why, sizeof(why)) != -ENOENT)
+		return 1;
+	if (cfg_ship_check(key, value, why, sizeof(why)) < 0)
+		goto bad;
+	if (strcmp(key, "brokers") == 0)
+		slot = &c->cfg.brokers;
+	else if (strcmp(key, "topic") == 0)
+		slot = &c->cfg.topic;
+	else if (strcmp(key, "cursor_file") == 0)
+		slot = &c->cfg.cursor_path;
+	else if (strcmp(key, "host_id") == 0)
+		slot = &c->cfg.host_id;
+	else if (strcmp(key, "compression") == 0)
+		slot = &c->cfg.compression;
+	if (slot)
+		return cmd_ship_keep(c, slot, value) == 0;
+	if (strcmp(key, "on_permanent_error") == 0) {
 		c->cfg.on_error = value[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
 		return 1;
 	}
 	if (strcmp(key, "drain_timeout") == 0) {
-		uint64_t us;
-		if (cfg_parse_duration(value, &us) < 0 || us / 1000 > 3600000)
-			goto bad;
+		uint64_t us = 0;
+		(void)cfg_parse_duration(value, &us); /* checked above */
 		c->cfg.drain_ms = (unsigned)(us / 1000);
 		return 1;
 	}
-	if (strncmp(key, "kafka.", 6) == 0 && key[6]) {
-		snprintf(buf, sizeof(buf), "%s=%s", key + 6, value);
-		if (cmd_ship_add_prop(c, buf) == 0)
-			return 1;
-	}
+	/* kafka.KEY */
+	snprintf(buf, sizeof(buf), "%s=%s", key + 6, value);
+	if (cmd_ship_add_prop(c, buf) == 0)
+		return 1;
+	snprintf(why, sizeof(why), "'%s': too long, or more than %d properties", value,
+		 SHIP_PROPS_MAX);
 bad:
 	free(c->error);
-	if (asprintf(&c->error, "%s: [%s] %s: bad key or value '%s'", c->cur_path, section, key,
-		     value) < 0)
+	if (asprintf(&c->error, "%s: [%s] %s: %s", c->cur_path, section, key, why) < 0)
 		c->error = NULL;
 	return 0;
 }
@@ -233,6 +244,45 @@ cmd_ship_status(const struct ship_stats *st, void *userdata)
 		notify("WATCHDOG=1");
 }
 
+/* "seglog ship: --OPT: WHY" and the hint; returns -EINVAL (exit 2). */
+static int
+cmd_ship_bad(const char *opt, const char *why)
+{
+	fprintf(stderr, "seglog ship: %s: %s (seglog ship --help lists the options)\n", opt, why);
+	return -EINVAL;
+}
+
+/* --drain-timeout MS: digits only, at most an hour. */
+static int
+cmd_ship_parse_drain(const char *v, unsigned *ret)
+{
+	size_t n = strlen(v);
+	unsigned long ms;
+
+	if (n == 0 || n > 7 || strspn(v, "0123456789") != n)
+		return -EINVAL;
+	ms = strtoul(v, NULL, 10);
+	if (ms > CFG_SHIP_DRAIN_MAX_MS)
+		return -ERANGE;
+	*ret = (unsigned)ms;
+	return 0;
+}
+
+/* An option that is a [ship] key: the same rule (cfg_ship_check). */
+static int
+cmd_ship_check_opt(const char *opt, const char *key, const char *v)
+{
+	char why[512];
+
+	if (!*v) {
+		snprintf(why, sizeof(why), "the value is empty");
+		return cmd_ship_bad(opt, why);
+	}
+	if (cfg_ship_check(key, v, why, sizeof(why)) < 0)
+		return cmd_ship_bad(opt, why);
+	return 0;
+}
+
 static int
 cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 {
@@ -249,33 +299,60 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	/* the options that are [ship] keys: where they go, and the key's rule */
 	struct ship_config cli = { 0 };
-	int opt, on_error = -1;
-	long drain = -1;
-	char *end;
+	const struct {
+		int opt;
+		const char *name, *key;
+		const char **slot;
+	} keys[] = {
+		{ OPT_BROKERS, "--brokers", "brokers", &cli.brokers },
+		{ OPT_TOPIC, "--topic", "topic", &cli.topic },
+		{ OPT_HOST_ID, "--host-id", "host_id", &cli.host_id },
+		{ OPT_COMPRESSION, "--compression", "compression", &cli.compression },
+		{ OPT_ON_ERROR, "--on-permanent-error", "on_permanent_error", NULL },
+	};
+	int opt, on_error = -1, k;
+	unsigned drain = 0;
+	bool drain_set = false;
+	char why[600];
 
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
+		size_t i;
+		for (i = 0; i < ELEMENTSOF(keys) && keys[i].opt != opt; i++)
+			;
+		if (i < ELEMENTSOF(keys)) {
+			if (cmd_ship_check_opt(keys[i].name, keys[i].key, optarg) < 0)
+				return -EINVAL;
+			if (keys[i].slot)
+				*keys[i].slot = optarg;
+			else
+				on_error = optarg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
+			continue;
+		}
 		switch (opt) {
 		case 'c': c->conf_path = optarg; break;
-		case OPT_BROKERS: cli.brokers = optarg; break;
-		case OPT_TOPIC: cli.topic = optarg; break;
-		case OPT_CURSOR: cli.cursor_path = optarg; break;
-		case OPT_HOST_ID: cli.host_id = optarg; break;
-		case OPT_COMPRESSION: cli.compression = optarg; break;
-		case OPT_ON_ERROR:
-			if (strcmp(optarg, "stop") != 0 && strcmp(optarg, "skip") != 0)
-				goto usage;
-			on_error = optarg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
+		case OPT_CURSOR:
+			if (!*optarg)
+				return cmd_ship_bad("--cursor-file", "the value is empty");
+			cli.cursor_path = optarg;
 			break;
 		case OPT_ONCE: c->cfg.once = true; break;
 		case OPT_DRAIN:
-			drain = strtol(optarg, &end, 10);
-			if (*end || drain < 0 || drain > 3600000)
-				goto usage;
+			k = cmd_ship_parse_drain(optarg, &drain);
+			if (k < 0) {
+				snprintf(why, sizeof(why), "'%s': milliseconds, 0 to %u", optarg,
+					 CFG_SHIP_DRAIN_MAX_MS);
+				return cmd_ship_bad("--drain-timeout", why);
+			}
+			drain_set = true;
 			break;
 		case 'X':
-			if (cmd_ship_add_prop(c, optarg) < 0)
-				goto usage;
+			if (cmd_ship_add_prop(c, optarg) < 0) {
+				snprintf(why, sizeof(why), "'%s': expected KEY=VALUE (at most %d)",
+					 optarg, SHIP_PROPS_MAX);
+				return cmd_ship_bad("-X", why);
+			}
 			break;
 		case 'h': cmd_ship_usage(stdout); return 1;
 		default: goto usage;
@@ -292,15 +369,32 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 	if (cli.host_id) c->cfg.host_id = cli.host_id;
 	if (cli.compression) c->cfg.compression = cli.compression;
 	if (on_error >= 0) c->cfg.on_error = (enum ship_on_error)on_error;
-	if (drain >= 0) c->cfg.drain_ms = (unsigned)drain;
+	if (drain_set) c->cfg.drain_ms = drain;
 	if (!c->cfg.brokers || !c->cfg.topic) {
-		fprintf(stderr, "seglog ship: --brokers and --topic are required\n");
+		fprintf(stderr, "seglog ship: --brokers and --topic are required (or [ship] brokers "
+			"and topic in the file given with -c)\n");
 		goto usage;
 	}
 	return 0;
 usage:
 	cmd_ship_usage(stderr);
 	return -EINVAL;
+}
+
+/* A relative --cursor-file is taken from where seglog ship started. */
+static int
+cmd_ship_absolute_cursor(struct cmd_ship *c)
+{
+	char cwd[PATH_MAX];
+
+	if (c->cfg.cursor_path[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    (size_t)snprintf(c->cursor_abs, sizeof(c->cursor_abs), "%s/%s", cwd,
+			     c->cfg.cursor_path) >= sizeof(c->cursor_abs))
+		return cmd_ship_bad("--cursor-file", "cannot make the path absolute");
+	c->cfg.cursor_path = c->cursor_abs;
+	return 0;
 }
 
 int
@@ -310,7 +404,14 @@ cmd_ship(const struct client_opts *o, int argc, char **argv)
 	int k;
 
 	c.cfg.props = c.props;
+	c.cfg.drain_ms = CFG_SHIP_DRAIN_DEFAULT_MS;
 	k = cmd_ship_parse(&c, argc, argv);
+	if (k == 0 && c.cfg.cursor_path)
+		k = cmd_ship_absolute_cursor(&c);
+	if (k == 0 && c.durability_write)
+		fprintf(stderr, "seglog ship: warning: %s sets durability = write: the watermark "
+			"then covers written, not fsync'ed records, and a power loss can take back "
+			"records already shipped (docs/shipping.md)\n", c.conf_path);
 	if (k == 0) {
 		/* -d or $SEGLOG_DIR (anything but the built-in default) beat the
 		 * file's [storage] dir */

@@ -539,22 +539,6 @@ cfg_fail_unknown(struct cfg_parse *p, const char *section, const char *name)
 			section);
 }
 
-/* [ship] belongs to `seglog ship` (src/client/cmd_ship.c reads its values); the
- * daemon only checks that each key is one of its keys, so a typo there is
- * still an error at the daemon's start and in --check-config. */
-static bool
-cfg_ship_key(const char *name)
-{
-	static const char *const keys[] = { "brokers",	   "topic",		 "cursor_file",
-					    "host_id",	   "compression",	 "on_permanent_error",
-					    "drain_timeout" };
-
-	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-		if (strcmp(name, keys[i]) == 0)
-			return true;
-	return strncmp(name, "kafka.", 6) == 0 && name[6];
-}
-
 /* inih's handler: one "key = value" of the line p->line. */
 static int
 cfg_handler(void *user, const char *section, const char *name, const char *value)
@@ -569,12 +553,16 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 	if (!value)
 		return cfg_fail(p, name, "a key without a value (write key = value)"), 0;
 	if (strcmp(section, "ship") == 0) {
-		if (!cfg_ship_key(name))
-			return cfg_fail(p, name, "unknown key in [ship] (see seglogd.conf(5))"), 0;
+		/* [ship] belongs to `seglog ship` (cmd_ship.c reads it); the
+		 * daemon checks its values by the same rules (cfgship.c), so a
+		 * mistake there is an error at the daemon's start and in
+		 * --check-config too.  An empty value means the default. */
+		char why[512];
+		if (*value && cfg_ship_check(name, value, why, sizeof(why)) < 0)
+			return cfg_fail(p, name, "%s", why), 0;
+		if (!*value && cfg_ship_check(name, "", why, sizeof(why)) == -ENOENT)
+			return cfg_fail(p, name, "%s", why), 0;
 		/* the daemon keeps where the shipper's cursor is (seglog vacuum) */
-		if (strcmp(name, "cursor_file") == 0 && *value && value[0] != '/')
-			return cfg_fail(p, name, "must be an absolute path (seglogd and seglog ship "
-					"run in different directories)"), 0;
 		if (strcmp(name, "cursor_file") == 0 && (strstr(value, " #") || strstr(value, "\t#")))
 			return cfg_fail(p, name, "\"%s\": a # comment must be on a line of its own "
 					"(after a value, start comments with ;)", value), 0;

@@ -139,6 +139,14 @@ void cfg_dump(const struct cfg *c, FILE *f);
 int cfg_dropins(const char *path, char ***ret);
 void cfg_dropins_free(char **v);
 
+/* seglog ship's drain on SIGTERM: the default and the most allowed */
+#define CFG_SHIP_DRAIN_DEFAULT_MS 5000u
+#define CFG_SHIP_DRAIN_MAX_MS 3600000u
+/* Checks one value of [ship] (cfgship.c): 0 if valid; -EINVAL with the
+ * reason in why ("'lzma': one of zstd, ..."), or -ENOENT for a key [ship]
+ * does not have.  Used by seglogd and seglog ship alike. */
+int cfg_ship_check(const char *key, const char *value, char *why, size_t why_len);
+
 /* Value parsers: -EINVAL for text that is not such a value, -ERANGE for
  * one that does not fit; *ret is written only on success. */
 int cfg_parse_size(const char *s, uint64_t *ret);

@@ -44,98 +44,11 @@ ship_state_name(enum ship_state s)
 	return (unsigned)s < ELEMENTSOF(names) ? names[s] : "?";
 }
 
-/* --- the cursor file (cursor.h) ------------------------------------------ */
-
-/* Opens and reads the cursor.  None yet, or one of another data directory
- * (recreated: its seqs start at 1 again), means: from the first retained
- * record. */
-static int
-ship_cursor_open(struct ship *s, uint64_t *ret_seq)
-{
-	const char *path = s->cfg->cursor_path;
-	struct cursor c;
-	int k;
-
-	*ret_seq = 0;
-	k = cursor_file_open(&s->cf, path, s->cfg->dir, SHIPQ_SAVE_PERIOD_US);
-	if (k == -EROFS)
-		return log_error_errno(-EINVAL, "Cursor file %s: not inside the data directory",
-				       path);
-	if (k < 0)
-		/* the configuration names a place that cannot hold it: exit 2 */
-		return log_error_errno(k == -EISDIR || k == -ENOENT || k == -ENOTDIR ||
-						       k == -EACCES ? -EINVAL : k,
-				       "Cursor file %s: %s: create its directory (writable by the "
-				       "shipper) or set cursor_file / --cursor-file elsewhere",
-				       path, strerror(-k));
-	k = cursor_file_load(&s->cf, &c);
-	if (k == -ENOENT) {
-		log_info("No cursor file %s yet: shipping from the first retained record", path);
-		return 0;
-	}
-	if (k == -EBADMSG)
-		return log_error_errno(-EINVAL, "Cursor file %s does not hold a cursor", path);
-	if (k < 0)
-		return log_error_errno(k, "Cannot read cursor file %s: %m", path);
-	if (cursor_check_dir(&c, s->dir_id) < 0) {
-		log_notice("Cursor file %s belongs to another data directory (recreated?): "
-			   "shipping %s from its first retained record", path, s->cfg->dir);
-		return 0;
-	}
-	*ret_seq = c.seq;
-	return 0;
-}
-
-/* Writes the confirmed seq through the atomic-file guard, at most once
- * per SHIPQ_SAVE_PERIOD_US unless forced; a failure is logged and retried
- * at the next save (the old cursor stays valid: at worst more resends). */
-static int
-ship_cursor_save(struct ship *s, bool force)
-{
-	struct cursor c = { .seq = shipq_confirmed(s->q) };
-	int k;
-
-	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
-	k = cursor_file_save(&s->cf, &c, ship_now_us(), force);
-	if (k < 0)
-		return log_warning_errno(k, "Cannot write cursor file %s: %m", s->cfg->cursor_path);
-	if (k > 0)
-		s->saved_seq = c.seq;
-	return 0;
-}
-
-/* Schedules the cursor write the 100 ms rule allows. */
-static void
-ship_schedule_save(struct ship *s)
-{
-	struct cursor c = { .seq = shipq_confirmed(s->q) };
-	struct timeval tv;
-	int64_t due;
-
-	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
-	due = cursor_file_due_in(&s->cf, &c, ship_now_us());
-	if (due < 0 || evtimer_pending(s->save_ev, NULL))
-		return;
-	if (due == 0) {
-		(void)ship_cursor_save(s, false);
-		return;
-	}
-	tv = (struct timeval){ .tv_sec = (time_t)(due / 1000000),
-			       .tv_usec = (suseconds_t)(due % 1000000) };
-	evtimer_add(s->save_ev, &tv);
-}
-
-static void
-ship_save_timercb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)ship_cursor_save(arg, false);
-}
-
 /* --- status ------------------------------------------------------------- */
 
 /* The newest durable seq: the watermark if the daemon publishes one, else
  * the newest seq read. */
-static uint64_t
+uint64_t
 ship_durable_seq(struct ship *s)
 {
 	char buf[WATERMARK_LEN];
@@ -157,7 +70,7 @@ ship_report_status(struct ship *s)
 	uint64_t now = ship_now_us(), mean;
 
 	st->state = s->state;
-	st->reason = s->reason;
+	st->reason = s->reason[0] || s->state != SHIP_RUNNING ? s->reason : s->save_why;
 	st->confirmed_seq = shipq_confirmed(s->q);
 	st->durable_seq = ship_durable_seq(s);
 	st->lag_records = st->durable_seq > st->confirmed_seq ? st->durable_seq - st->confirmed_seq : 0;
@@ -217,6 +130,23 @@ ship_recover(struct ship *s, const char *why)
 	evtimer_add(s->retry_ev, &tv);
 }
 
+/* Arms the drain timer: drain_ms, or at once. */
+static void
+ship_arm_drain(struct ship *s)
+{
+	unsigned ms = s->cfg->drain_ms;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (shipq_unreported(s->q) == 0)
+		tv = (struct timeval){ 0, 0 };
+	evtimer_add(s->drain_ev, &tv);
+}
+
+/* A permanent error: nothing more is read, but what was sent before the
+ * refused record still gets its reports (bounded by drain_ms), so the
+ * cursor stands right before it; then the producer goes (ship_stopped).
+ * Called from a report or from produce: the producer is never freed
+ * here, inside librdkafka's events. */
 void
 ship_stop(struct ship *s, const char *why)
 {
@@ -224,9 +154,82 @@ ship_stop(struct ship *s, const char *why)
 		return;
 	log_error("Shipping stopped: %s (fix it, then restart seglog ship)", why);
 	s->exit_code = -ECANCELED;
-	s->state = SHIP_STOPPED; /* before the purge: its reports must not recurse */
-	ship_producer_free(s);
+	s->have_pending = false;
 	ship_set_state(s, SHIP_STOPPED, why);
+	ship_arm_drain(s);
+}
+
+/* After ship_stop's drain: purge the rest, save the cursor; --once is done. */
+static void
+ship_stopped(struct ship *s)
+{
+	if (!s->rk)
+		return;
+	evtimer_del(s->drain_ev);
+	ship_producer_free(s);
+	(void)ship_cursor_save(s, true);
+	log_info("Stopped at seq %" PRIu64 ", before the record Kafka refused", shipq_confirmed(s->q));
+	if (s->cfg->once)
+		event_base_loopbreak(s->base);
+}
+
+/* SIGTERM, or the directory gone: stop reading; wait (bounded) for the
+ * reports of what is in flight, in the loop, not in a blocking flush. */
+static void
+ship_begin_drain(struct ship *s)
+{
+	if (s->state == SHIP_STOPPED) {
+		ship_stopped(s);
+		event_base_loopbreak(s->base);
+		return;
+	}
+	if (s->state != SHIP_RUNNING || shipq_unreported(s->q) == 0 || s->cfg->drain_ms == 0) {
+		event_base_loopbreak(s->base);
+		return;
+	}
+	ship_set_state(s, SHIP_DRAINING, NULL);
+	ship_arm_drain(s);
+}
+
+/* The data directory we read, still at its path?  0 if so; -ENOENT if the
+ * path is gone, -ESTALE if it names another directory now. */
+static int
+ship_dir_same(struct ship *s)
+{
+	struct stat st;
+
+	if (stat(s->cfg->dir, &st) < 0)
+		return -ENOENT;
+	return st.st_dev == s->dir_dev && st.st_ino == s->dir_ino ? 0 : -ESTALE;
+}
+
+/* The directory was removed or replaced (a recreated one starts its seqs
+ * at 1 again under a new dir-id): what was read is drained, the cursor
+ * saved, and the shipper exits 1 -- systemd's Restart= starts it again,
+ * and the new run ships the new directory from its first record. */
+static void
+ship_dir_gone(struct ship *s, int why)
+{
+	if (s->exit_code == -ESTALE)
+		return;
+	log_error("Data directory %s was %s while shipping (at seq %" PRIu64 " of dir-id %s): "
+		  "stopping; a new start ships the directory now there from its first record",
+		  s->cfg->dir, why == -ENOENT ? "removed" : "replaced", shipq_confirmed(s->q),
+		  s->dir_hex);
+	s->exit_code = -ESTALE;
+	ship_begin_drain(s);
+}
+
+/* Checks the directory (the tick, inotify's IN_DELETE_SELF, the end of
+ * --once); true if it went. */
+static bool
+ship_check_dir(struct ship *s)
+{
+	int k = ship_dir_same(s);
+
+	if (k < 0)
+		ship_dir_gone(s, k);
+	return k < 0;
 }
 
 /* --- reading and producing ---------------------------------------------- */
@@ -258,7 +261,8 @@ ship_format(struct ship *s, const struct record *rec)
 static void
 ship_check_done(struct ship *s)
 {
-	if (s->end_seen && s->state == SHIP_RUNNING && shipq_confirmed(s->q) >= s->end_seq)
+	if (s->end_seen && s->state == SHIP_RUNNING && shipq_confirmed(s->q) >= s->end_seq &&
+	    !ship_check_dir(s))
 		event_base_loopbreak(s->base);
 }
 
@@ -301,8 +305,7 @@ ship_pump(struct ship *s)
 				return; /* inotify or the tick wakes us */
 			}
 			if (k == -EXDEV) {
-				ship_stop(s, "the data directory was replaced (restart to ship the "
-					     "new one from its start)");
+				ship_dir_gone(s, -ESTALE);
 				return;
 			}
 			if (k < 0) {
@@ -358,8 +361,12 @@ ship_kafkacb(evutil_socket_t fd, short what, void *arg)
 	while (read(fd, junk, sizeof(junk)) > 0)
 		;
 	ship_drain_events(s);
-	if (s->state == SHIP_STOPPED)
+	if (s->state == SHIP_STOPPED) {
+		ship_schedule_save(s);
+		if (s->rk && shipq_unreported(s->q) == 0)
+			ship_stopped(s);
 		return;
+	}
 	if (s->fatal || shipq_failed(s->q)) {
 		ship_recover(s, s->fail_why[0] ? s->fail_why : "delivery failed");
 		return;
@@ -369,7 +376,7 @@ ship_kafkacb(evutil_socket_t fd, short what, void *arg)
 	ship_schedule_save(s);
 	ship_check_done(s);
 	if (s->state == SHIP_DRAINING) {
-		if (shipq_in_flight(s->q) == 0)
+		if (shipq_unreported(s->q) == 0)
 			event_base_loopbreak(s->base);
 		return;
 	}
@@ -384,9 +391,17 @@ ship_inotifycb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ship *s = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool self = false;
+	ssize_t n;
 
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)p;
+			self |= (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0;
+			p += sizeof(*e) + e->len;
+		}
+	if (self && ship_check_dir(s))
+		return;
 	ship_pump(s);
 }
 
@@ -396,6 +411,8 @@ ship_tickcb(evutil_socket_t fd, short what, void *arg)
 	struct ship *s = arg;
 
 	ship_report_status(s);
+	if (s->state != SHIP_DRAINING && ship_check_dir(s))
+		return;
 	if (s->rk)
 		ship_kafkacb(s->pipe_rd, EV_READ, s); /* a safety net behind the fd */
 	ship_pump(s);				       /* and behind inotify */
@@ -429,26 +446,43 @@ ship_drain_timercb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ship *s = arg;
 
-	log_warning("Kafka: %zu records still unconfirmed after %u ms; they will be sent again "
-		    "next time", shipq_in_flight(s->q), s->cfg->drain_ms ? s->cfg->drain_ms : SHIP_DRAIN_MS);
+	if (shipq_unreported(s->q))
+		log_warning("Kafka: %zu records still unconfirmed after %u ms; they will be sent "
+			    "again next time", shipq_unreported(s->q), s->cfg->drain_ms);
+	if (s->state == SHIP_STOPPED) {
+		ship_stopped(s);
+		return;
+	}
 	event_base_loopbreak(s->base);
 }
 
-/* SIGTERM/SIGINT: stop reading; wait (bounded) for the reports of what is
- * in flight, in the loop, not in a blocking flush. */
+/* SIGTERM/SIGINT: drain and exit. */
 static void
 ship_signalcb(evutil_socket_t sig, short what, void *arg)
 {
-	struct ship *s = arg;
-	unsigned ms = s->cfg->drain_ms ? s->cfg->drain_ms : SHIP_DRAIN_MS;
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	ship_begin_drain(arg);
+}
 
-	if (s->state != SHIP_RUNNING || shipq_in_flight(s->q) == 0) {
-		event_base_loopbreak(s->base);
+/* SIGUSR1: the status line in the log.  SIGHUP: there is nothing to
+ * reload (the configuration is read at start).  SIGUSR2: nothing.  None
+ * of them stops the shipper (their default action would, undrained). */
+static void
+ship_infocb(evutil_socket_t sig, short what, void *arg)
+{
+	struct ship *s = arg;
+
+	if (sig == SIGHUP) {
+		log_notice("SIGHUP: seglog ship reads its configuration only at start; restart it "
+			   "to apply changes");
 		return;
 	}
-	ship_set_state(s, SHIP_DRAINING, NULL);
-	evtimer_add(s->drain_ev, &tv);
+	if (sig != SIGUSR1)
+		return;
+	ship_report_status(s);
+	log_info("Status: %s%s%s: seq %" PRIu64 " shipped, lag %" PRIu64 " records, %" PRIu64
+		 " in flight, %" PRIu64 " restarts", ship_state_name(s->st.state),
+		 s->st.reason[0] ? ": " : "", s->st.reason, s->st.confirmed_seq, s->st.lag_records,
+		 s->st.in_flight, s->st.restarts);
 }
 
 /* --- setup -------------------------------------------------------------- */
@@ -456,8 +490,9 @@ ship_signalcb(evutil_socket_t sig, short what, void *arg)
 static void
 ship_done(struct ship *s)
 {
-	struct event **evs[] = { &s->kafka_ev, &s->ino_ev, &s->tick_ev, &s->save_ev,
-				 &s->retry_ev, &s->drain_ev, &s->pump_ev, &s->term_ev, &s->int_ev };
+	struct event **evs[] = { &s->kafka_ev, &s->ino_ev,  &s->tick_ev,  &s->save_ev,
+				 &s->retry_ev, &s->drain_ev, &s->pump_ev,  &s->term_ev,
+				 &s->int_ev,   &s->hup_ev,   &s->usr1_ev,  &s->usr2_ev };
 
 	ship_producer_free(s);
 	for (size_t i = 0; i < ELEMENTSOF(evs); i++)
@@ -474,6 +509,7 @@ ship_done(struct ship *s)
 	safe_close(s->pipe_wr);
 	safe_close(s->ino_fd);
 	safe_close(s->data_dir_fd);
+	safe_close(s->lock_fd);
 	cursor_file_close(&s->cf);
 }
 
@@ -490,7 +526,7 @@ ship_setup_loop(struct ship *s)
 	s->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->ino_fd < 0 ||
 	    inotify_add_watch(s->ino_fd, s->cfg->dir, IN_CREATE | IN_MOVED_TO | IN_MODIFY |
-							    IN_CLOSE_WRITE) < 0)
+				      IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF) < 0)
 		return log_error_errno(errno, "inotify on %s: %m", s->cfg->dir);
 	s->base = event_base_new();
 	if (!s->base)
@@ -504,13 +540,21 @@ ship_setup_loop(struct ship *s)
 	s->pump_ev = event_new(s->base, -1, 0, ship_pumpcb, s);
 	s->term_ev = evsignal_new(s->base, SIGTERM, ship_signalcb, s);
 	s->int_ev = evsignal_new(s->base, SIGINT, ship_signalcb, s);
+	s->hup_ev = evsignal_new(s->base, SIGHUP, ship_infocb, s);
+	s->usr1_ev = evsignal_new(s->base, SIGUSR1, ship_infocb, s);
+	s->usr2_ev = evsignal_new(s->base, SIGUSR2, ship_infocb, s);
 	if (!s->kafka_ev || !s->ino_ev || !s->tick_ev || !s->save_ev || !s->retry_ev ||
-	    !s->drain_ev || !s->pump_ev || !s->term_ev || !s->int_ev)
+	    !s->drain_ev || !s->pump_ev || !s->term_ev || !s->int_ev || !s->hup_ev ||
+	    !s->usr1_ev || !s->usr2_ev)
 		return log_error_errno(-ENOMEM, "Cannot create events");
 	if (event_add(s->kafka_ev, NULL) < 0 || event_add(s->ino_ev, NULL) < 0 ||
 	    event_add(s->tick_ev, &tick) < 0 || event_add(s->term_ev, NULL) < 0 ||
-	    event_add(s->int_ev, NULL) < 0)
+	    event_add(s->int_ev, NULL) < 0 || event_add(s->hup_ev, NULL) < 0 ||
+	    event_add(s->usr1_ev, NULL) < 0 || event_add(s->usr2_ev, NULL) < 0)
 		return log_error_errno(-EIO, "Cannot add events");
+	/* a broken connection is an error librdkafka handles, not a signal */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return log_error_errno(errno, "Cannot ignore SIGPIPE: %m");
 	return 0;
 }
 
@@ -519,23 +563,36 @@ static int
 ship_setup(struct ship *s, uint64_t *ret_seq)
 {
 	const struct ship_config *cfg = s->cfg;
+	struct stat st;
 	int k;
 
 	output_init(&s->out, OUTPUT_JSON, false, false);
 	s->host_len = strlen(cfg->host_id);
 	s->data_dir_fd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->data_dir_fd < 0)
-		return log_error_errno(errno, "Cannot open data directory %s: %m", cfg->dir);
+	if (s->data_dir_fd < 0) {
+		k = -errno;
+		/* names nothing there (or not a directory): the configuration's fault */
+		return log_error_errno(k == -ENOENT || k == -ENOTDIR ? -EINVAL : k,
+				       "Cannot open data directory %s: %s (set [storage] dir, -d or "
+				       "$SEGLOG_DIR to seglogd's data directory)", cfg->dir,
+				       strerror(-k));
+	}
+	if (fstat(s->data_dir_fd, &st) < 0)
+		return log_error_errno(errno, "fstat %s: %m", cfg->dir);
+	s->dir_dev = st.st_dev;
+	s->dir_ino = st.st_ino;
 	k = reader_open(cfg->dir, &s->rd);
 	if (k < 0)
 		return log_error_errno(k, "Cannot read %s: %m", cfg->dir);
 	if (!reader_dir_id(s->rd, s->dir_id))
-		return log_error_errno(-ENOENT, "%s has no " SEGDIR_DIR_ID ": not a seglog data "
+		return log_error_errno(-EINVAL, "%s has no " SEGDIR_DIR_ID ": not a seglog data "
 				       "directory, or seglogd never ran on it", cfg->dir);
 	segdir_id_to_hex(s->dir_id, s->dir_hex);
 	/* if the directory is replaced under us, stop rather than mix two */
 	reader_require_dir_id(s->rd, s->dir_id);
 	k = ship_cursor_open(s, ret_seq);
+	if (k == 0)
+		k = ship_cursor_check_end(s, *ret_seq);
 	if (k < 0)
 		return k;
 	k = shipq_new(cfg->max_in_flight ? cfg->max_in_flight : SHIP_MAX_IN_FLIGHT, *ret_seq,
@@ -548,13 +605,38 @@ ship_setup(struct ship *s, uint64_t *ret_seq)
 	return ship_producer_new(s);
 }
 
+/* After the loop: the last cursor save, and what the exit status says. */
+static int
+ship_finish(struct ship *s)
+{
+	int k = s->exit_code, save = ship_cursor_save(s, true);
+
+	ship_report_status(s);
+	log_info("Stopped at seq %" PRIu64 " (%" PRIu64 " records shipped)", shipq_confirmed(s->q),
+		 s->st.shipped);
+	if (save < 0) {
+		log_error("The cursor file %s could not be saved: a new start ships again from seq "
+			  "%" PRIu64 " (duplicates a consumer removes by (host, dir-id, seq))",
+			  s->cfg->cursor_path, s->saved_seq + 1);
+		if (k == 0)
+			k = -EIO;
+	}
+	if (k == 0 && s->cfg->once && !(s->end_seen && shipq_confirmed(s->q) >= s->end_seq)) {
+		log_error("Stopped before Kafka confirmed every durable record (seq %" PRIu64
+			  " of %" PRIu64 "); run again to ship the rest",
+			  shipq_confirmed(s->q), s->end_seen ? s->end_seq : ship_durable_seq(s));
+		k = -EINTR;
+	}
+	return k;
+}
+
 int
 ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata)
 {
 	struct ship s = {
 		.cfg = cfg, .status_fn = status, .userdata = userdata,
 		.pipe_rd = -EBADF, .pipe_wr = -EBADF, .ino_fd = -EBADF,
-		.data_dir_fd = -EBADF, .cf = CURSOR_FILE_INIT, .state = SHIP_STARTING,
+		.data_dir_fd = -EBADF, .lock_fd = -EBADF, .cf = CURSOR_FILE_INIT, .state = SHIP_STARTING,
 	};
 	uint64_t seq = 0;
 	int k;
@@ -583,17 +665,7 @@ ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata)
 
 	/* bounded drain done (or cut short): purge the rest, keep what was confirmed */
 	ship_producer_free(&s);
-	(void)ship_cursor_save(&s, true);
-	ship_report_status(&s);
-	log_info("Stopped at seq %" PRIu64 " (%" PRIu64 " records shipped)", shipq_confirmed(s.q),
-		 s.st.shipped);
-	k = s.exit_code;
-	if (k == 0 && cfg->once && !(s.end_seen && shipq_confirmed(s.q) >= s.end_seq)) {
-		log_error("Stopped before Kafka confirmed every durable record (seq %" PRIu64
-			  " of %" PRIu64 "); run again to ship the rest",
-			  shipq_confirmed(s.q), s.end_seen ? s.end_seq : s.last_read_seq);
-		k = -EINTR;
-	}
+	k = ship_finish(&s);
 	ship_done(&s);
 	return k;
 }

@@ -45,7 +45,8 @@ struct ship_config {
 	char **props;		 /* "key=value" librdkafka properties, applied last */
 	size_t n_props;
 	enum ship_on_error on_error;
-	unsigned drain_ms;	 /* bound of the drain on SIGTERM; 0 = default 5000 */
+	unsigned drain_ms;	 /* bound of the drain on SIGTERM, after a permanent
+				  * error and when the directory goes; 0: none */
 	size_t max_in_flight;	 /* records; 0 = default 100000 */
 	bool once;		 /* ship what is durable now, wait for every
 				  * confirmation, save the cursor and return */
@@ -70,11 +71,16 @@ struct ship_stats {
  * cmd_ship prints its live line and tells systemd (STATUS=, WATCHDOG=1). */
 typedef void (*ship_status_fn)(const struct ship_stats *st, void *userdata);
 
-/* Runs the shipper until SIGTERM/SIGINT.  Returns 0 after a clean stop,
- * -EINVAL for a configuration librdkafka or the cursor file rejects (the
- * reason was logged), another -errno if the directory cannot be read, or
- * -ECANCELED if shipping was stopped by a permanent error and then
- * terminated. */
+/* Runs the shipper until SIGTERM/SIGINT (with once: until done).  Returns
+ * 0 after a clean stop; -EINVAL, before shipping anything, for what the
+ * configuration names wrongly: a property librdkafka rejects, a cursor
+ * file that cannot be used (unwritable place, in use by another shipper,
+ * past the directory's newest record), a data directory that is missing
+ * or not one; -ECANCELED if shipping stopped on a permanent error;
+ * -ESTALE if the data directory was removed or replaced while shipping;
+ * -EIO if the final cursor could not be saved; -EINTR for an interrupted
+ * once; another -errno if the directory cannot be read.  Every one of
+ * them was logged with its reason. */
 int ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata);
 
 const char *ship_state_name(enum ship_state s);

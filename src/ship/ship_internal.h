@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 #include <librdkafka/rdkafka.h>
@@ -24,7 +25,6 @@ enum {
 	 * is read (8192 held 3x the memory and took 1.3x the time) */
 	SHIP_PUMP_BATCH = 1024,
 	SHIP_TICK_MS = 1000,	       /* status, watchdog, and a safety net behind inotify */
-	SHIP_DRAIN_MS = 5000,
 	SHIP_MAX_IN_FLIGHT = 100000,   /* librdkafka's queue.buffering.max.messages */
 };
 
@@ -35,8 +35,11 @@ struct ship {
 
 	struct event_base *base;
 	struct event *kafka_ev, *ino_ev, *tick_ev, *save_ev, *retry_ev, *drain_ev, *pump_ev;
-	struct event *term_ev, *int_ev;
+	struct event *term_ev, *int_ev, *hup_ev, *usr1_ev, *usr2_ev;
 	int pipe_rd, pipe_wr, ino_fd, data_dir_fd;
+	int lock_fd;		/* flock on CURSOR.lock: one shipper per cursor */
+	dev_t dir_dev;		/* the data directory opened, to notice it replaced */
+	ino_t dir_ino;
 
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
@@ -51,6 +54,9 @@ struct ship {
 
 	struct cursor_file cf;
 	uint64_t saved_seq; /* what the cursor file holds */
+	int save_err;	    /* the last save's -errno, 0 once one succeeded */
+	uint64_t save_fail_us;
+	char save_why[300]; /* why the cursor cannot be saved, for the status */
 
 	/* the record read but not yet accepted by the producer (backpressure) */
 	char *buf;
@@ -79,6 +85,15 @@ uint64_t ship_now_us(void);
 void ship_recover(struct ship *s, const char *why);
 /* a permanent error: stop shipping with the reason in the status */
 void ship_stop(struct ship *s, const char *why);
+
+uint64_t ship_durable_seq(struct ship *s);
+
+/* shipcursor.c */
+int ship_cursor_open(struct ship *s, uint64_t *ret_seq);
+int ship_cursor_check_end(struct ship *s, uint64_t seq);
+int ship_cursor_save(struct ship *s, bool force);
+void ship_schedule_save(struct ship *s);
+void ship_save_timercb(evutil_socket_t fd, short what, void *arg);
 
 /* shipkafka.c */
 int ship_producer_new(struct ship *s);

@@ -27,6 +27,7 @@ struct shipq {
 	uint64_t confirmed;
 	uint64_t last_pushed;
 	uint64_t bytes;
+	size_t unreported; /* entries still SHIPQ_IN_FLIGHT */
 	bool failed;
 };
 
@@ -80,6 +81,7 @@ shipq_push(struct shipq *q, uint64_t seq, uint32_t bytes, uintptr_t *ret_token)
 	*e = (struct shipq_entry){ .seq = seq, .bytes = bytes, .state = SHIPQ_IN_FLIGHT };
 	q->last_pushed = seq;
 	q->bytes += bytes;
+	q->unreported++;
 	*ret_token = (uintptr_t)q->tail++;
 	return 0;
 }
@@ -93,6 +95,8 @@ shipq_cancel_last(struct shipq *q, uintptr_t token)
 		return -ENOENT;
 	e = &q->ring[--q->tail & q->mask];
 	q->bytes -= e->bytes;
+	if (e->state == SHIPQ_IN_FLIGHT)
+		q->unreported--;
 	q->last_pushed = q->tail == q->head ? q->confirmed : q->ring[(q->tail - 1) & q->mask].seq;
 	return 0;
 }
@@ -129,6 +133,7 @@ shipq_report(struct shipq *q, uintptr_t token, bool ok)
 	e = &q->ring[(q->head + delta) & q->mask];
 	if (e->state != SHIPQ_IN_FLIGHT)
 		return SHIPQ_STALE;
+	q->unreported--;
 	if (!ok) {
 		e->state = SHIPQ_FAILED;
 		q->failed = true;
@@ -143,6 +148,7 @@ shipq_reset(struct shipq *q)
 {
 	q->head = q->tail;
 	q->bytes = 0;
+	q->unreported = 0;
 	q->failed = false;
 	q->last_pushed = q->confirmed;
 }
@@ -169,6 +175,12 @@ size_t
 shipq_in_flight(const struct shipq *q)
 {
 	return (size_t)(q->tail - q->head);
+}
+
+size_t
+shipq_unreported(const struct shipq *q)
+{
+	return q->unreported;
 }
 
 uint64_t

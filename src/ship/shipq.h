@@ -68,6 +68,10 @@ uint64_t shipq_confirmed(const struct shipq *q);
 uint64_t shipq_last_pushed(const struct shipq *q);
 bool shipq_failed(const struct shipq *q);
 size_t shipq_in_flight(const struct shipq *q);
+/* Of those, the records whose delivery report has not come yet (after a
+ * failure, records behind the failed one stay in flight, reported or not:
+ * this is what a drain waits for). */
+size_t shipq_unreported(const struct shipq *q);
 /* Bytes of the records in flight (not yet confirmed). */
 uint64_t shipq_in_flight_bytes(const struct shipq *q);
 

@@ -1,0 +1,179 @@
+/* seglog ship's cursor file (ship_internal.h, cursor.h): opened once with
+ * a lock (one shipper per cursor file), checked against the directory it
+ * ships (a cursor of another directory starts over; one past the newest
+ * record is refused), and saved through the atomic-file guard at most
+ * every 100 ms.  A save that fails is retried at that pace, logged once
+ * when it starts failing and once when it works again, and shown in the
+ * status meanwhile. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "ship_internal.h"
+
+/* CURSOR.lock beside the cursor, flock'ed for as long as we run: the
+ * cursor itself is replaced on every save, so it cannot carry the lock. */
+static int
+ship_cursor_lock(struct ship *s)
+{
+	const char *path = s->cfg->cursor_path;
+	_cleanup_free_ char *lock = NULL;
+
+	if (asprintf(&lock, "%s.lock", s->cf.name) < 0)
+		return log_error_errno(-ENOMEM, "Out of memory");
+	s->lock_fd = openat(s->cf.dir_fd, lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (s->lock_fd < 0)
+		return log_error_errno(-EINVAL, "Cursor file %s: cannot create its lock %s.lock: %s",
+				       path, path, strerror(errno));
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return log_error_errno(-EINVAL, "Cursor file %s is in use by another seglog ship "
+				       "(it holds %s.lock): run one shipper per cursor file, or give "
+				       "this one its own with --cursor-file", path, path);
+	return 0;
+}
+
+/* Opens, locks and reads the cursor.  None yet, or one of another data
+ * directory (recreated: its seqs start at 1 again), means: from the first
+ * retained record. */
+int
+ship_cursor_open(struct ship *s, uint64_t *ret_seq)
+{
+	const char *path = s->cfg->cursor_path;
+	struct cursor c;
+	int k;
+
+	*ret_seq = 0;
+	k = cursor_file_open(&s->cf, path, s->cfg->dir, SHIPQ_SAVE_PERIOD_US);
+	if (k == -EROFS)
+		return log_error_errno(-EINVAL, "Cursor file %s: not inside the data directory",
+				       path);
+	if (k < 0)
+		/* the configuration names a place that cannot hold it: exit 2 */
+		return log_error_errno(k == -EISDIR || k == -ENOENT || k == -ENOTDIR ||
+						       k == -EACCES ? -EINVAL : k,
+				       "Cursor file %s: %s: create its directory (writable by the "
+				       "shipper) or set cursor_file / --cursor-file elsewhere",
+				       path, strerror(-k));
+	k = ship_cursor_lock(s);
+	if (k < 0)
+		return k;
+	k = cursor_file_load(&s->cf, &c);
+	if (k == -ENOENT) {
+		log_info("No cursor file %s yet: shipping from the first retained record", path);
+		return 0;
+	}
+	if (k == -EBADMSG)
+		return log_error_errno(-EINVAL, "Cursor file %s does not hold a cursor", path);
+	if (k < 0)
+		return log_error_errno(k, "Cannot read cursor file %s: %m", path);
+	if (cursor_check_dir(&c, s->dir_id) < 0) {
+		log_notice("Cursor file %s belongs to another data directory (recreated?): "
+			   "shipping %s from its first retained record", path, s->cfg->dir);
+		return 0;
+	}
+	*ret_seq = c.seq;
+	return 0;
+}
+
+/* A cursor of this directory past its newest record would skip every
+ * record up to it: the directory was restored from an older copy, or a
+ * power loss took back records already shipped (durability = write).
+ * Refused, as seglogd refuses it for retention. */
+int
+ship_cursor_check_end(struct ship *s, uint64_t seq)
+{
+	uint64_t newest = 0;
+
+	if (seq == 0)
+		return 0;
+	(void)reader_last_seq(s->rd, &newest);
+	newest = ship_durable_seq(s) > newest ? ship_durable_seq(s) : newest;
+	if (seq <= newest)
+		return 0;
+	return log_error_errno(-EINVAL, "Cursor file %s is at seq %" PRIu64 ", past the newest "
+			       "record of %s (%" PRIu64 "): the directory was restored from an "
+			       "older copy, or records already shipped were lost (a power loss "
+			       "with durability = write). New records will reuse seqs %" PRIu64
+			       "..%" PRIu64 ", which consumers that dedup drop; see "
+			       "docs/shipping.md. To ship anyway, remove the cursor file",
+			       s->cfg->cursor_path, seq, s->cfg->dir, newest, newest + 1, seq);
+}
+
+/* Writes the confirmed seq through the atomic-file guard, at most once
+ * per SHIPQ_SAVE_PERIOD_US unless forced; a failure is logged when saving
+ * starts to fail, and retried at the next save (the old cursor stays
+ * valid: at worst more resends). */
+int
+ship_cursor_save(struct ship *s, bool force)
+{
+	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	uint64_t now = ship_now_us();
+	int k;
+
+	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
+	k = cursor_file_save(&s->cf, &c, now, force);
+	if (k < 0) {
+		if (s->save_err != k)
+			log_warning_errno(k, "Cannot write cursor file %s: %m (retrying every "
+					  "%u ms; until then a restart ships again from seq %" PRIu64 ")",
+					  s->cfg->cursor_path, SHIPQ_SAVE_PERIOD_US / 1000,
+					  s->saved_seq + 1);
+		snprintf(s->save_why, sizeof(s->save_why), "cannot write cursor file %s: %s",
+			 s->cfg->cursor_path, strerror(-k));
+		s->save_err = k;
+		s->save_fail_us = now;
+		return k;
+	}
+	if (s->save_err && k > 0) {
+		log_info("Cursor file %s written again (seq %" PRIu64 ")", s->cfg->cursor_path, c.seq);
+		s->save_err = 0;
+		s->save_why[0] = '\0';
+	}
+	if (k > 0)
+		s->saved_seq = c.seq;
+	return 0;
+}
+
+/* Schedules the cursor write the 100 ms rule allows (after a failure too). */
+void
+ship_schedule_save(struct ship *s)
+{
+	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	uint64_t now = ship_now_us();
+	struct timeval tv;
+	int64_t due;
+
+	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
+	due = cursor_file_due_in(&s->cf, &c, now);
+	if (due < 0 || evtimer_pending(s->save_ev, NULL))
+		return;
+	if (s->save_err && now - s->save_fail_us < SHIPQ_SAVE_PERIOD_US &&
+	    due < (int64_t)(SHIPQ_SAVE_PERIOD_US - (now - s->save_fail_us)))
+		due = (int64_t)(SHIPQ_SAVE_PERIOD_US - (now - s->save_fail_us));
+	if (due == 0) {
+		(void)ship_cursor_save(s, false);
+		return;
+	}
+	tv = (struct timeval){ .tv_sec = (time_t)(due / 1000000),
+			       .tv_usec = (suseconds_t)(due % 1000000) };
+	evtimer_add(s->save_ev, &tv);
+}
+
+void
+ship_save_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ship *s = arg;
+
+	/* forced after a failure: the timer kept the pace; and while saving
+	 * fails, the next try is scheduled even if no report comes */
+	if (ship_cursor_save(s, s->save_err != 0) < 0)
+		ship_schedule_save(s);
+}
