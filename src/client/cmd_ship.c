@@ -283,6 +283,89 @@ cmd_ship_check_opt(const char *opt, const char *key, const char *v)
 	return 0;
 }
 
+/* What the command line set, applied over the file's values. */
+struct cmd_ship_cli {
+	struct ship_config cfg;
+	int on_error; /* -1: not given */
+	bool drain_set;
+};
+
+/* One option: 0, 1 for --help, -EINVAL (said why), -EDOM for the usage. */
+static int
+cmd_ship_option(struct cmd_ship *c, struct cmd_ship_cli *cli, int opt, const char *arg)
+{
+	/* the options that are [ship] keys: where they go, and the key's rule */
+	const struct {
+		int opt;
+		const char *name, *key;
+		const char **slot;
+	} keys[] = {
+		{ OPT_BROKERS, "--brokers", "brokers", &cli->cfg.brokers },
+		{ OPT_TOPIC, "--topic", "topic", &cli->cfg.topic },
+		{ OPT_HOST_ID, "--host-id", "host_id", &cli->cfg.host_id },
+		{ OPT_COMPRESSION, "--compression", "compression", &cli->cfg.compression },
+		{ OPT_ON_ERROR, "--on-permanent-error", "on_permanent_error", NULL },
+	};
+	char why[600];
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		if (keys[i].opt != opt)
+			continue;
+		if (cmd_ship_check_opt(keys[i].name, keys[i].key, arg) < 0)
+			return -EINVAL;
+		if (keys[i].slot)
+			*keys[i].slot = arg;
+		else
+			cli->on_error = arg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
+		return 0;
+	}
+	switch (opt) {
+	case 'c': c->conf_path = arg; return 0;
+	case OPT_ONCE: c->cfg.once = true; return 0;
+	case 'h': cmd_ship_usage(stdout); return 1;
+	case OPT_CURSOR:
+		if (!*arg)
+			return cmd_ship_bad("--cursor-file", "the value is empty");
+		cli->cfg.cursor_path = arg;
+		return 0;
+	case OPT_DRAIN:
+		if (cmd_ship_parse_drain(arg, &cli->cfg.drain_ms) < 0) {
+			snprintf(why, sizeof(why), "'%s': milliseconds, 0 to %u", arg,
+				 CFG_SHIP_DRAIN_MAX_MS);
+			return cmd_ship_bad("--drain-timeout", why);
+		}
+		cli->drain_set = true;
+		return 0;
+	case 'X':
+		if (cmd_ship_add_prop(c, arg) < 0) {
+			snprintf(why, sizeof(why), "'%s': expected KEY=VALUE (at most %d)", arg,
+				 SHIP_PROPS_MAX);
+			return cmd_ship_bad("-X", why);
+		}
+		return 0;
+	default:
+		return -EDOM;
+	}
+}
+
+/* The command line wins over the file. */
+static void
+cmd_ship_merge(struct cmd_ship *c, const struct cmd_ship_cli *cli)
+{
+	const char *const *from[] = { &cli->cfg.brokers, &cli->cfg.topic, &cli->cfg.cursor_path,
+				      &cli->cfg.host_id, &cli->cfg.compression };
+	const char **to[] = { &c->cfg.brokers, &c->cfg.topic, &c->cfg.cursor_path,
+			      &c->cfg.host_id, &c->cfg.compression };
+
+	for (size_t i = 0; i < ELEMENTSOF(from); i++)
+		if (*from[i])
+			*to[i] = *from[i];
+	if (cli->on_error >= 0)
+		c->cfg.on_error = (enum ship_on_error)cli->on_error;
+	if (cli->drain_set)
+		c->cfg.drain_ms = cli->cfg.drain_ms;
+}
+
 static int
 cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 {
@@ -299,77 +382,21 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	/* the options that are [ship] keys: where they go, and the key's rule */
-	struct ship_config cli = { 0 };
-	const struct {
-		int opt;
-		const char *name, *key;
-		const char **slot;
-	} keys[] = {
-		{ OPT_BROKERS, "--brokers", "brokers", &cli.brokers },
-		{ OPT_TOPIC, "--topic", "topic", &cli.topic },
-		{ OPT_HOST_ID, "--host-id", "host_id", &cli.host_id },
-		{ OPT_COMPRESSION, "--compression", "compression", &cli.compression },
-		{ OPT_ON_ERROR, "--on-permanent-error", "on_permanent_error", NULL },
-	};
-	int opt, on_error = -1, k;
-	unsigned drain = 0;
-	bool drain_set = false;
-	char why[600];
+	struct cmd_ship_cli cli = { .on_error = -1 };
+	int opt, k;
 
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
-		size_t i;
-		for (i = 0; i < ELEMENTSOF(keys) && keys[i].opt != opt; i++)
-			;
-		if (i < ELEMENTSOF(keys)) {
-			if (cmd_ship_check_opt(keys[i].name, keys[i].key, optarg) < 0)
-				return -EINVAL;
-			if (keys[i].slot)
-				*keys[i].slot = optarg;
-			else
-				on_error = optarg[1] == 'k' ? SHIP_ON_ERROR_SKIP : SHIP_ON_ERROR_STOP;
-			continue;
-		}
-		switch (opt) {
-		case 'c': c->conf_path = optarg; break;
-		case OPT_CURSOR:
-			if (!*optarg)
-				return cmd_ship_bad("--cursor-file", "the value is empty");
-			cli.cursor_path = optarg;
-			break;
-		case OPT_ONCE: c->cfg.once = true; break;
-		case OPT_DRAIN:
-			k = cmd_ship_parse_drain(optarg, &drain);
-			if (k < 0) {
-				snprintf(why, sizeof(why), "'%s': milliseconds, 0 to %u", optarg,
-					 CFG_SHIP_DRAIN_MAX_MS);
-				return cmd_ship_bad("--drain-timeout", why);
-			}
-			drain_set = true;
-			break;
-		case 'X':
-			if (cmd_ship_add_prop(c, optarg) < 0) {
-				snprintf(why, sizeof(why), "'%s': expected KEY=VALUE (at most %d)",
-					 optarg, SHIP_PROPS_MAX);
-				return cmd_ship_bad("-X", why);
-			}
-			break;
-		case 'h': cmd_ship_usage(stdout); return 1;
-		default: goto usage;
-		}
+		k = cmd_ship_option(c, &cli, opt, optarg);
+		if (k == -EDOM)
+			goto usage;
+		if (k != 0)
+			return k;
 	}
 	if (optind != argc)
 		goto usage;
 	if (c->conf_path && cmd_ship_read_config(c) < 0)
 		return -EINVAL;
-	/* the command line wins over the file */
-	if (cli.brokers) c->cfg.brokers = cli.brokers;
-	if (cli.topic) c->cfg.topic = cli.topic;
-	if (cli.cursor_path) c->cfg.cursor_path = cli.cursor_path;
-	if (cli.host_id) c->cfg.host_id = cli.host_id;
-	if (cli.compression) c->cfg.compression = cli.compression;
-	if (on_error >= 0) c->cfg.on_error = (enum ship_on_error)on_error;
-	if (drain_set) c->cfg.drain_ms = drain;
+	cmd_ship_merge(c, &cli);
 	if (!c->cfg.brokers || !c->cfg.topic) {
 		fprintf(stderr, "seglog ship: --brokers and --topic are required (or [ship] brokers "
 			"and topic in the file given with -c)\n");
