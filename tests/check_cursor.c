@@ -61,7 +61,14 @@ START_TEST(test_format_exact)
 	n = cursor_format(&c, buf);
 	ck_assert_int_eq(memcmp(buf + n - 3, " 0\n", 3), 0);
 	c.seq = UINT64_MAX;
+	ck_assert_uint_eq(cursor_format(&c, buf), CURSOR_LEN_MAX - 21); /* version 1 */
+	c.time_us = UINT64_MAX;
 	ck_assert_uint_eq(cursor_format(&c, buf), CURSOR_LEN_MAX);
+	c.seq = 40100;
+	c.time_us = 1764547200123456;
+	n = cursor_format(&c, buf);
+	ck_assert_int_eq(memcmp(buf, "seglog-cursor 2 ", 16), 0);
+	ck_assert_int_eq(memcmp(buf + n - 24, " 40100 1764547200123456\n", 24), 0);
 }
 END_TEST
 
@@ -75,7 +82,13 @@ START_TEST(test_parse_roundtrip)
 		c.seq = seqs[i];
 		ck_assert_int_eq(cursor_parse(buf, cursor_format(&c, buf), &got), 0);
 		ck_assert_uint_eq(got.seq, seqs[i]);
+		ck_assert_uint_eq(got.time_us, 0);
 		ck_assert_mem_eq(got.dir_id, c.dir_id, RECORD_DIR_ID_LEN);
+		c.time_us = seqs[i] ? seqs[i] : 1; /* version 2 */
+		ck_assert_int_eq(cursor_parse(buf, cursor_format(&c, buf), &got), 0);
+		ck_assert_uint_eq(got.seq, seqs[i]);
+		ck_assert_uint_eq(got.time_us, c.time_us);
+		c.time_us = 0;
 	}
 }
 END_TEST
@@ -91,7 +104,15 @@ START_TEST(test_parse_rejects)
 		"seglog-cursor 1 123456789abcdef00102030405060708 18446744073709551616\n",
 		"seglog-cursor 1 123456789ABCDEF00102030405060708 40100\n",
 		"seglog-cursor 1 123456789abcdef0010203040506070 40100\n",
-		"seglog-cursor 2 123456789abcdef00102030405060708 40100\n",
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100\n", /* 2 needs a time */
+		"seglog-cursor 1 123456789abcdef00102030405060708 40100 17\n", /* 1 has none */
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100 0\n",
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100 017\n",
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100 17 \n",
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100  17\n",
+		"seglog-cursor 2 123456789abcdef00102030405060708 40100 18446744073709551616\n",
+		"seglog-cursor 3 123456789abcdef00102030405060708 40100 17\n",
+		"seglog-cursorX1 123456789abcdef00102030405060708 40100\n",
 		"seglog-cursor 1 123456789abcdef00102030405060708 40100\n\n",
 		"seglog-cursor 1 123456789abcdef00102030405060708  40100\n",
 		"seglog-ship-cursor 1 123456789abcdef00102030405060708 40100\n",

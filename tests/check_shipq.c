@@ -23,7 +23,7 @@ static uintptr_t
 push(struct shipq *q, uint64_t seq)
 {
 	uintptr_t t = 0;
-	ck_assert_int_eq(shipq_push(q, seq, 10, &t), 0);
+	ck_assert_int_eq(shipq_push(q, seq, 1000 + seq, 10, &t), 0);
 	return t;
 }
 
@@ -70,6 +70,7 @@ START_TEST(test_out_of_order_waits_for_gap)
 	ck_assert_uint_eq(shipq_in_flight(q), 3);
 	ck_assert_int_eq(shipq_report(q, a, true), SHIPQ_ADVANCED);
 	ck_assert_uint_eq(shipq_confirmed(q), 3);
+	ck_assert_uint_eq(shipq_confirmed_time(q), 1003); /* the cursor's record's time */
 	ck_assert_uint_eq(shipq_in_flight(q), 0);
 }
 END_TEST
@@ -90,10 +91,10 @@ START_TEST(test_push_rejects_old_seq)
 {
 	_cleanup_(shipq_freep) struct shipq *q = new_q(8, 5);
 	uintptr_t t = 0;
-	ck_assert_int_eq(shipq_push(q, 5, 1, &t), -EINVAL);
-	ck_assert_int_eq(shipq_push(q, 4, 1, &t), -EINVAL);
+	ck_assert_int_eq(shipq_push(q, 5, 0, 1, &t), -EINVAL);
+	ck_assert_int_eq(shipq_push(q, 4, 0, 1, &t), -EINVAL);
 	push(q, 6);
-	ck_assert_int_eq(shipq_push(q, 6, 1, &t), -EINVAL);
+	ck_assert_int_eq(shipq_push(q, 6, 0, 1, &t), -EINVAL);
 	ck_assert_uint_eq(shipq_in_flight(q), 1);
 }
 END_TEST
@@ -199,7 +200,7 @@ START_TEST(test_full_and_backpressure)
 	for (int i = 0; i < 4; i++)
 		t[i] = push(q, (uint64_t)i + 1);
 	ck_assert(shipq_full(q));
-	ck_assert_int_eq(shipq_push(q, 5, 1, &x), -ENOBUFS);
+	ck_assert_int_eq(shipq_push(q, 5, 0, 1, &x), -ENOBUFS);
 	ck_assert_int_eq(shipq_report(q, t[1], true), SHIPQ_NOTED);
 	ck_assert(shipq_full(q)); /* the front is still in flight */
 	ck_assert_int_eq(shipq_report(q, t[0], true), SHIPQ_ADVANCED);

@@ -213,7 +213,8 @@ ship_dir_gone(struct ship *s, int why)
 	if (s->exit_code == -ESTALE)
 		return;
 	log_error("Data directory %s was %s while shipping (at seq %" PRIu64 " of dir-id %s): "
-		  "stopping; a new start ships the directory now there from its first record",
+		  "stopping; a new start ships the directory now there (a new one from its first "
+		  "record)",
 		  s->cfg->dir, why == -ENOENT ? "removed" : "replaced", shipq_confirmed(s->q),
 		  s->dir_hex);
 	s->exit_code = -ESTALE;
@@ -252,7 +253,7 @@ ship_format(struct ship *s, const struct record *rec)
 	if (s->buf_len > 0 && s->buf[s->buf_len - 1] == '\n')
 		s->buf_len--;
 	s->pending_seq = rec->seq;
-	s->pending_time_ms = (int64_t)(rec->time_us / 1000);
+	s->pending_time_us = rec->time_us;
 	s->have_pending = true;
 	return 0;
 }

@@ -54,6 +54,7 @@ struct ship {
 
 	struct cursor_file cf;
 	uint64_t saved_seq; /* what the cursor file holds */
+	uint64_t start_time_us; /* the receive time the cursor named at start (0: none) */
 	int save_err;	    /* the last save's -errno, 0 once one succeeded */
 	uint64_t save_fail_us;
 	char save_why[300]; /* why the cursor cannot be saved, for the status */
@@ -62,7 +63,7 @@ struct ship {
 	char *buf;
 	size_t buf_cap, buf_len;
 	uint64_t pending_seq;
-	int64_t pending_time_ms; /* the record's receive time: the Kafka timestamp */
+	uint64_t pending_time_us; /* its receive time: the Kafka timestamp, the cursor's check */
 	bool have_pending;
 	bool blocked;
 

@@ -80,7 +80,48 @@ ship_cursor_open(struct ship *s, uint64_t *ret_seq)
 		return 0;
 	}
 	*ret_seq = c.seq;
+	s->start_time_us = c.time_us;
 	return 0;
+}
+
+/* The cursor as it stands: the last confirmed seq and its record's time. */
+static struct cursor
+ship_cursor_now(struct ship *s)
+{
+	struct cursor c = { .seq = shipq_confirmed(s->q), .time_us = shipq_confirmed_time(s->q) };
+
+	if (!c.time_us)
+		c.time_us = s->start_time_us; /* nothing confirmed since the start */
+	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
+	return c;
+}
+
+/* The record the cursor names, if it is still there, must be the one
+ * shipped: same seq, same receive time.  Another one means a directory
+ * restored from an older copy to which seglogd has written since: its
+ * seqs after the copy name other records than those shipped. */
+static int
+ship_cursor_check_record(struct ship *s, uint64_t seq)
+{
+	struct reader_event ev;
+	int k;
+
+	if (!s->start_time_us)
+		return 0; /* a version 1 cursor: nothing to compare */
+	k = reader_seek_seq(s->rd, seq);
+	while (k >= 0 && (k = reader_next(s->rd, &ev)) > 0)
+		if (ev.type == READER_RECORD)
+			break;
+	if (k <= 0 || ev.rec.seq != seq || ev.rec.time_us == s->start_time_us)
+		return 0; /* gone (retention), or the same record */
+	return log_error_errno(-EINVAL, "Cursor file %s names seq %" PRIu64 " received at %" PRIu64
+			       " us, but seq %" PRIu64 " of %s was received at %" PRIu64 " us: "
+			       "another record. The directory was restored from an older copy and "
+			       "seglogd wrote to it since: its seqs after the copy reuse seqs "
+			       "already shipped, which consumers that dedup drop (docs/shipping.md). "
+			       "To ship anyway, remove the cursor file",
+			       s->cfg->cursor_path, seq, s->start_time_us, seq, s->cfg->dir,
+			       ev.rec.time_us);
 }
 
 /* A cursor of this directory past its newest record would skip every
@@ -97,7 +138,7 @@ ship_cursor_check_end(struct ship *s, uint64_t seq)
 	(void)reader_last_seq(s->rd, &newest);
 	newest = ship_durable_seq(s) > newest ? ship_durable_seq(s) : newest;
 	if (seq <= newest)
-		return 0;
+		return ship_cursor_check_record(s, seq);
 	return log_error_errno(-EINVAL, "Cursor file %s is at seq %" PRIu64 ", past the newest "
 			       "record of %s (%" PRIu64 "): the directory was restored from an "
 			       "older copy, or records already shipped were lost (a power loss "
@@ -114,11 +155,10 @@ ship_cursor_check_end(struct ship *s, uint64_t seq)
 int
 ship_cursor_save(struct ship *s, bool force)
 {
-	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	struct cursor c = ship_cursor_now(s);
 	uint64_t now = ship_now_us();
 	int k;
 
-	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
 	k = cursor_file_save(&s->cf, &c, now, force);
 	if (k < 0) {
 		if (s->save_err != k)
@@ -146,12 +186,11 @@ ship_cursor_save(struct ship *s, bool force)
 void
 ship_schedule_save(struct ship *s)
 {
-	struct cursor c = { .seq = shipq_confirmed(s->q) };
+	struct cursor c = ship_cursor_now(s);
 	uint64_t now = ship_now_us();
 	struct timeval tv;
 	int64_t due;
 
-	memcpy(c.dir_id, s->dir_id, sizeof(c.dir_id));
 	due = cursor_file_due_in(&s->cf, &c, now);
 	if (due < 0 || evtimer_pending(s->save_ev, NULL))
 		return;

@@ -222,7 +222,7 @@ ship_produce(struct ship *s)
 	rd_kafka_resp_err_t err;
 	int n = (int)(record_put_u64(seqbuf, s->pending_seq) - seqbuf);
 
-	if (shipq_push(s->q, s->pending_seq, (uint32_t)s->buf_len, &token) < 0)
+	if (shipq_push(s->q, s->pending_seq, s->pending_time_us, (uint32_t)s->buf_len, &token) < 0)
 		return -ENOBUFS;
 	err = rd_kafka_producev(s->rk, RD_KAFKA_V_RKT(s->rkt),
 				RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -231,7 +231,7 @@ ship_produce(struct ship *s)
 				RD_KAFKA_V_HEADER("host", s->cfg->host_id, (ssize_t)s->host_len),
 				RD_KAFKA_V_HEADER("dir_id", s->dir_hex, 2 * RECORD_DIR_ID_LEN),
 				RD_KAFKA_V_HEADER("seq", seqbuf, n),
-				RD_KAFKA_V_TIMESTAMP(s->pending_time_ms),
+				RD_KAFKA_V_TIMESTAMP((int64_t)(s->pending_time_us / 1000)),
 				RD_KAFKA_V_OPAQUE((void *)token), RD_KAFKA_V_END);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->have_pending = false;
@@ -247,7 +247,7 @@ ship_produce(struct ship *s)
 				    s->pending_seq, rd_kafka_err2str(err));
 			s->st.skipped++;
 			/* a ledger entry confirmed at once, so the cursor passes it */
-			if (shipq_push(s->q, s->pending_seq, 0, &token) == 0)
+			if (shipq_push(s->q, s->pending_seq, s->pending_time_us, 0, &token) == 0)
 				(void)shipq_report(s->q, token, true);
 			s->have_pending = false;
 			return 0;

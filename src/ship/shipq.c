@@ -15,6 +15,7 @@ enum shipq_state {
 
 struct shipq_entry {
 	uint64_t seq;
+	uint64_t time_us;
 	uint32_t bytes;
 	uint8_t state; /* enum shipq_state */
 };
@@ -25,6 +26,7 @@ struct shipq {
 	uint64_t head; /* ticket of the oldest record in flight */
 	uint64_t tail; /* ticket the next push gets */
 	uint64_t confirmed;
+	uint64_t confirmed_time_us;
 	uint64_t last_pushed;
 	uint64_t bytes;
 	size_t unreported; /* entries still SHIPQ_IN_FLIGHT */
@@ -69,7 +71,7 @@ shipq_full(const struct shipq *q)
 }
 
 int
-shipq_push(struct shipq *q, uint64_t seq, uint32_t bytes, uintptr_t *ret_token)
+shipq_push(struct shipq *q, uint64_t seq, uint64_t time_us, uint32_t bytes, uintptr_t *ret_token)
 {
 	struct shipq_entry *e;
 
@@ -78,7 +80,8 @@ shipq_push(struct shipq *q, uint64_t seq, uint32_t bytes, uintptr_t *ret_token)
 	if (seq <= q->last_pushed)
 		return -EINVAL;
 	e = &q->ring[q->tail & q->mask];
-	*e = (struct shipq_entry){ .seq = seq, .bytes = bytes, .state = SHIPQ_IN_FLIGHT };
+	*e = (struct shipq_entry){ .seq = seq, .time_us = time_us, .bytes = bytes,
+				   .state = SHIPQ_IN_FLIGHT };
 	q->last_pushed = seq;
 	q->bytes += bytes;
 	q->unreported++;
@@ -112,6 +115,7 @@ shipq_pop_confirmed(struct shipq *q)
 		if (e->state != SHIPQ_DONE)
 			break;
 		q->confirmed = e->seq;
+		q->confirmed_time_us = e->time_us;
 		q->bytes -= e->bytes;
 		q->head++;
 		moved = true;
@@ -157,6 +161,12 @@ uint64_t
 shipq_confirmed(const struct shipq *q)
 {
 	return q->confirmed;
+}
+
+uint64_t
+shipq_confirmed_time(const struct shipq *q)
+{
+	return q->confirmed_time_us;
 }
 
 uint64_t

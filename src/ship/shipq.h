@@ -48,9 +48,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct shipq *, shipq_free)
 /* True when no further record may be pushed (backpressure). */
 bool shipq_full(const struct shipq *q);
 /* Records a record sent (seq strictly above every seq pushed or confirmed
- * before; bytes: its size, for the lag figure).  Returns its token in
+ * before; time_us: its receive time, kept for the cursor; bytes: its size,
+ * for the lag figure).  Returns its token in
  * *ret_token; -ENOBUFS when full, -EINVAL for a seq out of order. */
-int shipq_push(struct shipq *q, uint64_t seq, uint32_t bytes, uintptr_t *ret_token);
+int shipq_push(struct shipq *q, uint64_t seq, uint64_t time_us, uint32_t bytes,
+	       uintptr_t *ret_token);
 /* Takes back the last push (the producer refused the record before it
  * was queued: queue full); -ENOENT if token is not the last one pushed. */
 int shipq_cancel_last(struct shipq *q, uintptr_t token);
@@ -64,6 +66,9 @@ void shipq_reset(struct shipq *q);
 
 /* The highest seq up to which every record sent was confirmed. */
 uint64_t shipq_confirmed(const struct shipq *q);
+/* The receive time of that record, as pushed (0 before the first
+ * confirmation since shipq_new). */
+uint64_t shipq_confirmed_time(const struct shipq *q);
 /* The seq of the last record pushed (or shipq_confirmed() if none since). */
 uint64_t shipq_last_pushed(const struct shipq *q);
 bool shipq_failed(const struct shipq *q);

@@ -13,59 +13,96 @@
 #include "cursor.h"
 #include "segdir.h"
 
+/* Both versions differ only in their digit and the time after the seq. */
 static const char cursor_magic[] = "seglog-cursor 1 ";
 
 enum {
 	CURSOR_MAGIC_LEN = sizeof(cursor_magic) - 1,
+	CURSOR_VERSION_AT = CURSOR_MAGIC_LEN - 2,
 	CURSOR_SEQ_AT = CURSOR_MAGIC_LEN + 2 * RECORD_DIR_ID_LEN + 1,
-	CURSOR_SEQ_DIGITS_MAX = 20,
+	CURSOR_DIGITS_MAX = 20,
 };
+
+static size_t
+cursor_put_u64(char *buf, uint64_t v)
+{
+	char digits[CURSOR_DIGITS_MAX];
+	size_t n = 0, len = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[len++] = digits[--n];
+	return len;
+}
 
 size_t
 cursor_format(const struct cursor *c, char *buf)
 {
 	char hex[2 * RECORD_DIR_ID_LEN + 1];
-	char digits[CURSOR_SEQ_DIGITS_MAX];
-	uint64_t seq = c->seq;
-	size_t n = 0, len;
+	size_t len;
 
 	memcpy(buf, cursor_magic, CURSOR_MAGIC_LEN);
+	if (c->time_us)
+		buf[CURSOR_VERSION_AT] = '2';
 	segdir_id_to_hex(c->dir_id, hex);
 	memcpy(buf + CURSOR_MAGIC_LEN, hex, 2 * RECORD_DIR_ID_LEN);
 	buf[CURSOR_SEQ_AT - 1] = ' ';
-	do {
-		digits[n++] = (char)('0' + seq % 10);
-		seq /= 10;
-	} while (seq);
-	len = CURSOR_SEQ_AT;
-	while (n)
-		buf[len++] = digits[--n];
+	len = CURSOR_SEQ_AT + cursor_put_u64(buf + CURSOR_SEQ_AT, c->seq);
+	if (c->time_us) {
+		buf[len++] = ' ';
+		len += cursor_put_u64(buf + len, c->time_us);
+	}
 	buf[len++] = '\n';
 	return len;
+}
+
+/* Decimal digits, one spelling per value (no leading zero), no overflow. */
+static int
+cursor_parse_u64(const char *s, size_t n, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (n == 0 || n > CURSOR_DIGITS_MAX || (n > 1 && s[0] == '0'))
+		return -EBADMSG;
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return -EBADMSG;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
 }
 
 int
 cursor_parse(const char *buf, size_t len, struct cursor *ret)
 {
-	struct cursor c;
-	size_t digits;
+	struct cursor c = { 0 };
+	const char *seq, *sp, *end = buf + len - 1;
+	char version;
 
 	if (len < CURSOR_SEQ_AT + 2 || len > CURSOR_LEN_MAX ||
-	    memcmp(buf, cursor_magic, CURSOR_MAGIC_LEN) != 0 || buf[CURSOR_SEQ_AT - 1] != ' ' ||
-	    buf[len - 1] != '\n')
+	    memcmp(buf, cursor_magic, CURSOR_VERSION_AT) != 0 ||
+	    memcmp(buf + CURSOR_VERSION_AT + 1, cursor_magic + CURSOR_VERSION_AT + 1, 1) != 0 ||
+	    buf[CURSOR_SEQ_AT - 1] != ' ' || *end != '\n')
+		return -EBADMSG;
+	version = buf[CURSOR_VERSION_AT];
+	if (version != '1' && version != '2')
 		return -EBADMSG;
 	if (segdir_id_from_hex(buf + CURSOR_MAGIC_LEN, 2 * RECORD_DIR_ID_LEN, c.dir_id) < 0)
 		return -EBADMSG;
-	digits = len - 1 - CURSOR_SEQ_AT;
-	if (digits > 1 && buf[CURSOR_SEQ_AT] == '0')
-		return -EBADMSG; /* one spelling per value */
-	c.seq = 0;
-	for (size_t i = 0; i < digits; i++) {
-		unsigned d = (unsigned char)buf[CURSOR_SEQ_AT + i] - '0';
-		if (d > 9 || c.seq > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		c.seq = c.seq * 10 + d;
-	}
+	seq = buf + CURSOR_SEQ_AT;
+	sp = memchr(seq, ' ', (size_t)(end - seq));
+	if ((version == '2') != (sp != NULL))
+		return -EBADMSG;
+	if (cursor_parse_u64(seq, (size_t)((sp ? sp : end) - seq), &c.seq) < 0)
+		return -EBADMSG;
+	if (sp && (cursor_parse_u64(sp + 1, (size_t)(end - sp - 1), &c.time_us) < 0 ||
+		   c.time_us == 0))
+		return -EBADMSG;
 	*ret = c;
 	return 0;
 }
@@ -144,7 +181,7 @@ cursor_file_load(struct cursor_file *f, struct cursor *ret)
 static bool
 cursor_file_holds(const struct cursor_file *f, const struct cursor *c)
 {
-	return f->have_saved && f->saved.seq == c->seq &&
+	return f->have_saved && f->saved.seq == c->seq && f->saved.time_us == c->time_us &&
 	       memcmp(f->saved.dir_id, c->dir_id, RECORD_DIR_ID_LEN) == 0;
 }
 

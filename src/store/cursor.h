@@ -5,6 +5,7 @@
  * directory, one line:
  *
  *   "seglog-cursor 1 " DIR-ID(32 lowercase hex) " " SEQ(decimal) "\n"
+ *   "seglog-cursor 2 " DIR-ID " " SEQ " " TIME(µs, decimal, the record's) "\n"
  *
  * written whole or not at all through the atomic-file guard.  A cursor is
  * refused for a directory with another id (another machine's, or the same
@@ -33,15 +34,19 @@
 #include "record.h"
 
 enum {
-	CURSOR_LEN_MAX = 16 + 2 * RECORD_DIR_ID_LEN + 1 + 20 + 1, /* "seglog-cursor 1 " ... LF */
+	/* "seglog-cursor 2 " DIR-ID " " SEQ " " TIME LF */
+	CURSOR_LEN_MAX = 16 + 2 * RECORD_DIR_ID_LEN + 1 + 20 + 1 + 20 + 1,
 };
 
 struct cursor {
 	uint8_t dir_id[RECORD_DIR_ID_LEN];
-	uint64_t seq; /* the last seq delivered: resume after it; 0 before the first */
+	uint64_t seq;	  /* the last seq delivered: resume after it; 0 before the first */
+	uint64_t time_us; /* that record's receive time, if known (version 2), else 0:
+			   * tells a restored older copy whose seq is another record */
 };
 
-/* Writes the line (at most CURSOR_LEN_MAX bytes, no NUL); returns its length. */
+/* Writes the line (at most CURSOR_LEN_MAX bytes, no NUL): version 1
+ * without a time, 2 with one; returns its length. */
 size_t cursor_format(const struct cursor *c, char *buf);
 /* Parses exactly what cursor_format writes: -EBADMSG for anything else. */
 int cursor_parse(const char *buf, size_t len, struct cursor *ret);

@@ -13,7 +13,11 @@
 #  5. --once interrupted: "seq N of M", M the durable end, not the last
 #     seq read;
 #  6. SIGHUP, SIGUSR1, SIGUSR2 and SIGPIPE do not kill it; --drain-timeout
-#     0 stops at once.
+#     0 stops at once;
+#  7. the data directory restored from an older copy (same dir-id) and
+#     written to before the shipper starts again: its seqs after the copy
+#     are other records than those shipped; the shipper refuses to start
+#     rather than skip them.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/kafka/lib.sh"
@@ -135,6 +139,29 @@ t1=$(date +%s%N)
 check "... it stops at once, not after 5 s ($(((t1 - t0) / 1000000)) ms)" \
 	test $(((t1 - t0) / 1000000)) -lt 3000
 mock_cmd up 1
+stop_daemon
+
+# --- 7. a directory restored from an older copy --------------------------------
+mkdir -p "$w/r"
+start_daemon "$w/r" || fail "seglogd (r) did not start"
+seq 1 100 | sed 's/^/before the copy /' | "$SEGLOG" -s "$w/r/sock" send -t r || fail "send"
+stop_daemon
+cp -a "$w/r/data" "$w/r/copy"
+start_daemon "$w/r" || fail "seglogd (r) did not start"
+seq 1 100 | sed 's/^/after the copy /' | "$SEGLOG" -s "$w/r/sock" send -t r || fail "send"
+timeout 30 "$SEGLOG" -d "$w/r/data" ship --brokers "$BROKERS" --topic errs --cursor-file "$w/c7" \
+	--host-id h7 --once >"$w/once7.log" 2>&1
+check_eq "restore: 200 records shipped, status" "$?" 0
+stop_daemon
+rm -rf "$w/r/data"
+mv "$w/r/copy" "$w/r/data"
+start_daemon "$w/r" || fail "seglogd (r) did not start on the copy"
+seq 1 150 | sed 's/^/after the restore /' | "$SEGLOG" -s "$w/r/sock" send -t r || fail "send"
+timeout 30 "$SEGLOG" -d "$w/r/data" ship --brokers "$BROKERS" --topic errs --cursor-file "$w/c7" \
+	--host-id h7 --once >>"$w/once7.log" 2>&1
+check_eq "restored and written to: the shipper refuses, status" "$?" 2
+check "... saying seq 200 is another record now" grep -q "names seq 200 .*another record" "$w/once7.log"
+check_eq "... and leaves the cursor" "$(cursor_seq "$w/c7")" 200
 stop_daemon
 stop_mock
 summary
