@@ -11,35 +11,26 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "cursor.h"
-#include "segdir.h"
+#include "hex.h"
+#include "parse.h"
+#include "record.h"
 
 static const char cursor_magic[] = "seglog-cursor 1 ";
 
 enum {
 	CURSOR_MAGIC_LEN = sizeof(cursor_magic) - 1,
 	CURSOR_SEQ_AT = CURSOR_MAGIC_LEN + 2 * RECORD_DIR_ID_LEN + 1,
-	CURSOR_SEQ_DIGITS_MAX = 20,
 };
 
 size_t
 cursor_format(const struct cursor *c, char *buf)
 {
-	char hex[2 * RECORD_DIR_ID_LEN + 1];
-	char digits[CURSOR_SEQ_DIGITS_MAX];
-	uint64_t seq = c->seq;
-	size_t n = 0, len;
+	size_t len;
 
 	memcpy(buf, cursor_magic, CURSOR_MAGIC_LEN);
-	segdir_id_to_hex(c->dir_id, hex);
-	memcpy(buf + CURSOR_MAGIC_LEN, hex, 2 * RECORD_DIR_ID_LEN);
+	hex_encode(c->dir_id, RECORD_DIR_ID_LEN, buf + CURSOR_MAGIC_LEN);
 	buf[CURSOR_SEQ_AT - 1] = ' ';
-	do {
-		digits[n++] = (char)('0' + seq % 10);
-		seq /= 10;
-	} while (seq);
-	len = CURSOR_SEQ_AT;
-	while (n)
-		buf[len++] = digits[--n];
+	len = (size_t)(record_put_u64(buf + CURSOR_SEQ_AT, c->seq) - buf);
 	buf[len++] = '\n';
 	return len;
 }
@@ -54,18 +45,11 @@ cursor_parse(const char *buf, size_t len, struct cursor *ret)
 	    memcmp(buf, cursor_magic, CURSOR_MAGIC_LEN) != 0 || buf[CURSOR_SEQ_AT - 1] != ' ' ||
 	    buf[len - 1] != '\n')
 		return -EBADMSG;
-	if (segdir_id_from_hex(buf + CURSOR_MAGIC_LEN, 2 * RECORD_DIR_ID_LEN, c.dir_id) < 0)
+	if (hex_decode_lower(buf + CURSOR_MAGIC_LEN, RECORD_DIR_ID_LEN, c.dir_id) < 0)
 		return -EBADMSG;
 	digits = len - 1 - CURSOR_SEQ_AT;
-	if (digits > 1 && buf[CURSOR_SEQ_AT] == '0')
+	if (parse_u64_canonical(buf + CURSOR_SEQ_AT, digits, &c.seq) < 0)
 		return -EBADMSG; /* one spelling per value */
-	c.seq = 0;
-	for (size_t i = 0; i < digits; i++) {
-		unsigned d = (unsigned char)buf[CURSOR_SEQ_AT + i] - '0';
-		if (d > 9 || c.seq > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		c.seq = c.seq * 10 + d;
-	}
 	*ret = c;
 	return 0;
 }
