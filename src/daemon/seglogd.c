@@ -24,7 +24,6 @@
 #include "server.h"
 #include "store.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct event_base *, event_base_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
 
 enum {

@@ -564,10 +564,10 @@ server_reject(struct listener *l, int fd, uint16_t code, const char *why)
 	size_t tl = strlen(why) < 160 ? strlen(why) : 160;
 
 	if (l->kind == LISTENER_NATIVE) {
-		(void)!send(fd, buf, proto_put_error(buf, 0, code, why, tl),
+		(void)!send(sfd, buf, proto_put_error(buf, 0, code, why, tl),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)shutdown(fd, SHUT_RDWR);
-		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		(void)shutdown(sfd, SHUT_RDWR);
+		while (recv(sfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 	}
 	l->srv->st.rejected_clients++;
