@@ -11,15 +11,8 @@
 
 #include "client.h"
 #include "cmd_tail.h"
+#include "now.h"
 #include "timespec.h"
-
-static uint64_t
-tail_args_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 void
 tail_usage(const char *cmd, FILE *f)
@@ -74,7 +67,7 @@ tail_parse_u64(const char *s, uint64_t *ret)
 static int
 tail_parse_time(const char *cmd, const char *opt, const char *s, uint64_t *ret)
 {
-	int k = timespec_parse(s, tail_args_now_us(), ret);
+	int k = timespec_parse(s, now_us(CLOCK_REALTIME), ret);
 	if (k < 0)
 		fprintf(stderr, "seglog %s: %s: '%s' is %s\n", cmd, opt, s,
 			k == -ERANGE ? "out of range" : "not a time (see seglog(1))");

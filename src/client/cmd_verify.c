@@ -30,6 +30,7 @@
 
 #include "client.h"
 #include "cleanup.h"
+#include "now.h"
 #include "record.h"
 #include "segdir.h"
 #include "segfile.h"
@@ -527,14 +528,6 @@ verify_free(struct verify *v)
 	safe_close(v->dir_fd);
 }
 
-static double
-verify_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs the workers; the calling thread draws the progress line. */
 static void
 verify_run(struct verify *v, unsigned jobs, bool progress)
@@ -586,7 +579,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 	struct verify v = { .dir = o->dir };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
-	double t0;
+	uint64_t t0;
 	int c, k;
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -613,7 +606,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 		fprintf(stderr, "seglog verify: unexpected argument '%s'\n", argv[optind]);
 		return CLIENT_EXIT_USAGE;
 	}
-	t0 = verify_now();
+	t0 = now_us(CLOCK_MONOTONIC);
 	v.dir_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dir_fd < 0) {
 		fprintf(stderr, "seglog verify: cannot open data directory %s: %m\n", o->dir);
@@ -631,7 +624,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 		jobs = v.n_segs ? (unsigned)v.n_segs : 1;
 	verify_run(&v, jobs, isatty(STDERR_FILENO) &&
 				     v.total_bytes >= VERIFY_PROGRESS_MIN_BYTES);
-	verify_results(&v, verify_now() - t0);
+	verify_results(&v, (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6);
 	if (v.n_segs == 0 && faccessat(v.dir_fd, SEGDIR_DIR_ID, F_OK, 0) < 0) {
 		printf("%s: no segments and no " SEGDIR_DIR_ID ": not a seglog data directory\n",
 		       o->dir);
