@@ -12,6 +12,7 @@
 #include "client.h"
 #include "cmd_tail.h"
 #include "now.h"
+#include "parse.h"
 #include "timespec.h"
 
 void
@@ -56,15 +57,6 @@ tail_usage(const char *cmd, FILE *f)
 }
 
 static int
-tail_parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
-}
-
-static int
 tail_parse_time(const char *cmd, const char *opt, const char *s, uint64_t *ret)
 {
 	int k = timespec_parse(s, now_us(CLOCK_REALTIME), ret);
@@ -80,7 +72,7 @@ tail_parse_uid(const char *s, uint32_t *ret)
 	uint64_t v;
 	struct passwd *pw;
 
-	if (tail_parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
+	if (parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
 		*ret = (uint32_t)v;
 		return 0;
 	}
@@ -140,7 +132,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 			a->lines_set = true;
 			a->all = strcmp(optarg, "all") == 0;
 			if (!a->all)
-				k = tail_parse_u64(optarg, &a->lines);
+				k = parse_u64(optarg, &a->lines);
 			break;
 		case 'S':
 			f->have_since = true;
@@ -153,7 +145,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 				return CLIENT_EXIT_USAGE;
 			break;
 		case OPT_AFTER:
-			k = tail_parse_u64(optarg, &f->after_seq);
+			k = parse_u64(optarg, &f->after_seq);
 			t->explicit_after = true;
 			break;
 		case OPT_CURSOR:
@@ -180,7 +172,7 @@ tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
 			break;
 		case OPT_PID:
 			f->have_pid = true;
-			k = tail_parse_u64(optarg, &v);
+			k = parse_u64(optarg, &v);
 			f->pid = (int64_t)(v & INT64_MAX);
 			break;
 		case 'o':

@@ -31,6 +31,7 @@
 #include "client.h"
 #include "cleanup.h"
 #include "now.h"
+#include "parse.h"
 #include "record.h"
 #include "segdir.h"
 #include "segfile.h"
@@ -579,7 +580,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 	struct verify v = { .dir = o->dir };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
-	uint64_t t0;
+	uint64_t t0, n;
 	int c, k;
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -588,11 +589,12 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 			v.full = true;
 			break;
 		case 'j':
-			jobs = (unsigned)atoi(optarg);
-			if (jobs < 1) {
-				fprintf(stderr, "seglog verify: invalid value '%s' for -j\n", optarg);
+			if (parse_u64(optarg, &n) < 0 || n < 1) {
+				fprintf(stderr, "seglog verify: invalid value '%s' for -j/--jobs\n",
+					optarg);
 				return CLIENT_EXIT_USAGE;
 			}
+			jobs = n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : (unsigned)n;
 			break;
 		case 'h':
 			verify_usage(stdout);
