@@ -603,8 +603,8 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 
 	filter_init(&t.filter);
 	k = tail_parse(&t, &a, argc, argv);
-	if (k >= 0)
-		return k;
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
 	output_init(&t.out, a.mode,
 		    a.color == 1 || (a.color == -1 && tty && !getenv("NO_COLOR") &&
 				     !(term && !strcmp(term, "dumb"))),
