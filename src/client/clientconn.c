@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "clientconn.h"
+#include "now.h"
 
 enum {
 	CLIENTCONN_IN_INITIAL = 64 << 10,
@@ -324,10 +325,7 @@ clientconn_take_reply(struct clientconn *c, const struct clientconn_frame *f,
 static int64_t
 clientconn_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(now_us(CLOCK_MONOTONIC) / 1000);
 }
 
 /* A blocking exchange on the nonblocking socket: poll(2) for writing while

@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "client.h"
 #include "clientconn.h"
+#include "parse.h"
 
 enum {
 	CTL_CONNECT_TIMEOUT_MS = 10000,
@@ -128,7 +129,7 @@ ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *t
 		{ 0 },
 	};
 	const char *name = ctl_names[verb];
-	char *end;
+	uint64_t t;
 	int k;
 
 	while ((k = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -157,9 +158,7 @@ ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *t
 			req->flags |= PROTO_CTL_TIME;
 			break;
 		case OPT_FILES:
-			errno = 0;
-			req->max_files = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-') {
+			if (parse_u64(optarg, &req->max_files) < 0) {
 				fprintf(stderr, "seglog vacuum: --files '%s' is not a number of "
 					"segments\n", optarg);
 				return -1;
@@ -170,9 +169,7 @@ ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *t
 			req->flags |= PROTO_CTL_FORCE;
 			break;
 		case OPT_TIMEOUT:
-			errno = 0;
-			long t = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || t < 1 || t > 86400) {
+			if (parse_u64(optarg, &t) < 0 || t < 1 || t > 86400) {
 				fprintf(stderr, "seglog %s: --timeout '%s' is not 1..86400 seconds\n",
 					name, optarg);
 				return -1;

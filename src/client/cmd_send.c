@@ -25,6 +25,7 @@
 
 #include "client.h"
 #include "clientconn.h"
+#include "parse.h"
 #include "record.h"
 
 enum {
@@ -44,14 +45,11 @@ static int
 send_hello_timeout_ms(void)
 {
 	const char *v = getenv("SEGLOG_HELLO_TIMEOUT_MS");
-	char *end;
-	long ms;
+	uint64_t ms;
 
-	if (!v || !*v)
+	if (!v || parse_u64(v, &ms) < 0 || ms == 0 || ms > 3600000)
 		return SEND_HELLO_TIMEOUT_MS;
-	errno = 0;
-	ms = strtol(v, &end, 10);
-	return errno || *end || ms <= 0 || ms > 3600000 ? SEND_HELLO_TIMEOUT_MS : (int)ms;
+	return (int)ms;
 }
 
 /* Why a record was not stored, for the final report. */
@@ -618,15 +616,11 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 			s.skip_empty = true;
 			break;
 		case 'I': {
-			unsigned long long v = (unsigned long long)getpid();
-			char *end = NULL;
-			if (optarg) {
-				errno = 0;
-				v = strtoull(optarg, &end, 10);
-				if (errno || end == optarg || *end || *optarg == '-' || v > INT32_MAX) {
-					fprintf(stderr, "seglog: --id=%s is not a pid\n", optarg);
-					return CLIENT_EXIT_USAGE;
-				}
+			uint64_t v = (uint64_t)getpid();
+			if (optarg && (parse_u64(optarg, &v) < 0 || v > INT32_MAX)) {
+				fprintf(stderr, "seglog: --id '%s' is not a pid (0..%d)\n", optarg,
+					INT32_MAX);
+				return CLIENT_EXIT_USAGE;
 			}
 			s.claim_pid = true;
 			s.claimed_pid = (uint32_t)v;

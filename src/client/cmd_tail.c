@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "cursor.h"
 #include "filter.h"
+#include "now.h"
 #include "output.h"
 #include "pager.h"
 #include "reader.h"
@@ -64,14 +65,6 @@ tail_signalcb(int sig)
 {
 	(void)sig;
 	tail_signalled = 1;
-}
-
-static uint64_t
-tail_now_us(int clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 /* Writes out the buffered records.  EPIPE (the reader of stdout left, as
@@ -114,7 +107,7 @@ tail_cursor_save(struct tail *t, bool force)
 
 	if (!t->cursor_path || t->printed_seq == 0 || !reader_dir_id(t->rd, c.dir_id))
 		return 0;
-	k = cursor_file_save(&t->cursor, &c, tail_now_us(CLOCK_MONOTONIC), force);
+	k = cursor_file_save(&t->cursor, &c, now_us(CLOCK_MONOTONIC), force);
 	if (k < 0) {
 		errno = -k;
 		fprintf(stderr, "seglog %s: cannot write cursor file %s: %m\n", t->cmd,
@@ -133,7 +126,7 @@ tail_cursor_due_ms(struct tail *t)
 
 	if (!t->cursor_path || t->printed_seq == 0 || !reader_dir_id(t->rd, c.dir_id))
 		return -1;
-	us = cursor_file_due_in(&t->cursor, &c, tail_now_us(CLOCK_MONOTONIC));
+	us = cursor_file_due_in(&t->cursor, &c, now_us(CLOCK_MONOTONIC));
 	return us < 0 ? -1 : (int)((us + 999) / 1000);
 }
 
@@ -610,8 +603,8 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 
 	filter_init(&t.filter);
 	k = tail_parse(&t, &a, argc, argv);
-	if (k >= 0)
-		return k;
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
 	output_init(&t.out, a.mode,
 		    a.color == 1 || (a.color == -1 && tty && !getenv("NO_COLOR") &&
 				     !(term && !strcmp(term, "dumb"))),

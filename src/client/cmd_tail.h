@@ -50,6 +50,7 @@ struct tail_args {
 };
 
 void tail_usage(const char *cmd, FILE *f);
-/* Parses argv into t (filter, follow, cursor path) and a; returns -1 to
- * go on, else the exit status (help, usage error). */
+/* Parses argv into t (filter, follow, cursor path) and a: 0 to go on, 1
+ * when --help was shown, or a negative errno for a usage error (said on
+ * stderr). */
 int tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv);

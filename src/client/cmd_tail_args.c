@@ -11,15 +11,9 @@
 
 #include "client.h"
 #include "cmd_tail.h"
+#include "now.h"
+#include "parse.h"
 #include "timespec.h"
-
-static uint64_t
-tail_args_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 void
 tail_usage(const char *cmd, FILE *f)
@@ -63,18 +57,9 @@ tail_usage(const char *cmd, FILE *f)
 }
 
 static int
-tail_parse_u64(const char *s, uint64_t *ret)
-{
-	char *end;
-	errno = 0;
-	*ret = strtoull(s, &end, 10);
-	return errno || end == s || *end || *s == '-' ? -EINVAL : 0;
-}
-
-static int
 tail_parse_time(const char *cmd, const char *opt, const char *s, uint64_t *ret)
 {
-	int k = timespec_parse(s, tail_args_now_us(), ret);
+	int k = timespec_parse(s, now_us(CLOCK_REALTIME), ret);
 	if (k < 0)
 		fprintf(stderr, "seglog %s: %s: '%s' is %s\n", cmd, opt, s,
 			k == -ERANGE ? "out of range" : "not a time (see seglog(1))");
@@ -87,7 +72,7 @@ tail_parse_uid(const char *s, uint32_t *ret)
 	uint64_t v;
 	struct passwd *pw;
 
-	if (tail_parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
+	if (parse_u64(s, &v) == 0 && v <= UINT32_MAX) {
 		*ret = (uint32_t)v;
 		return 0;
 	}
@@ -99,165 +84,339 @@ tail_parse_uid(const char *s, uint32_t *ret)
 }
 
 
-int
-tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
+/* --- the options ------------------------------------------------------------
+ * One handler per option, called with its argument; it returns 0 or a
+ * negative errno.  For -EINVAL (and any other error) tail_parse() names the
+ * value and the option as it was spelled, for -E2BIG how often the option
+ * may be taken, unless the handler set reported (it said more itself). */
+
+struct tail_cmdline {
+	struct tail *t;
+	struct tail_args *a;
+	bool reported;
+};
+
+typedef int (*tail_option_fn)(struct tail_cmdline *cl, const char *arg);
+
+static int
+tail_opt_follow(struct tail_cmdline *cl, const char *arg)
 {
-	enum { OPT_AFTER = 256, OPT_CURSOR, OPT_UID, OPT_PID, OPT_NOCOLOR, OPT_FACILITY,
-	       OPT_MSGID, OPT_UTC, OPT_SHOW_CURSOR, OPT_COLOR, OPT_NO_PAGER };
-	static const struct option longopts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "lines", required_argument, NULL, 'n' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "after-seq", required_argument, NULL, OPT_AFTER },
-		{ "cursor-file", required_argument, NULL, OPT_CURSOR },
-		{ "tag", required_argument, NULL, 't' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "facility", required_argument, NULL, OPT_FACILITY },
-		{ "hostname", required_argument, NULL, 'H' },
-		{ "msgid", required_argument, NULL, OPT_MSGID },
-		{ "uid", required_argument, NULL, OPT_UID },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "output", required_argument, NULL, 'o' },
-		{ "grep", required_argument, NULL, 'g' },
-		{ "utc", no_argument, NULL, OPT_UTC },
-		{ "show-cursor", no_argument, NULL, OPT_SHOW_CURSOR },
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "colour", required_argument, NULL, OPT_COLOR },
-		{ "no-pager", no_argument, NULL, OPT_NO_PAGER },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "no-color", no_argument, NULL, OPT_NOCOLOR },
-		{ "no-colour", no_argument, NULL, OPT_NOCOLOR },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct filter *f = &t->filter;
-	uint64_t v;
-	int c, k;
+	cl->t->follow = true;
+	return 0;
+}
 
-	int li = -1;
+static int
+tail_opt_lines(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->lines_set = true;
+	cl->a->all = strcmp(arg, "all") == 0;
+	return cl->a->all ? 0 : parse_u64(arg, &cl->a->lines);
+}
 
-	while ((c = getopt_long(argc, argv, "fn:rS:U:t:p:H:g:o:h", longopts, &li)) != -1) {
-		k = 0;
-		switch (c) {
-		case 'f':
-			t->follow = true;
-			break;
-		case 'n':
-			a->lines_set = true;
-			a->all = strcmp(optarg, "all") == 0;
-			if (!a->all)
-				k = tail_parse_u64(optarg, &a->lines);
-			break;
-		case 'S':
-			f->have_since = true;
-			if (tail_parse_time(t->cmd, "--since", optarg, &f->since_us) < 0)
-				return CLIENT_EXIT_USAGE;
-			break;
-		case 'U':
-			f->have_until = true;
-			if (tail_parse_time(t->cmd, "--until", optarg, &f->until_us) < 0)
-				return CLIENT_EXIT_USAGE;
-			break;
-		case OPT_AFTER:
-			k = tail_parse_u64(optarg, &f->after_seq);
-			t->explicit_after = true;
-			break;
-		case OPT_CURSOR:
-			t->cursor_path = optarg;
-			break;
-		case 't':
-			k = filter_add_tag(f, optarg);
-			break;
-		case 'p':
-			k = filter_set_level(f, optarg);
-			break;
-		case OPT_FACILITY:
-			k = filter_add_facilities(f, optarg);
-			break;
-		case 'H':
-			k = filter_add_host(f, optarg);
-			break;
-		case OPT_MSGID:
-			k = filter_add_msgid(f, optarg);
-			break;
-		case OPT_UID:
-			f->have_uid = true;
-			k = tail_parse_uid(optarg, &f->uid);
-			break;
-		case OPT_PID:
-			f->have_pid = true;
-			k = tail_parse_u64(optarg, &v);
-			f->pid = (int64_t)(v & INT64_MAX);
-			break;
-		case 'o':
-			k = output_mode_from_name(optarg);
-			a->mode = k < 0 ? OUTPUT_SHORT : (enum output_mode)k;
-			break;
-		case OPT_NOCOLOR:
-			a->color = 0;
-			break;
-		case OPT_COLOR:
-			a->color = !strcmp(optarg, "auto") ? -1 : !strcmp(optarg, "always") ? 1
-							     : !strcmp(optarg, "never") ? 0 : -2;
-			k = a->color == -2 ? -EINVAL : 0;
-			break;
-		case OPT_UTC:
-			a->utc = true;
-			break;
-		case OPT_SHOW_CURSOR:
-			a->show_cursor = true;
-			break;
-		case OPT_NO_PAGER:
-			a->no_pager = true;
-			break;
-		case 'r':
-			a->reverse = true;
-			break;
-		case 'g': {
-			char err[300];
-			k = filter_set_grep(f, optarg, err, sizeof(err));
-			if (k == -EINVAL) {
-				fprintf(stderr, "seglog %s: --grep '%s': %s\n", t->cmd, optarg, err);
-				return CLIENT_EXIT_USAGE;
-			}
-			break;
-		}
-		case 'h':
-			tail_usage(t->cmd, stdout);
-			return CLIENT_EXIT_OK;
-		default:
-			tail_usage(t->cmd, stderr);
-			return CLIENT_EXIT_USAGE;
-		}
-		if (k == -E2BIG) {
-			const char *name = "";
-			for (const struct option *lo = longopts; lo->name; lo++)
-				if (lo->val == c)
-					name = lo->name;
-			fprintf(stderr, "seglog %s: --%s is taken at most %d times\n", t->cmd, name,
-				FILTER_TAGS_MAX);
-			return CLIENT_EXIT_USAGE;
-		}
-		if (k < 0) {
-			if (li >= 0)
-				fprintf(stderr, "seglog %s: invalid value '%s' for --%s\n", t->cmd,
-					optarg, longopts[li].name);
-			else
-				fprintf(stderr, "seglog %s: invalid value '%s' for -%c\n", t->cmd,
-					optarg, c);
-			return CLIENT_EXIT_USAGE;
-		}
-		li = -1;
+static int
+tail_opt_time(struct tail_cmdline *cl, const char *opt, const char *arg, bool *ret_have,
+	      uint64_t *ret_us)
+{
+	*ret_have = true;
+	if (tail_parse_time(cl->t->cmd, opt, arg, ret_us) < 0) {
+		cl->reported = true;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+static int
+tail_opt_since(struct tail_cmdline *cl, const char *arg)
+{
+	struct filter *f = &cl->t->filter;
+	return tail_opt_time(cl, "--since", arg, &f->have_since, &f->since_us);
+}
+
+static int
+tail_opt_until(struct tail_cmdline *cl, const char *arg)
+{
+	struct filter *f = &cl->t->filter;
+	return tail_opt_time(cl, "--until", arg, &f->have_until, &f->until_us);
+}
+
+static int
+tail_opt_after(struct tail_cmdline *cl, const char *arg)
+{
+	cl->t->explicit_after = true;
+	return parse_u64(arg, &cl->t->filter.after_seq);
+}
+
+static int
+tail_opt_cursor(struct tail_cmdline *cl, const char *arg)
+{
+	cl->t->cursor_path = arg;
+	return 0;
+}
+
+static int
+tail_opt_tag(struct tail_cmdline *cl, const char *arg)
+{
+	return filter_add_tag(&cl->t->filter, arg);
+}
+
+static int
+tail_opt_priority(struct tail_cmdline *cl, const char *arg)
+{
+	return filter_set_level(&cl->t->filter, arg);
+}
+
+static int
+tail_opt_facility(struct tail_cmdline *cl, const char *arg)
+{
+	return filter_add_facilities(&cl->t->filter, arg);
+}
+
+static int
+tail_opt_hostname(struct tail_cmdline *cl, const char *arg)
+{
+	return filter_add_host(&cl->t->filter, arg);
+}
+
+static int
+tail_opt_msgid(struct tail_cmdline *cl, const char *arg)
+{
+	return filter_add_msgid(&cl->t->filter, arg);
+}
+
+static int
+tail_opt_uid(struct tail_cmdline *cl, const char *arg)
+{
+	cl->t->filter.have_uid = true;
+	return tail_parse_uid(arg, &cl->t->filter.uid);
+}
+
+static int
+tail_opt_pid(struct tail_cmdline *cl, const char *arg)
+{
+	uint64_t v;
+	int k = parse_u64(arg, &v);
+
+	cl->t->filter.have_pid = true;
+	if (k < 0)
+		return k;
+	cl->t->filter.pid = (int64_t)(v & INT64_MAX);
+	return 0;
+}
+
+static int
+tail_opt_output(struct tail_cmdline *cl, const char *arg)
+{
+	int k = output_mode_from_name(arg);
+
+	cl->a->mode = k < 0 ? OUTPUT_SHORT : (enum output_mode)k;
+	return k < 0 ? k : 0;
+}
+
+static int
+tail_opt_grep(struct tail_cmdline *cl, const char *arg)
+{
+	char err[300];
+	int k = filter_set_grep(&cl->t->filter, arg, err, sizeof(err));
+
+	if (k == -EINVAL) {
+		fprintf(stderr, "seglog %s: --grep '%s': %s\n", cl->t->cmd, arg, err);
+		cl->reported = true;
+	}
+	return k;
+}
+
+static int
+tail_opt_color(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->color = !strcmp(arg, "auto")	? -1
+		       : !strcmp(arg, "always") ? 1
+		       : !strcmp(arg, "never")	? 0
+						: -2;
+	return cl->a->color == -2 ? -EINVAL : 0;
+}
+
+static int
+tail_opt_no_color(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->color = 0;
+	return 0;
+}
+
+static int
+tail_opt_utc(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->utc = true;
+	return 0;
+}
+
+static int
+tail_opt_show_cursor(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->show_cursor = true;
+	return 0;
+}
+
+static int
+tail_opt_no_pager(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->no_pager = true;
+	return 0;
+}
+
+static int
+tail_opt_reverse(struct tail_cmdline *cl, const char *arg)
+{
+	cl->a->reverse = true;
+	return 0;
+}
+
+/* The options: getopt_long's table and short-option string are made from
+ * it (tail_getopt_table).  --help has no handler. */
+static const struct tail_option {
+	const char *name;
+	char short_name; /* 0: none */
+	bool has_arg;
+	tail_option_fn fn;
+} tail_options[] = {
+	{ "follow", 'f', false, tail_opt_follow },
+	{ "lines", 'n', true, tail_opt_lines },
+	{ "since", 'S', true, tail_opt_since },
+	{ "until", 'U', true, tail_opt_until },
+	{ "after-seq", 0, true, tail_opt_after },
+	{ "cursor-file", 0, true, tail_opt_cursor },
+	{ "tag", 't', true, tail_opt_tag },
+	{ "priority", 'p', true, tail_opt_priority },
+	{ "facility", 0, true, tail_opt_facility },
+	{ "hostname", 'H', true, tail_opt_hostname },
+	{ "msgid", 0, true, tail_opt_msgid },
+	{ "uid", 0, true, tail_opt_uid },
+	{ "pid", 0, true, tail_opt_pid },
+	{ "output", 'o', true, tail_opt_output },
+	{ "grep", 'g', true, tail_opt_grep },
+	{ "utc", 0, false, tail_opt_utc },
+	{ "show-cursor", 0, false, tail_opt_show_cursor },
+	{ "color", 0, true, tail_opt_color },
+	{ "colour", 0, true, tail_opt_color },
+	{ "no-pager", 0, false, tail_opt_no_pager },
+	{ "reverse", 'r', false, tail_opt_reverse },
+	{ "no-color", 0, false, tail_opt_no_color },
+	{ "no-colour", 0, false, tail_opt_no_color },
+	{ "help", 'h', false, NULL },
+};
+
+enum {
+	TAIL_OPTIONS = ELEMENTSOF(tail_options),
+	TAIL_LONG_ONLY = 256,
+};
+
+/* The getopt_long value of a long-only option: TAIL_LONG_ONLY + the index
+ * of the first option with its handler, so that an alias (--colour) has
+ * the value of its original and getopt_long takes an abbreviation of both
+ * (--col) as theirs, not as ambiguous. */
+static int
+tail_long_only_val(size_t i)
+{
+	size_t first = 0;
+
+	while (tail_options[first].fn != tail_options[i].fn)
+		first++;
+	return TAIL_LONG_ONLY + (int)first;
+}
+
+/* getopt_long's view of tail_options: longopts (TAIL_OPTIONS + 1 entries)
+ * and shortopts (at most 2 * TAIL_OPTIONS + 1 bytes). */
+static void
+tail_getopt_table(struct option *longopts, char *shortopts)
+{
+	for (size_t i = 0; i < TAIL_OPTIONS; i++) {
+		const struct tail_option *o = &tail_options[i];
+		longopts[i] = (struct option){
+			.name = o->name,
+			.has_arg = o->has_arg ? required_argument : no_argument,
+			.val = o->short_name ? o->short_name : tail_long_only_val(i),
+		};
+		if (o->short_name) {
+			*shortopts++ = o->short_name;
+			if (o->has_arg)
+				*shortopts++ = ':';
+		}
+	}
+	longopts[TAIL_OPTIONS] = (struct option){ 0 };
+	*shortopts = '\0';
+}
+
+/* The option getopt_long returned as c, or NULL for '?' (it said why). */
+static const struct tail_option *
+tail_option_of(int c)
+{
+	if (c >= TAIL_LONG_ONLY)
+		return c < TAIL_LONG_ONLY + TAIL_OPTIONS ? &tail_options[c - TAIL_LONG_ONLY] : NULL;
+	for (size_t i = 0; i < TAIL_OPTIONS; i++)
+		if (c != 0 && tail_options[i].short_name == c)
+			return &tail_options[i];
+	return NULL;
+}
+
+/* Says why the value arg of an option was refused: spelled as --name when
+ * given long (longopts[li]), else as -c. */
+static void
+tail_option_error(const char *cmd, const struct tail_option *o, int c, const char *spelled,
+		  const char *arg, int k)
+{
+	if (k == -E2BIG)
+		fprintf(stderr, "seglog %s: --%s is taken at most %d times\n", cmd, o->name,
+			FILTER_TAGS_MAX);
+	else if (spelled)
+		fprintf(stderr, "seglog %s: invalid value '%s' for --%s\n", cmd, arg, spelled);
+	else
+		fprintf(stderr, "seglog %s: invalid value '%s' for -%c\n", cmd, arg, c);
+}
+
+/* What the options say together, once they are all read. */
+static int
+tail_check_args(const struct tail *t, const struct tail_args *a, int argc, char **argv)
+{
 	if (optind < argc) {
 		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", t->cmd, argv[optind]);
-		return CLIENT_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (a->reverse && (t->follow || t->cursor_path)) {
 		fprintf(stderr, "seglog %s: --reverse does not go with %s (they read forwards)\n",
 			t->cmd, t->follow ? "--follow" : "--cursor-file");
-		return CLIENT_EXIT_USAGE;
+		return -EINVAL;
 	}
-	return -1;
+	return 0;
+}
+
+int
+tail_parse(struct tail *t, struct tail_args *a, int argc, char **argv)
+{
+	struct option longopts[TAIL_OPTIONS + 1];
+	char shortopts[2 * TAIL_OPTIONS + 1];
+	struct tail_cmdline cl = { .t = t, .a = a };
+	int c, li = -1;
+
+	tail_getopt_table(longopts, shortopts);
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &li)) != -1) {
+		const struct tail_option *o = tail_option_of(c);
+		int k;
+
+		if (!o) {
+			tail_usage(t->cmd, stderr);
+			return -EINVAL;
+		}
+		if (!o->fn) {
+			tail_usage(t->cmd, stdout);
+			return 1;
+		}
+		k = o->fn(&cl, optarg);
+		if (k < 0) {
+			if (!cl.reported)
+				tail_option_error(t->cmd, o, c, li >= 0 ? longopts[li].name : NULL,
+						  optarg, k);
+			return k;
+		}
+		li = -1;
+	}
+	return tail_check_args(t, a, argc, argv);
 }

@@ -30,6 +30,8 @@
 
 #include "client.h"
 #include "cleanup.h"
+#include "now.h"
+#include "parse.h"
 #include "record.h"
 #include "segdir.h"
 #include "segfile.h"
@@ -527,14 +529,6 @@ verify_free(struct verify *v)
 	safe_close(v->dir_fd);
 }
 
-static double
-verify_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs the workers; the calling thread draws the progress line. */
 static void
 verify_run(struct verify *v, unsigned jobs, bool progress)
@@ -586,7 +580,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 	struct verify v = { .dir = o->dir };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
-	double t0;
+	uint64_t t0, n;
 	int c, k;
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -595,11 +589,12 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 			v.full = true;
 			break;
 		case 'j':
-			jobs = (unsigned)atoi(optarg);
-			if (jobs < 1) {
-				fprintf(stderr, "seglog verify: invalid value '%s' for -j\n", optarg);
+			if (parse_u64(optarg, &n) < 0 || n < 1) {
+				fprintf(stderr, "seglog verify: invalid value '%s' for -j/--jobs\n",
+					optarg);
 				return CLIENT_EXIT_USAGE;
 			}
+			jobs = n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : (unsigned)n;
 			break;
 		case 'h':
 			verify_usage(stdout);
@@ -613,7 +608,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 		fprintf(stderr, "seglog verify: unexpected argument '%s'\n", argv[optind]);
 		return CLIENT_EXIT_USAGE;
 	}
-	t0 = verify_now();
+	t0 = now_us(CLOCK_MONOTONIC);
 	v.dir_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dir_fd < 0) {
 		fprintf(stderr, "seglog verify: cannot open data directory %s: %m\n", o->dir);
@@ -631,7 +626,7 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 		jobs = v.n_segs ? (unsigned)v.n_segs : 1;
 	verify_run(&v, jobs, isatty(STDERR_FILENO) &&
 				     v.total_bytes >= VERIFY_PROGRESS_MIN_BYTES);
-	verify_results(&v, verify_now() - t0);
+	verify_results(&v, (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6);
 	if (v.n_segs == 0 && faccessat(v.dir_fd, SEGDIR_DIR_ID, F_OK, 0) < 0) {
 		printf("%s: no segments and no " SEGDIR_DIR_ID ": not a seglog data directory\n",
 		       o->dir);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "parse.h"
 #include "metrics.h"
 
 enum {
@@ -109,17 +110,8 @@ metrics_get(const struct metrics_status *st, const char *key)
 static int
 metrics_u64(const struct metrics_kv *kv, uint64_t *ret)
 {
-	uint64_t v = 0;
-
-	if (!kv || kv->vlen == 0 || kv->vlen > 20)
+	if (!kv || kv->vlen > 20 || parse_u64_mem(kv->val, kv->vlen, ret) < 0)
 		return 0;
-	for (size_t i = 0; i < kv->vlen; i++) {
-		unsigned d = (unsigned)(kv->val[i] - '0');
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return 0;
-		v = v * 10 + d;
-	}
-	*ret = v;
 	return 1;
 }
 

@@ -19,6 +19,7 @@
 #include "kmsg.h"
 #include "kmsgsrv.h"
 #include "log.h"
+#include "now.h"
 
 enum {
 	KMSGSRV_BUF = 2 * KMSG_RECORD_MAX, /* one record, with room to spare */
@@ -65,15 +66,6 @@ struct kmsgsrv {
 static void kmsgsrv_readcb(evutil_socket_t fd, short what, void *arg);
 static void kmsgsrv_retrycb(evutil_socket_t fd, short what, void *arg);
 static void kmsgsrv_statecb(evutil_socket_t fd, short what, void *arg);
-
-static uint64_t
-kmsgsrv_now_us(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Reads this boot's id (a UUID, random(4)); a missing one disables the
  * skip, which can duplicate but never lose. */
@@ -148,7 +140,7 @@ kmsgsrv_flush(struct kmsgsrv *k)
 		     k->st.committed_seq);
 	r = atomic_file_write_all(&fsops_syscall, k->dir_fd, KMSGSRV_STATE_FILE, 0640, line,
 				  (size_t)n);
-	k->last_write_mono = kmsgsrv_now_us(CLOCK_MONOTONIC);
+	k->last_write_mono = now_us(CLOCK_MONOTONIC);
 	if (r < 0) {
 		if (k->st.state_errors++ == 0)
 			log_warning_errno(r, "Cannot write %s: %m; retrying (kernel log records "
@@ -166,7 +158,7 @@ kmsgsrv_flush(struct kmsgsrv *k)
 static void
 kmsgsrv_schedule_state(struct kmsgsrv *k)
 {
-	uint64_t now = kmsgsrv_now_us(CLOCK_MONOTONIC);
+	uint64_t now = now_us(CLOCK_MONOTONIC);
 	uint64_t due = k->last_write_mono + k->state_interval_us;
 	struct timeval tv;
 
@@ -306,8 +298,8 @@ static void
 kmsgsrv_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct kmsgsrv *k = arg;
-	uint64_t now = kmsgsrv_now_us(CLOCK_REALTIME);
-	uint64_t offset = now - kmsgsrv_now_us(CLOCK_MONOTONIC);
+	uint64_t now = now_us(CLOCK_REALTIME);
+	uint64_t offset = now - now_us(CLOCK_MONOTONIC);
 
 	(void)what;
 	if (k->held > 0 && kmsgsrv_deliver(k, now, offset) == -ENOBUFS) {

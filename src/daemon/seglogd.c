@@ -18,12 +18,12 @@
 #include "engine.h"
 #include "log.h"
 #include "notify.h"
+#include "now.h"
 #include "ring.h"
 #include "kmsgsrv.h"
 #include "server.h"
 #include "store.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct event_base *, event_base_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
 
 enum {
@@ -150,14 +150,6 @@ daemon_engine_config(const struct cfg *c)
 
 static void daemon_statuscb(evutil_socket_t fd, short what, void *arg);
 static int daemon_ship_progress(void *ctx, const struct store *st, uint64_t *ret_seq);
-
-static uint64_t
-daemon_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void
 daemon_drained(struct server *srv)
@@ -336,7 +328,7 @@ static int
 daemon_ship_progress(void *ctx, const struct store *st, uint64_t *ret_seq)
 {
 	struct daemon *d = ctx;
-	uint64_t now = daemon_mono_us();
+	uint64_t now = now_us(CLOCK_MONOTONIC);
 	char text[512];
 
 	if (!d->cfg.ship_cursor)
@@ -428,7 +420,7 @@ daemon_statuscb(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
 	const struct engine_stats *es = engine_stats(d->engine);
-	uint64_t now = daemon_mono_us();
+	uint64_t now = now_us(CLOCK_MONOTONIC);
 	double secs = (double)(now - d->status_us) / 1e6;
 	double rate = secs > 0 ? (double)(es->records - d->status_records) / secs : 0;
 	struct store_status ss;
@@ -634,7 +626,7 @@ daemon_run(struct daemon *d)
 		if (!d->watchdog_ev || event_add(d->watchdog_ev, &tv))
 			return -ENOMEM;
 	}
-	d->status_us = daemon_mono_us();
+	d->status_us = now_us(CLOCK_MONOTONIC);
 	log_info("seglogd %s ready: data %s, next seq %llu, durability %s", PACKAGE_VERSION,
 		 store_path(d->store), (unsigned long long)store_next_seq(d->store),
 		 d->cfg.durability == CFG_DURABILITY_FSYNC ? "fsync" : "write");

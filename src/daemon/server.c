@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "now.h"
 #include "proto.h"
 #include "server.h"
 #include "store.h"
@@ -192,7 +193,7 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 	srv->base = base;
 	srv->cfg = cfg;
 	srv->euid = geteuid();
-	srv->start_mono_us = conn_now_us(CLOCK_MONOTONIC);
+	srv->start_mono_us = now_us(CLOCK_MONOTONIC);
 	for (int k = 0; k < _LISTENER_MAX; k++)
 		srv->listeners[k] = (struct listener){ .srv = srv, .kind = k, .fd = -EBADF };
 	srv->rl_native = ratelimit_new(cfg->rate_limit_burst, cfg->rate_limit_interval_us);
@@ -563,10 +564,10 @@ server_reject(struct listener *l, int fd, uint16_t code, const char *why)
 	size_t tl = strlen(why) < 160 ? strlen(why) : 160;
 
 	if (l->kind == LISTENER_NATIVE) {
-		(void)!send(fd, buf, proto_put_error(buf, 0, code, why, tl),
+		(void)!send(sfd, buf, proto_put_error(buf, 0, code, why, tl),
 			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)shutdown(fd, SHUT_RDWR);
-		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		(void)shutdown(sfd, SHUT_RDWR);
+		while (recv(sfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 			;
 	}
 	l->srv->st.rejected_clients++;
@@ -823,7 +824,7 @@ server_status(struct server *srv, char *buf, size_t cap)
 		"suppressed %llu\nsyslog_oversize %llu\nsyslog_dropped %llu\nslow_readers %llu\nrejected_clients %llu\n"
 		"connections %llu\nrss_kb %ld\n",
 		PACKAGE_VERSION, (long)getpid(),
-		(unsigned long long)((conn_now_us(CLOCK_MONOTONIC) - srv->start_mono_us) / 1000000),
+		(unsigned long long)((now_us(CLOCK_MONOTONIC) - srv->start_mono_us) / 1000000),
 		state, srv->storage_error ? strerror(-srv->storage_error) : "none",
 		srv->cfg->durability == CFG_DURABILITY_FSYNC ? "fsync" : "write",
 		(unsigned long long)es->records, (unsigned long long)es->bytes,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "now.h"
 #include "server.h"
 #include "syslogmsg.h"
 
@@ -105,7 +106,7 @@ void
 syslogsrv_readcb(int fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
+	uint64_t now = now_us(CLOCK_REALTIME), mono = now_us(CLOCK_MONOTONIC);
 
 	for (int i = 0; i < 256; i++) {
 		union {
@@ -157,7 +158,7 @@ syslogsrv_reportcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct ratelimit_report rep[32];
-	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
+	uint64_t now = now_us(CLOCK_REALTIME), mono = now_us(CLOCK_MONOTONIC);
 	size_t n;
 	char msg[160];
 

@@ -36,6 +36,7 @@
 #include "cfg.h"
 #include "cfgvalue.h"
 #include "cleanup.h"
+#include "parse.h"
 #include "proto.h"
 #include "record.h"
 
@@ -347,13 +348,12 @@ static int
 cfg_store_keep_free(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 {
 	size_t len = strlen(v);
-	const char *end = NULL;
 	uint64_t n = 0;
 	int r;
 
 	if (len && v[len - 1] == '%') {
-		r = cfg_digits(v, &n, &end);
-		if (r == -EINVAL || (r == 0 && end != v + len - 1))
+		r = parse_u64_mem(v, len - 1, &n);
+		if (r == -EINVAL)
 			return cfg_fail(p, k->name, "\"%s\" is not a percentage (use 0%% .. 99%%, "
 					"e.g. 15%%)", v);
 		if (r < 0 || n > k->max)
@@ -379,7 +379,6 @@ static int
 cfg_store(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 {
 	char *field = (char *)p->c + k->offset;
-	const char *end = NULL;
 	uint64_t n = 0;
 	mode_t mode;
 	int r = 0;
@@ -435,8 +434,8 @@ cfg_store(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 					"with us, ms, s, min, h, d or w, e.g. 10s or 1h30min)", v);
 		break;
 	case CFG_COUNT:
-		r = cfg_digits(v, &n, &end);
-		if (r == -EINVAL || (r == 0 && *end))
+		r = parse_u64(v, &n);
+		if (r == -EINVAL)
 			return cfg_fail(p, k->name, "\"%s\" is not a whole number", v);
 		break;
 	}

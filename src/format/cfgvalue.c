@@ -9,9 +9,10 @@
 #include <sys/types.h>
 
 #include "cfg.h"
-#include "record.h"
 #include "cfgvalue.h"
 #include "cleanup.h"
+#include "parse.h"
+#include "record.h"
 
 const struct cfg_unit cfg_size_units[] = {
 	{ "T", CFG_TIB }, { "t", CFG_TIB }, { "TiB", CFG_TIB }, { "G", CFG_GIB }, { "g", CFG_GIB },
@@ -36,27 +37,6 @@ const struct cfg_unit cfg_duration_units[] = {
 
 /* --- value parsers ------------------------------------------------------ */
 
-/* A run of decimal digits (at least one; no sign, no blanks); *ret_end
- * gets what follows.  -ERANGE past UINT64_MAX. */
-int
-cfg_digits(const char *s, uint64_t *ret, const char **ret_end)
-{
-	uint64_t v = 0;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	*ret_end = p;
-	return 0;
-}
-
 const char *
 cfg_skip_blanks(const char *s)
 {
@@ -71,14 +51,14 @@ cfg_skip_blanks(const char *s)
 int
 cfg_parse_size(const char *s, uint64_t *ret)
 {
-	const char *end;
 	uint64_t v;
-	int r = cfg_digits(s, &v, &end);
+	size_t n;
+	int r = parse_u64_prefix(s, SIZE_MAX, &v, &n);
 
 	if (r < 0)
 		return r;
 	for (const struct cfg_unit *u = cfg_size_units; u->name; u++)
-		if (strcmp(end, u->name) == 0) {
+		if (strcmp(s + n, u->name) == 0) {
 			if (v > UINT64_MAX / u->mult)
 				return -ERANGE;
 			*ret = v * u->mult;
@@ -112,11 +92,12 @@ cfg_parse_duration(const char *s, uint64_t *ret_us)
 	while (*p) {
 		const char *unit;
 		uint64_t v, us;
-		int r = cfg_digits(p, &v, &p);
+		size_t n;
+		int r = parse_u64_prefix(p, SIZE_MAX, &v, &n);
 
 		if (r < 0)
 			return r;
-		p = cfg_skip_blanks(p);
+		p = cfg_skip_blanks(p + n);
 		for (unit = p; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'); p++)
 			;
 		if (p > unit)

@@ -26,8 +26,5 @@ extern const struct cfg_unit cfg_duration_units[];
  * or 0 if unknown: the one vocabulary of the config and the command line. */
 uint64_t cfg_duration_unit(const char *unit, size_t n);
 
-/* A run of decimal digits (at least one; no sign, no blanks); *ret_end
- * gets what follows.  -EINVAL without a digit, -ERANGE past UINT64_MAX. */
-int cfg_digits(const char *s, uint64_t *ret, const char **ret_end);
 /* s past any spaces and tabs. */
 const char *cfg_skip_blanks(const char *s);

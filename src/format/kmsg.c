@@ -5,18 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
 #include "kmsg.h"
-
-static int
-kmsg_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "parse.h"
 
 /* Copies runs between backslashes with memcpy, so plain text costs one
  * memchr and one memcpy per record. */
@@ -36,8 +27,8 @@ kmsg_unescape(const char *src, size_t n, char *dst)
 		src += run;
 		if (!bs)
 			break;
-		if (end - bs >= 4 && bs[1] == 'x' && (hi = kmsg_hex((unsigned char)bs[2])) >= 0 &&
-		    (lo = kmsg_hex((unsigned char)bs[3])) >= 0) {
+		if (end - bs >= 4 && bs[1] == 'x' && (hi = hex_value((unsigned char)bs[2])) >= 0 &&
+		    (lo = hex_value((unsigned char)bs[3])) >= 0) {
 			*out++ = (char)(hi << 4 | lo);
 			src = bs + 4;
 		} else {
@@ -48,24 +39,18 @@ kmsg_unescape(const char *src, size_t n, char *dst)
 	return (size_t)(out - dst);
 }
 
-/* Reads a decimal number of at most 20 digits ending at sep; advances *p
+/* Reads a decimal number (at most UINT64_MAX) ending at sep; advances *p
  * past sep. */
 static int
 kmsg_number(const char **p, const char *end, char sep, uint64_t *ret)
 {
 	const char *s = *p;
-	uint64_t v = 0;
-	unsigned digits = 0;
+	uint64_t v;
+	size_t n;
 
-	for (; s < end && *s >= '0' && *s <= '9'; s++, digits++) {
-		unsigned d = (unsigned)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	if (digits == 0 || s == end || *s != sep)
+	if (parse_u64_prefix(s, (size_t)(end - s), &v, &n) < 0 || s + n == end || s[n] != sep)
 		return -EBADMSG;
-	*p = s + 1;
+	*p = s + n + 1;
 	*ret = v;
 	return 0;
 }

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "datetime.h"
+#include "hex.h"
+#include "parse.h"
 #include "record.h"
-#include "record_internal.h"
 #include "utf8.h"
 
 static const char *const record_facilities[24] = {
@@ -72,16 +74,11 @@ record_severity_from_name(const char *name, size_t len)
 static int
 record_small_number(const char *s, size_t len, int max)
 {
-	int v = 0;
+	uint64_t v;
 
-	if (len == 0 || len > 2)
+	if (len > 2 || parse_u64_mem(s, len, &v) < 0 || v > (uint64_t)max)
 		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v <= max ? v : -EINVAL;
+	return (int)v;
 }
 
 /* A name from the command line or a config file, compared ignoring ASCII
@@ -121,55 +118,18 @@ record_severity_parse(const char *s, size_t len)
 
 /* --- time ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's
- * algorithms, public domain descriptions). */
-int64_t
-record_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-record_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static inline void
-record_put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-/* 9999-12-31T23:59:59.999999Z, the last time the 4-digit year holds. */
-static const uint64_t record_time_max = 253402300799999999u;
-
 static __thread uint64_t record_time_cache_sec = UINT64_MAX;
 static __thread char record_time_cache[20];
 
-/* Times after record_time_max (a client's claimed time can be any u64)
- * are written as record_time_max, so every line the encoder writes
+/* Times after datetime_max_us (a client's claimed time can be any u64)
+ * are written as datetime_max_us, so every line the encoder writes
  * decodes; the year field would otherwise wrap to a wrong or invalid
  * year. */
 void
 record_format_time(uint64_t time_us, char *buf)
 {
-	if (time_us > record_time_max)
-		time_us = record_time_max;
+	if (time_us > datetime_max_us)
+		time_us = datetime_max_us;
 
 	uint64_t sec = time_us / 1000000;
 	unsigned us = (unsigned)(time_us % 1000000);
@@ -177,24 +137,11 @@ record_format_time(uint64_t time_us, char *buf)
 	if (sec != record_time_cache_sec) {
 		int64_t y;
 		unsigned mo, d, sod = (unsigned)(sec % 86400);
-		record_civil_from_days((int64_t)(sec / 86400), &y, &mo, &d);
-		char *p = record_time_cache;
-		unsigned yy = (unsigned)(y % 10000);
-		p[0] = (char)('0' + yy / 1000);
-		p[1] = (char)('0' + yy / 100 % 10);
-		p[2] = (char)('0' + yy / 10 % 10);
-		p[3] = (char)('0' + yy % 10);
-		p[4] = '-';
-		record_put2(p + 5, mo);
-		p[7] = '-';
-		record_put2(p + 8, d);
-		p[10] = 'T';
-		record_put2(p + 11, sod / 3600);
-		p[13] = ':';
-		record_put2(p + 14, sod / 60 % 60);
-		p[16] = ':';
-		record_put2(p + 17, sod % 60);
-		p[19] = '.';
+		datetime_civil_from_days((int64_t)(sec / 86400), &y, &mo, &d);
+		datetime_put_date(record_time_cache, y, mo, d);
+		record_time_cache[10] = 'T';
+		datetime_put_hms(record_time_cache + 11, sod / 3600, sod / 60 % 60, sod % 60);
+		record_time_cache[19] = '.';
 		record_time_cache_sec = sec;
 	}
 	memcpy(buf, record_time_cache, 20);
@@ -205,40 +152,20 @@ record_format_time(uint64_t time_us, char *buf)
 	buf[26] = 'Z';
 }
 
-static int
-record_digits(const char *s, size_t n, unsigned *ret)
-{
-	unsigned v = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
+/* No leap second, nothing before 1970: what record_format_time() writes. */
 int
 record_parse_time(const char *s, size_t len, uint64_t *ret_time_us)
 {
-	unsigned y, mo, d, h, mi, sec, us;
-	static const uint8_t mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	unsigned y, mo, d, h, mi, sec;
+	uint64_t us;
 
-	if (len != RECORD_TIME_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z')
+	if (len != RECORD_TIME_LEN || datetime_parse_date(s, &y, &mo, &d) < 0 || s[10] != 'T' ||
+	    datetime_parse_hms(s + 11, &h, &mi, &sec) < 0 || s[19] != '.' ||
+	    parse_digits(s + 20, 6, &us) < 0 || s[26] != 'Z')
 		return -EBADMSG;
-	if (record_digits(s, 4, &y) || record_digits(s + 5, 2, &mo) ||
-	    record_digits(s + 8, 2, &d) || record_digits(s + 11, 2, &h) ||
-	    record_digits(s + 14, 2, &mi) || record_digits(s + 17, 2, &sec) ||
-	    record_digits(s + 20, 6, &us))
+	if (y < 1970 || sec > 59)
 		return -EBADMSG;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
-	    sec > 59)
-		return -EBADMSG;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return -EBADMSG;
-	int64_t days = record_days_from_civil(y, mo, d);
+	int64_t days = datetime_days_from_civil(y, mo, d);
 	*ret_time_us = ((uint64_t)days * 86400 + h * 3600u + mi * 60u + sec) * 1000000u + us;
 	return 0;
 }
@@ -273,46 +200,6 @@ record_put_u64(char *p, uint64_t v)
 	return p + (e - b);
 }
 
-/* A decimal field: no sign, no leading zero (except "0"), no overflow. */
-static int
-record_parse_u64(const char *s, size_t n, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || n > 20 || (n > 1 && s[0] == '0'))
-		return -EBADMSG;
-	if (n < 20) {
-		/* 19 digits cannot overflow: one test at the end, not per digit */
-		unsigned bad = 0;
-		for (size_t i = 0; i < n; i++) {
-			unsigned d = (unsigned char)s[i] - '0';
-			bad |= d > 9;
-			v = v * 10 + d;
-		}
-		if (bad)
-			return -EBADMSG;
-		*ret = v;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
-}
-
-static void
-record_put_csum(char *p, uint64_t h)
-{
-	for (int i = 15; i >= 0; i--) {
-		p[i] = record_hex[h & 15];
-		h >>= 4;
-	}
-}
-
 static int
 record_check_csum(const char *line, size_t len)
 {
@@ -327,7 +214,7 @@ record_check_csum(const char *line, size_t len)
 	c = line + len - 1 - RECORD_CSUM_LEN;
 	if (c[-1] != ' ')
 		return -EBADMSG;
-	record_put_csum(want, XXH3_64bits(line, (size_t)(c - 1 - line)));
+	hex_put_u64(want, XXH3_64bits(line, (size_t)(c - 1 - line)));
 	return memcmp(want, c, RECORD_CSUM_LEN) == 0 ? 0 : -EBADMSG;
 }
 
@@ -380,7 +267,7 @@ record_finish(char *buf, char *p)
 {
 	uint64_t h = XXH3_64bits(buf, (size_t)(p - buf));
 	*p++ = ' ';
-	record_put_csum(p, h);
+	hex_put_u64(p, h);
 	p += RECORD_CSUM_LEN;
 	*p++ = '\n';
 	return (size_t)(p - buf);
@@ -471,7 +358,7 @@ record_parse_head(const char *line, size_t len, const char **pos, const char *en
 		REJECT("a segment header where a record was expected");
 	if (record_field(pos, end, &f, &n) < 0 || record_parse_time(f, n, &r->time_us) < 0)
 		REJECT("bad time field");
-	if (record_field(pos, end, &f, &n) < 0 || record_parse_u64(f, n, &r->seq) < 0 ||
+	if (record_field(pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &r->seq) < 0 ||
 	    r->seq == 0)
 		REJECT("bad seq field");
 	if (record_field(pos, end, &f, &n) < 0)
@@ -502,15 +389,15 @@ record_parse_head(const char *line, size_t len, const char **pos, const char *en
 			last.severity = r->severity;
 		}
 	}
-	if (record_field(pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0 ||
+	if (record_field(pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &v) < 0 ||
 	    v > INT64_MAX)
 		REJECT("bad pid field");
 	r->pid = (int64_t)v;
-	if (record_field(pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0 ||
+	if (record_field(pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &v) < 0 ||
 	    v > UINT32_MAX)
 		REJECT("bad uid field");
 	r->uid = (uint32_t)v;
-	if (record_field(pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0 ||
+	if (record_field(pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &v) < 0 ||
 	    v > UINT32_MAX)
 		REJECT("bad gid field");
 	r->gid = (uint32_t)v;
@@ -528,7 +415,7 @@ record_parse_claims(const char **pos, const char *end, struct record *r, const c
 		REJECT("missing claimed pid");
 	if (n == 1 && f[0] == '-')
 		r->claimed_pid = RECORD_NO_CLAIMED_PID;
-	else if (record_parse_u64(f, n, &v) < 0 || v > INT64_MAX)
+	else if (parse_u64_canonical(f, n, &v) < 0 || v > INT64_MAX)
 		REJECT("bad claimed pid");
 	else
 		r->claimed_pid = (int64_t)v;
@@ -774,10 +661,8 @@ record_header_encode(const struct segment_header *h, char *buf)
 	record_format_time(h->created_us, p);
 	p += RECORD_TIME_LEN;
 	*p++ = ' ';
-	for (int i = 0; i < RECORD_DIR_ID_LEN; i++) {
-		*p++ = record_hex[h->dir_id[i] >> 4];
-		*p++ = record_hex[h->dir_id[i] & 15];
-	}
+	hex_encode(h->dir_id, RECORD_DIR_ID_LEN, p);
+	p += 2 * RECORD_DIR_ID_LEN;
 	if (h->version >= 2) {
 		size_t n = h->attrs_len < RECORD_ATTRS_MAX ? h->attrs_len : RECORD_ATTRS_MAX;
 		*p++ = ' ';
@@ -836,12 +721,12 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 	if (record_check_csum(line, len) < 0)
 		REJECT("header checksum mismatch");
 	end = line + len - 1 - RECORD_CSUM_LEN;
-	if (record_field(&pos, end, &f, &n) < 0 || record_parse_u64(f, n, &v) < 0)
+	if (record_field(&pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &v) < 0)
 		REJECT("bad format version");
 	if (v < 1 || v > RECORD_FORMAT_MAX)
 		REJECT("unsupported format version");
 	h.version = (uint32_t)v;
-	if (record_field(&pos, end, &f, &n) < 0 || record_parse_u64(f, n, &h.first_seq) < 0 ||
+	if (record_field(&pos, end, &f, &n) < 0 || parse_u64_canonical(f, n, &h.first_seq) < 0 ||
 	    h.first_seq == 0)
 		REJECT("bad first seq");
 	if (record_field(&pos, end, &f, &n) < 0 || record_parse_time(f, n, &h.created_us) < 0)
@@ -849,13 +734,8 @@ record_header_decode(const char *line, size_t len, struct segment_header *ret,
 	if (record_field(&pos, end, &f, &n) < 0 || n != 2 * RECORD_DIR_ID_LEN ||
 	    (h.version == 1 && pos != end))
 		REJECT("bad directory id");
-	for (int i = 0; i < RECORD_DIR_ID_LEN; i++) {
-		int hi = record_hexval((unsigned char)f[2 * i]);
-		int lo = record_hexval((unsigned char)f[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			REJECT("bad directory id");
-		h.dir_id[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (hex_decode_lower(f, RECORD_DIR_ID_LEN, h.dir_id) < 0)
+		REJECT("bad directory id");
 	if (h.version >= 2) {
 		if (record_field(&pos, end, &f, &n) < 0 || pos != end)
 			REJECT("bad header attributes");

@@ -156,9 +156,6 @@ int record_header_decode(const char *line, size_t len, struct segment_header *re
 			 const char **ret_reason);
 bool record_is_header(const char *line, size_t len);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
-int64_t record_days_from_civil(int64_t y, unsigned m, unsigned d);
-
 /* RFC 3339 UTC with microseconds: writes exactly RECORD_TIME_LEN bytes (no NUL). */
 void record_format_time(uint64_t time_us, char *buf);
 /* v in decimal at p (at most 20 bytes, no NUL); returns the end.  For the

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
 #include "record.h"
-#include "record_internal.h"
 #include "utf8.h"
 
 /* Byte classes for escaping: 0 = copy, 1 = always escape (controls, DEL,
@@ -65,8 +65,7 @@ record_escape(const char *src, size_t n, char *dst, bool with_space)
 		} else {
 			d[0] = '\\';
 			d[1] = 'x';
-			d[2] = record_hex[c >> 4];
-			d[3] = record_hex[c & 15];
+			hex_put_byte(d + 2, (uint8_t)c);
 			d += 4;
 		}
 		i++;
@@ -88,9 +87,10 @@ record_peek(const unsigned char *s, size_t i, size_t n, unsigned char *out, size
 		} else if (i + 1 < n && s[i + 1] == '\\') {
 			out[k++] = '\\';
 			i += 2;
-		} else if (i + 3 < n && s[i + 1] == 'x' && record_hexval(s[i + 2]) >= 0 &&
-			   record_hexval(s[i + 3]) >= 0) {
-			out[k++] = (unsigned char)(record_hexval(s[i + 2]) << 4 | record_hexval(s[i + 3]));
+		} else if (i + 3 < n && s[i + 1] == 'x' && hex_value_lower(s[i + 2]) >= 0 &&
+			   hex_value_lower(s[i + 3]) >= 0) {
+			out[k++] = (unsigned char)(hex_value_lower(s[i + 2]) << 4 |
+						   hex_value_lower(s[i + 3]));
 			i += 4;
 		} else {
 			break;
@@ -161,7 +161,7 @@ record_unescape_strict(const char *src, size_t n, char *dst, bool with_space)
 		}
 		if (s[i + 1] != 'x' || i + 3 >= n)
 			return -EBADMSG;
-		int h = record_hexval(s[i + 2]), l = record_hexval(s[i + 3]);
+		int h = hex_value_lower(s[i + 2]), l = hex_value_lower(s[i + 3]);
 		if (h < 0 || l < 0)
 			return -EBADMSG;
 		c = (unsigned)(h << 4 | l);

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "datetime.h"
+#include "parse.h"
 #include "record.h"
 #include "sdata.h"
 #include "syslogmsg.h"
@@ -34,80 +36,23 @@ static const bool syslog_hostname_char[256] = {
 };
 /* clang-format on */
 
-static inline bool
-syslog_is_digit(char c)
-{
-	return (unsigned char)(c - '0') < 10;
-}
-
-/* Reads exactly n (<= 19) decimal digits. */
-static bool
-syslog_digits(const char *s, size_t n, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (!syslog_is_digit(s[i]))
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*ret = v;
-	return true;
-}
-
-static unsigned
-syslog_2digits(const char *s, bool *ok)
-{
-	if (!syslog_is_digit(s[0]) || !syslog_is_digit(s[1])) {
-		*ok = false;
-		return 0;
-	}
-	return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
-}
-
-/* The civil year of a day count since 1970-01-01 (the inverse of
- * record_days_from_civil(), for days >= 0). */
-static int64_t
-syslog_year_of_days(int64_t days)
-{
-	int64_t z = days + 719468;
-	int64_t era = z / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-
-	return (int64_t)yoe + era * 400 + (mp >= 10); /* Jan, Feb: next civil year */
-}
-
 /* RFC 3164 §4.1.1 / RFC 5424 §6.2.1 PRI: "<" 1*3DIGIT ">" with a value of
  * at most 191.  Returns its length, or 0 if buf does not start with one
  * (m is then untouched).  Leading zeros are tolerated, as rsyslog does. */
 static size_t
 syslog_parse_pri(const char *b, size_t len, struct syslog_msg *m)
 {
-	unsigned v = 0;
+	uint64_t v;
 	size_t i;
 
-	if (len < 3 || b[0] != '<')
+	if (len < 3 || b[0] != '<' || parse_u64_prefix(b + 1, len - 1 < 3 ? len - 1 : 3, &v, &i) < 0)
 		return 0;
-	for (i = 1; i < len && i <= 3 && syslog_is_digit(b[i]); i++)
-		v = v * 10 + (unsigned)(b[i] - '0');
-	if (i == 1 || i >= len || b[i] != '>' || v > SYSLOG_PRI_MAX)
+	i++;
+	if (i >= len || b[i] != '>' || v > SYSLOG_PRI_MAX)
 		return 0;
 	m->facility = (uint8_t)(v / 8);
 	m->severity = (uint8_t)(v % 8);
 	return i + 1;
-}
-
-/* Days in month mo (1..12) of year y, proleptic Gregorian. */
-static unsigned
-syslog_month_days(uint64_t y, unsigned mo)
-{
-	static const unsigned char days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return mo == 2 && leap ? 29 : days[(mo - 1) % 12];
 }
 
 /* RFC 3339 date-time as RFC 5424 §6.2.3 restricts it: "YYYY-MM-DDThh:mm:ss",
@@ -117,43 +62,27 @@ syslog_month_days(uint64_t y, unsigned mo)
 static bool
 syslog_parse_rfc3339(const char *s, size_t n, uint64_t *ret_us)
 {
-	unsigned mo, d, h, mi, se, frac = 0, digits = 0;
-	uint64_t y;
-	int64_t off = 0, t;
+	unsigned y, mo, d, h, mi, se;
+	uint32_t frac = 0;
+	int64_t t;
+	int off_min = 0, k;
 	size_t i = 19;
-	bool ok = true;
 
-	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
-	    s[13] != ':' || s[16] != ':' || !syslog_digits(s, 4, &y))
-		return false;
-	mo = syslog_2digits(s + 5, &ok);
-	d = syslog_2digits(s + 8, &ok);
-	h = syslog_2digits(s + 11, &ok);
-	mi = syslog_2digits(s + 14, &ok);
-	se = syslog_2digits(s + 17, &ok);
-	if (!ok || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > syslog_month_days(y, mo) ||
-	    h > 23 || mi > 59 || se > 60)
+	if (n < 20 || datetime_parse_date(s, &y, &mo, &d) < 0 || (s[10] != 'T' && s[10] != 't') ||
+	    datetime_parse_hms(s + 11, &h, &mi, &se) < 0 || y < 1970)
 		return false; /* 2026-02-31 is no claim (it used to become March 3) */
-	if (s[i] == '.') {
-		for (i++; i < n && syslog_is_digit(s[i]); i++, digits++)
-			if (digits < 6)
-				frac = frac * 10 + (unsigned)(s[i] - '0');
-		if (digits == 0)
-			return false;
-		for (; digits < 6; digits++)
-			frac *= 10;
-	}
+	k = datetime_parse_fraction(s + i, n - i, &frac);
+	if (k < 0)
+		return false;
+	i += (size_t)k;
 	if (i + 1 == n && (s[i] == 'Z' || s[i] == 'z')) {
 		i++;
-	} else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-		unsigned oh = syslog_2digits(s + i + 1, &ok), om = syslog_2digits(s + i + 4, &ok);
-		if (!ok || oh > 23 || om > 59)
-			return false;
-		off = (int64_t)(oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
-	} else {
+	} else if (!(i + DATETIME_UTC_OFFSET_LEN == n && s[i + 3] == ':' &&
+		     datetime_parse_utc_offset(s + i, &off_min) == DATETIME_UTC_OFFSET_LEN)) {
 		return false;
 	}
-	t = record_days_from_civil((int64_t)y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+	t = datetime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	    (int64_t)off_min * 60;
 	if (t < 0)
 		return false;
 	*ret_us = (uint64_t)t * 1000000 + frac;
@@ -170,38 +99,33 @@ static size_t
 syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offset_s,
 		      uint64_t *ret_us)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	unsigned mo, d, h, mi, se;
+	unsigned mo, d, h, mi, se, now_mo, now_d;
 	int64_t now_s = (int64_t)(now_us / 1000000), y, base, t;
-	bool ok = true;
+	uint64_t dd;
+	bool pad;
+	int m;
 
 	if (n < SYSLOG_BSD_TIME_LEN || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' ||
 	    (n > SYSLOG_BSD_TIME_LEN && s[SYSLOG_BSD_TIME_LEN] != ' '))
 		return 0;
-	for (mo = 0; mo < 12; mo++)
-		if (s[0] == months[3 * mo] && s[1] == months[3 * mo + 1] &&
-		    s[2] == months[3 * mo + 2])
-			break;
-	if (mo == 12)
+	m = datetime_month_from_abbr(s);
+	if (m < 0)
 		return 0;
-	if (s[4] == ' ' && syslog_is_digit(s[5]))
-		d = (unsigned)(s[5] - '0');
-	else
-		d = syslog_2digits(s + 4, &ok);
-	h = syslog_2digits(s + 7, &ok);
-	mi = syslog_2digits(s + 10, &ok);
-	se = syslog_2digits(s + 13, &ok);
-	if (!ok || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+	mo = (unsigned)m - 1;
+	pad = s[4] == ' '; /* " 4" */
+	if (parse_digits(s + 4 + pad, 2 - pad, &dd) < 0 ||
+	    datetime_parse_hms(s + 7, &h, &mi, &se) < 0 || dd < 1 || dd > 31)
 		return 0;
+	d = (unsigned)dd;
 
 	base = (int64_t)(h * 3600 + mi * 60 + se) - utc_offset_s;
-	y = syslog_year_of_days((now_s + utc_offset_s) / 86400);
-	t = record_days_from_civil(y, mo + 1, d) * 86400 + base;
+	datetime_civil_from_days((now_s + utc_offset_s) / 86400, &y, &now_mo, &now_d);
+	t = datetime_days_from_civil(y, mo + 1, d) * 86400 + base;
 	if (t > now_s + SYSLOG_WEEK_S)
-		t = record_days_from_civil(--y, mo + 1, d) * 86400 + base;
+		t = datetime_days_from_civil(--y, mo + 1, d) * 86400 + base;
 	/* "Feb 30", or Feb 29 of a year without it: a timestamp, but no claim
 	 * (it used to roll into March) */
-	*ret_us = t > 0 && d <= syslog_month_days((uint64_t)y, mo + 1) ? (uint64_t)t * 1000000 : 0;
+	*ret_us = t > 0 && d <= datetime_days_in_month(y, mo + 1) ? (uint64_t)t * 1000000 : 0;
 	return n > SYSLOG_BSD_TIME_LEN ? SYSLOG_BSD_TIME_LEN + 1 : SYSLOG_BSD_TIME_LEN;
 }
 
@@ -214,7 +138,7 @@ syslog_parse_rfc3339_word(const char *s, size_t n, uint64_t *ret_us)
 	const char *sp;
 	size_t w;
 
-	if (n < 20 || !syslog_is_digit(s[0]) || s[4] != '-')
+	if (n < 20 || !parse_is_digit(s[0]) || s[4] != '-')
 		return 0;
 	sp = memchr(s, ' ', n);
 	w = sp ? (size_t)(sp - s) : n;
@@ -283,7 +207,7 @@ syslog_parse_5424(const char *b, size_t len, size_t pos, struct syslog_msg *m)
 	}
 	if (!syslog_5424_field(b, len, &pos, &f, &n))
 		return false;
-	if (n <= SYSLOG_PID_MAX_DIGITS && syslog_digits(f, n, &v))
+	if (n <= SYSLOG_PID_MAX_DIGITS && parse_digits(f, n, &v) == 0)
 		r.claimed_pid = (int64_t)v;
 	if (!syslog_5424_field(b, len, &pos, &f, &n))
 		return false;
@@ -358,7 +282,7 @@ syslog_parse_tag(const char *b, size_t len, size_t pos, struct syslog_msg *m)
 			;
 		if (i >= pend || b[i] != ']')
 			return pos;
-		if (i - p >= 1 && i - p <= SYSLOG_PID_MAX_DIGITS && syslog_digits(b + p, i - p, &v))
+		if (i - p >= 1 && i - p <= SYSLOG_PID_MAX_DIGITS && parse_digits(b + p, i - p, &v) == 0)
 			pid = (int64_t)v;
 		i++;
 	}
@@ -433,19 +357,18 @@ syslog_frame_octet(struct syslog_framer *f, const char *buf, size_t len, size_t 
 		   const char **ret_msg, size_t *ret_msg_len, size_t *ret_consumed)
 {
 	uint64_t n = 0;
-	size_t i;
+	size_t i, digits = 0;
 
 	while (off < len && (buf[off] == '\n' || buf[off] == '\0'))
 		off++;
 	*ret_consumed = off;
-	for (i = off; i < len && syslog_is_digit(buf[i]); i++) {
-		if (i - off >= SYSLOG_LEN_MAX_DIGITS)
-			return -EBADMSG;
-		n = n * 10 + (uint64_t)(buf[i] - '0');
-	}
+	if (parse_u64_prefix(buf + off, len - off, &n, &digits) == -ERANGE ||
+	    digits > SYSLOG_LEN_MAX_DIGITS)
+		return -EBADMSG;
+	i = off + digits;
 	if (i == len)
 		return 0;
-	if (i == off || buf[i] != ' ' || buf[off] == '0')
+	if (digits == 0 || buf[i] != ' ' || buf[off] == '0')
 		return -EBADMSG;
 	i++;
 	if (n > max) {

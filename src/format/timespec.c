@@ -8,60 +8,15 @@
 #include <strings.h>
 #include <time.h>
 
-#include "cleanup.h"
-#include "record.h"
 #include "cfgvalue.h"
+#include "cleanup.h"
+#include "datetime.h"
+#include "parse.h"
 #include "timespec.h"
 
 enum {
 	TIMESPEC_US_PER_SEC = 1000000,
 };
-
-/* 9999-12-31T23:59:59.999999Z */
-static const uint64_t timespec_max_us = 253402300799999999u;
-
-
-static unsigned
-timespec_days_in_month(unsigned y, unsigned m)
-{
-	static const unsigned days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Exactly n decimal digits at *p; advances *p. */
-static bool
-timespec_digits(const char **p, unsigned n, unsigned *ret)
-{
-	unsigned v = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*p)[i]))
-			return false;
-		v = v * 10 + (unsigned)((*p)[i] - '0');
-	}
-	*p += n;
-	*ret = v;
-	return true;
-}
-
-/* A fraction after the '.': any number of digits, cut to microseconds. */
-static bool
-timespec_fraction(const char **p, uint64_t *ret_us)
-{
-	uint64_t us = 0, scale = 100000;
-	const char *s = *p;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	for (; isdigit((unsigned char)*s); s++) {
-		us += (uint64_t)(*s - '0') * scale;
-		scale /= 10;
-	}
-	*p = s;
-	*ret_us = us;
-	return true;
-}
 
 /* Local midnight of the day that holds now_us, moved by delta_days. */
 static int
@@ -89,23 +44,21 @@ timespec_relative(const char *s, uint64_t now_us, uint64_t *ret_us)
 	bool minus = *s++ == '-';
 	uint64_t total = 0;
 	unsigned terms = 0;
+	int k;
 
 	for (;;) {
 		uint64_t n = 0, unit = 0;
 		const char *u;
-		size_t ulen;
+		size_t digits, ulen;
 
 		while (*s == ' ')
 			s++;
 		if (!*s)
 			break;
-		if (!isdigit((unsigned char)*s))
-			return -EINVAL;
-		for (; isdigit((unsigned char)*s); s++) {
-			if (n > (UINT64_MAX - 9) / 10)
-				return -ERANGE;
-			n = n * 10 + (uint64_t)(*s - '0');
-		}
+		k = parse_u64_prefix(s, SIZE_MAX, &n, &digits);
+		if (k < 0)
+			return k;
+		s += digits;
 		while (*s == ' ')
 			s++;
 		for (u = s; isalpha((unsigned char)*s); s++)
@@ -120,7 +73,7 @@ timespec_relative(const char *s, uint64_t now_us, uint64_t *ret_us)
 			unit = cfg_duration_unit(u, ulen); /* the config's units, too */
 		if (!unit)
 			return -EINVAL;
-		if (n > (timespec_max_us - total) / unit)
+		if (n > (datetime_max_us - total) / unit)
 			return -ERANGE;
 		total += n * unit;
 		terms++;
@@ -132,7 +85,7 @@ timespec_relative(const char *s, uint64_t now_us, uint64_t *ret_us)
 			return -ERANGE;
 		*ret_us = now_us - total;
 	} else {
-		if (total > timespec_max_us - now_us)
+		if (total > datetime_max_us - now_us)
 			return -ERANGE;
 		*ret_us = now_us + total;
 	}
@@ -143,32 +96,35 @@ timespec_relative(const char *s, uint64_t now_us, uint64_t *ret_us)
 static int
 timespec_epoch(const char *s, uint64_t *ret_us)
 {
-	uint64_t sec = 0, frac = 0;
+	const uint64_t max_sec = datetime_max_us / TIMESPEC_US_PER_SEC;
+	uint64_t sec;
+	uint32_t frac = 0;
+	size_t n;
+	int k = parse_u64_prefix(s, SIZE_MAX, &sec, &n);
 
-	if (!isdigit((unsigned char)*s))
+	/* out of range as soon as the digits before the last one are */
+	if (k == -ERANGE || (k == 0 && sec / 10 > max_sec))
+		return -ERANGE;
+	if (k < 0)
+		return k;
+	s += n;
+	k = datetime_parse_fraction(s, SIZE_MAX, &frac);
+	if (k < 0)
+		return k;
+	if (s[k])
 		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		if (sec > timespec_max_us / TIMESPEC_US_PER_SEC)
-			return -ERANGE;
-		sec = sec * 10 + (uint64_t)(*s - '0');
-	}
-	if (*s == '.' && (s++, !timespec_fraction(&s, &frac)))
-		return -EINVAL;
-	if (*s)
-		return -EINVAL;
-	if (sec > timespec_max_us / TIMESPEC_US_PER_SEC)
+	if (sec > max_sec)
 		return -ERANGE;
 	*ret_us = sec * TIMESPEC_US_PER_SEC + frac;
 	return 0;
 }
 
-/* "+HH:MM", "+HHMM", "Z"; sets *ret_min (east of UTC) and *ret_have. */
+/* "Z" or an offset "+HH:MM", "+HHMM"; sets *ret_min (east of UTC) and *ret_have. */
 static int
 timespec_offset(const char **p, bool *ret_have, int *ret_min)
 {
 	const char *s = *p;
-	unsigned h, m;
-	int sign;
+	int k;
 
 	if (*s == 'Z' || *s == 'z') {
 		*p = s + 1;
@@ -180,16 +136,48 @@ timespec_offset(const char **p, bool *ret_have, int *ret_min)
 		*ret_have = false;
 		return 0;
 	}
-	sign = *s++ == '-' ? -1 : 1;
-	if (!timespec_digits(&s, 2, &h))
-		return -EINVAL;
-	if (*s == ':')
-		s++;
-	if (!timespec_digits(&s, 2, &m) || h > 23 || m > 59)
-		return -EINVAL;
-	*p = s;
+	k = datetime_parse_utc_offset(s, ret_min);
+	if (k < 0)
+		return k;
+	*p = s + k;
 	*ret_have = true;
-	*ret_min = sign * (int)(h * 60 + m);
+	return 0;
+}
+
+/* "HH:MM[:SS[.FRACTION]]" at *p; advances *p. */
+static int
+timespec_clock(const char **p, unsigned *ret_h, unsigned *ret_min, unsigned *ret_sec,
+	       uint64_t *ret_frac)
+{
+	const char *s = *p;
+	uint64_t h, mi;
+	unsigned hh, mm, sec;
+	uint32_t frac = 0;
+	int k;
+
+	if (parse_digits(s, 2, &h) < 0 || s[2] != ':' || parse_digits(s + 3, 2, &mi) < 0)
+		return -EINVAL;
+	if (s[5] != ':') {
+		if (h > 23 || mi > 59)
+			return -EINVAL;
+		hh = (unsigned)h;
+		mm = (unsigned)mi;
+		sec = 0;
+		s += 5;
+	} else {
+		if (datetime_parse_hms(s, &hh, &mm, &sec) < 0)
+			return -EINVAL;
+		s += DATETIME_HMS_LEN;
+		k = datetime_parse_fraction(s, SIZE_MAX, &frac);
+		if (k < 0)
+			return k;
+		s += k;
+	}
+	*p = s;
+	*ret_h = hh;
+	*ret_min = mm;
+	*ret_sec = sec;
+	*ret_frac = frac;
 	return 0;
 }
 
@@ -202,24 +190,14 @@ timespec_date(const char *s, uint64_t *ret_us)
 	bool have_off = false;
 	int off_min = 0, k;
 
-	if (!timespec_digits(&s, 4, &y) || *s++ != '-' || !timespec_digits(&s, 2, &mo) ||
-	    *s++ != '-' || !timespec_digits(&s, 2, &d))
+	if (datetime_parse_date(s, &y, &mo, &d) < 0)
 		return -EINVAL;
-	if (mo < 1 || mo > 12 || d < 1 || d > timespec_days_in_month(y, mo))
-		return -EINVAL;
+	s += DATETIME_DATE_LEN;
 	if (*s == 'T' || *s == 't' || *s == ' ') {
 		s++;
-		if (!timespec_digits(&s, 2, &h) || *s++ != ':' || !timespec_digits(&s, 2, &mi))
-			return -EINVAL;
-		if (*s == ':') {
-			s++;
-			if (!timespec_digits(&s, 2, &sec))
-				return -EINVAL;
-			if (*s == '.' && (s++, !timespec_fraction(&s, &frac)))
-				return -EINVAL;
-		}
-		if (h > 23 || mi > 59 || sec > 60)
-			return -EINVAL;
+		k = timespec_clock(&s, &h, &mi, &sec, &frac);
+		if (k < 0)
+			return k;
 		k = timespec_offset(&s, &have_off, &off_min);
 		if (k < 0)
 			return k;
@@ -231,7 +209,7 @@ timespec_date(const char *s, uint64_t *ret_us)
 		frac = TIMESPEC_US_PER_SEC - 1;
 	}
 	if (have_off) {
-		int64_t t = record_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+		int64_t t = datetime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 			    (int64_t)off_min * 60;
 		if (t < 0)
 			return -ERANGE;
@@ -246,7 +224,7 @@ timespec_date(const char *s, uint64_t *ret_us)
 			return -ERANGE;
 		*ret_us = (uint64_t)t * TIMESPEC_US_PER_SEC + frac;
 	}
-	return *ret_us > timespec_max_us ? -ERANGE : 0;
+	return *ret_us > datetime_max_us ? -ERANGE : 0;
 }
 
 int

@@ -9,11 +9,12 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "datetime.h"
+#include "hex.h"
 #include "output.h"
 #include "sdata.h"
 #include "utf8.h"
 
-static const char output_hex[] = "0123456789abcdef";
 
 enum {
 	OUTPUT_SD_ITEMS_MAX = 512, /* output_json_sd: beyond, the raw string */
@@ -85,8 +86,7 @@ output_put_hex_byte(char *d, unsigned c)
 {
 	d[0] = '\\';
 	d[1] = 'x';
-	d[2] = output_hex[c >> 4];
-	d[3] = output_hex[c & 15];
+	hex_put_byte(d + 2, (uint8_t)c);
 	return d + 4;
 }
 
@@ -190,13 +190,6 @@ output_json_value(const char *src, size_t n, char *dst)
 	return (size_t)(d - dst);
 }
 
-static void
-output_put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
 /* "Nov 24 09:02:35" in local time, as journalctl's short output. */
 /* The time of a short line: "Nov 24 09:02:35" (short), with ".123456"
  * (short-precise), or "2026-11-24T09:02:35+01:00" (short-iso), local or
@@ -204,8 +197,6 @@ output_put2(char *p, unsigned v)
 static size_t
 output_time(struct output *o, uint64_t time_us, char *buf)
 {
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	uint64_t sec = time_us / 1000000;
 	size_t n;
 
@@ -216,36 +207,20 @@ output_time(struct output *o, uint64_t time_us, char *buf)
 		if (!(o->utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)))
 			memset(&tm, 0, sizeof(tm));
 		if (o->mode == OUTPUT_SHORT_ISO) {
-			long off = o->utc ? 0 : tm.tm_gmtoff, a = off < 0 ? -off : off;
-			int y = tm.tm_year + 1900;
-			p[0] = (char)('0' + y / 1000 % 10);
-			p[1] = (char)('0' + y / 100 % 10);
-			output_put2(p + 2, (unsigned)(y % 100));
-			p[4] = '-';
-			output_put2(p + 5, (unsigned)tm.tm_mon + 1);
-			p[7] = '-';
-			output_put2(p + 8, (unsigned)tm.tm_mday);
+			datetime_put_date(p, tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+					  (unsigned)tm.tm_mday);
 			p[10] = 'T';
-			output_put2(p + 11, (unsigned)tm.tm_hour);
-			p[13] = ':';
-			output_put2(p + 14, (unsigned)tm.tm_min);
-			p[16] = ':';
-			output_put2(p + 17, (unsigned)tm.tm_sec);
-			p[19] = off < 0 ? '-' : '+';
-			output_put2(p + 20, (unsigned)(a / 3600 % 100));
-			p[22] = ':';
-			output_put2(p + 23, (unsigned)(a / 60 % 60));
+			datetime_put_hms(p + 11, (unsigned)tm.tm_hour, (unsigned)tm.tm_min,
+					 (unsigned)tm.tm_sec);
+			datetime_put_utc_offset(p + 19, o->utc ? 0 : tm.tm_gmtoff);
 			o->cached_len = 25;
 		} else {
-			memcpy(p, months[(unsigned)tm.tm_mon % 12], 3);
+			memcpy(p, datetime_month_abbr[(unsigned)tm.tm_mon % 12], 3);
 			p[3] = ' ';
-			output_put2(p + 4, (unsigned)tm.tm_mday);
+			datetime_put2(p + 4, (unsigned)tm.tm_mday);
 			p[6] = ' ';
-			output_put2(p + 7, (unsigned)tm.tm_hour);
-			p[9] = ':';
-			output_put2(p + 10, (unsigned)tm.tm_min);
-			p[12] = ':';
-			output_put2(p + 13, (unsigned)tm.tm_sec);
+			datetime_put_hms(p + 7, (unsigned)tm.tm_hour, (unsigned)tm.tm_min,
+					 (unsigned)tm.tm_sec);
 			o->cached_len = 15;
 		}
 		o->cached_sec = sec;

@@ -11,7 +11,9 @@
 #include "atomicfile.h"
 #include "cleanup.h"
 #include "cursor.h"
-#include "segdir.h"
+#include "hex.h"
+#include "parse.h"
+#include "record.h"
 
 /* Both versions differ only in their digit and the time after the seq. */
 static const char cursor_magic[] = "seglog-cursor 1 ";
@@ -20,61 +22,25 @@ enum {
 	CURSOR_MAGIC_LEN = sizeof(cursor_magic) - 1,
 	CURSOR_VERSION_AT = CURSOR_MAGIC_LEN - 2,
 	CURSOR_SEQ_AT = CURSOR_MAGIC_LEN + 2 * RECORD_DIR_ID_LEN + 1,
-	CURSOR_DIGITS_MAX = 20,
 };
-
-static size_t
-cursor_put_u64(char *buf, uint64_t v)
-{
-	char digits[CURSOR_DIGITS_MAX];
-	size_t n = 0, len = 0;
-
-	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		buf[len++] = digits[--n];
-	return len;
-}
 
 size_t
 cursor_format(const struct cursor *c, char *buf)
 {
-	char hex[2 * RECORD_DIR_ID_LEN + 1];
 	size_t len;
 
 	memcpy(buf, cursor_magic, CURSOR_MAGIC_LEN);
 	if (c->time_us)
 		buf[CURSOR_VERSION_AT] = '2';
-	segdir_id_to_hex(c->dir_id, hex);
-	memcpy(buf + CURSOR_MAGIC_LEN, hex, 2 * RECORD_DIR_ID_LEN);
+	hex_encode(c->dir_id, RECORD_DIR_ID_LEN, buf + CURSOR_MAGIC_LEN);
 	buf[CURSOR_SEQ_AT - 1] = ' ';
-	len = CURSOR_SEQ_AT + cursor_put_u64(buf + CURSOR_SEQ_AT, c->seq);
+	len = (size_t)(record_put_u64(buf + CURSOR_SEQ_AT, c->seq) - buf);
 	if (c->time_us) {
 		buf[len++] = ' ';
-		len += cursor_put_u64(buf + len, c->time_us);
+		len = (size_t)(record_put_u64(buf + len, c->time_us) - buf);
 	}
 	buf[len++] = '\n';
 	return len;
-}
-
-/* Decimal digits, one spelling per value (no leading zero), no overflow. */
-static int
-cursor_parse_u64(const char *s, size_t n, uint64_t *ret)
-{
-	uint64_t v = 0;
-
-	if (n == 0 || n > CURSOR_DIGITS_MAX || (n > 1 && s[0] == '0'))
-		return -EBADMSG;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned char)s[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return -EBADMSG;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return 0;
 }
 
 int
@@ -92,15 +58,15 @@ cursor_parse(const char *buf, size_t len, struct cursor *ret)
 	version = buf[CURSOR_VERSION_AT];
 	if (version != '1' && version != '2')
 		return -EBADMSG;
-	if (segdir_id_from_hex(buf + CURSOR_MAGIC_LEN, 2 * RECORD_DIR_ID_LEN, c.dir_id) < 0)
+	if (hex_decode_lower(buf + CURSOR_MAGIC_LEN, RECORD_DIR_ID_LEN, c.dir_id) < 0)
 		return -EBADMSG;
 	seq = buf + CURSOR_SEQ_AT;
 	sp = memchr(seq, ' ', (size_t)(end - seq));
 	if ((version == '2') != (sp != NULL))
 		return -EBADMSG;
-	if (cursor_parse_u64(seq, (size_t)((sp ? sp : end) - seq), &c.seq) < 0)
+	if (parse_u64_canonical(seq, (size_t)((sp ? sp : end) - seq), &c.seq) < 0)
 		return -EBADMSG;
-	if (sp && (cursor_parse_u64(sp + 1, (size_t)(end - sp - 1), &c.time_us) < 0 ||
+	if (sp && (parse_u64_canonical(sp + 1, (size_t)(end - sp - 1), &c.time_us) < 0 ||
 		   c.time_us == 0))
 		return -EBADMSG;
 	*ret = c;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "now.h"
 #include "ring.h"
 
 enum {
@@ -181,15 +182,11 @@ ring_wait_timeout(struct ring *r, uint64_t timeout_us)
 static bool
 ring_quiesce(struct ring *r, uint64_t grace_us)
 {
-	struct timespec t0, t;
+	uint64_t t0 = now_us(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (r->inflight > 0) {
-		uint64_t spent;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		spent = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000u +
-			(uint64_t)((t.tv_nsec - t0.tv_nsec) / 1000);
-		if ((int64_t)spent < 0 || spent >= grace_us)
+		uint64_t spent = now_us(CLOCK_MONOTONIC) - t0;
+		if (spent >= grace_us)
 			return false;
 		int k = ring_wait_timeout(r, grace_us - spent);
 		if (k < 0 && k != -ETIME && k != -EINTR && k != -EAGAIN && k != -EBUSY)

@@ -13,6 +13,8 @@
 
 #include "atomicfile.h"
 #include "cleanup.h"
+#include "hex.h"
+#include "parse.h"
 #include "segdir.h"
 
 void
@@ -24,17 +26,10 @@ segdir_name(uint64_t first_seq, char *buf)
 bool
 segdir_parse_name(const char *name, uint64_t *ret_seq)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	if (strlen(name) != SEGDIR_NAME_LEN || strcmp(name + 20, ".log") != 0)
-		return false;
-	for (int i = 0; i < 20; i++) {
-		unsigned d = (unsigned char)name[i] - '0';
-		if (d > 9 || v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (v == 0)
+	if (strlen(name) != SEGDIR_NAME_LEN || strcmp(name + 20, ".log") != 0 ||
+	    parse_u64_mem(name, 20, &v) < 0 || v == 0)
 		return false;
 	*ret_seq = v;
 	return true;
@@ -310,11 +305,7 @@ segdir_reason_name(enum segdir_reason reason)
 void
 segdir_id_to_hex(const uint8_t id[RECORD_DIR_ID_LEN], char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	for (int i = 0; i < RECORD_DIR_ID_LEN; i++) {
-		buf[2 * i] = hex[id[i] >> 4];
-		buf[2 * i + 1] = hex[id[i] & 15];
-	}
+	hex_encode(id, RECORD_DIR_ID_LEN, buf);
 	buf[2 * RECORD_DIR_ID_LEN] = 0;
 }
 
@@ -323,18 +314,5 @@ segdir_id_from_hex(const char *s, size_t len, uint8_t id[RECORD_DIR_ID_LEN])
 {
 	if (len != 2 * RECORD_DIR_ID_LEN)
 		return -EINVAL;
-	for (int i = 0; i < 2 * RECORD_DIR_ID_LEN; i++) {
-		int c = s[i], v;
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else
-			return -EINVAL;
-		if (i % 2 == 0)
-			id[i / 2] = (uint8_t)(v << 4);
-		else
-			id[i / 2] |= (uint8_t)v;
-	}
-	return 0;
+	return hex_decode_lower(s, RECORD_DIR_ID_LEN, id);
 }
