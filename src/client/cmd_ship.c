@@ -19,6 +19,7 @@
 #include "client.h"
 #include "log.h"
 #include "notify.h"
+#include "parse.h"
 #include "ship.h"
 
 enum {
@@ -256,12 +257,11 @@ cmd_ship_bad(const char *opt, const char *why)
 static int
 cmd_ship_parse_drain(const char *v, unsigned *ret)
 {
-	size_t n = strlen(v);
-	unsigned long ms;
+	uint64_t ms;
+	int k = parse_u64_mem(v, strlen(v), &ms);
 
-	if (n == 0 || n > 7 || strspn(v, "0123456789") != n)
-		return -EINVAL;
-	ms = strtoul(v, NULL, 10);
+	if (k < 0)
+		return k;
 	if (ms > CFG_SHIP_DRAIN_MAX_MS)
 		return -ERANGE;
 	*ret = (unsigned)ms;

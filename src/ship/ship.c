@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "log.h"
+#include "now.h"
 #include "segdir.h"
 #include "ship_internal.h"
 #include "watermark.h"
@@ -28,9 +29,7 @@
 uint64_t
 ship_now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return now_us(CLOCK_MONOTONIC);
 }
 
 const char *
