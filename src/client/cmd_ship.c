@@ -223,15 +223,18 @@ cmd_ship_status(const struct ship_stats *st, void *userdata)
 	struct cmd_ship *c = userdata;
 	char line[600];
 
-	char why[300] = "";
+	char why[300] = "", extra[80] = "";
 
 	if (st->reason[0])
 		snprintf(why, sizeof(why), " (%s)", st->reason);
+	if (st->missing || st->skipped)
+		snprintf(extra, sizeof(extra), ", %" PRIu64 " missing, %" PRIu64 " skipped",
+			 st->missing, st->skipped);
 	snprintf(line, sizeof(line),
 		 "%s%s: seq %" PRIu64 " shipped, %.0f/s, lag %" PRIu64 " records (~%" PRIu64
-		 " KiB), %" PRIu64 " in flight, %" PRIu64 " restarts",
+		 " KiB), %" PRIu64 " in flight, %" PRIu64 " restarts%s",
 		 ship_state_name(st->state), why, st->confirmed_seq, st->rate, st->lag_records,
-		 st->lag_bytes >> 10, st->in_flight, st->restarts);
+		 st->lag_bytes >> 10, st->in_flight, st->restarts, extra);
 	if (c->tty) {
 		fprintf(stderr, "\r\033[K%s", line);
 		fflush(stderr);

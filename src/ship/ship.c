@@ -313,6 +313,8 @@ ship_pump(struct ship *s)
 				return; /* retried at the next tick */
 			}
 			if (ev.type == READER_GAP)
+				s->st.missing += ev.gap_last - ev.gap_first + 1;
+			if (ev.type == READER_GAP)
 				log_warning("Records %" PRIu64 "..%" PRIu64 " are missing from %s%s: "
 					    "not shipped", ev.gap_first, ev.gap_last, s->cfg->dir,
 					    ev.gap_at_start ? " (removed by retention)" : "");
@@ -620,6 +622,12 @@ ship_finish(struct ship *s)
 			  s->cfg->cursor_path, s->saved_seq + 1);
 		if (k == 0)
 			k = -EIO;
+	}
+	if (k == 0 && s->cfg->once && s->st.missing) {
+		log_error("%" PRIu64 " records up to seq %" PRIu64 " were not shipped: missing from %s "
+			  "(damaged, or removed by retention before they were shipped; see the "
+			  "warnings above)", s->st.missing, shipq_confirmed(s->q), s->cfg->dir);
+		k = -ENODATA;
 	}
 	if (k == 0 && s->cfg->once && !(s->end_seen && shipq_confirmed(s->q) >= s->end_seq)) {
 		log_error("Stopped before Kafka confirmed every durable record (seq %" PRIu64

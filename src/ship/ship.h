@@ -64,6 +64,8 @@ struct ship_stats {
 	uint64_t in_flight;
 	uint64_t restarts;	 /* producer recreations */
 	uint64_t skipped;	 /* records skipped by SHIP_ON_ERROR_SKIP */
+	uint64_t missing;	 /* seqs not shipped because the directory lacks them:
+				  * damaged, or removed by retention before shipped */
 	double rate;		 /* records confirmed per second, last interval */
 };
 

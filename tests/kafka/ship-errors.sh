@@ -17,7 +17,9 @@
 #  7. the data directory restored from an older copy (same dir-id) and
 #     written to before the shipper starts again: its seqs after the copy
 #     are other records than those shipped; the shipper refuses to start
-#     rather than skip them.
+#     rather than skip them;
+#  8. --once over a damaged record: it cannot be shipped, and the run
+#     says so (exit 1, the count, in the status too), not exit 0.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/kafka/lib.sh"
@@ -163,5 +165,25 @@ check_eq "restored and written to: the shipper refuses, status" "$?" 2
 check "... saying seq 200 is another record now" grep -q "names seq 200 .*another record" "$w/once7.log"
 check_eq "... and leaves the cursor" "$(cursor_seq "$w/c7")" 200
 stop_daemon
+
+# --- 8. --once over a damaged record --------------------------------------------
+mkdir -p "$w/d"
+start_daemon "$w/d" || fail "seglogd (d) did not start"
+seq 1 100 | sed 's/^/damage test record /' | "$SEGLOG" -s "$w/d/sock" send -t d || fail "send"
+"$SEGLOG" -s "$w/d/sock" rotate >/dev/null || fail "rotate"
+seq 101 120 | sed 's/^/damage test record /' | "$SEGLOG" -s "$w/d/sock" send -t d || fail "send"
+stop_daemon
+seg=$(ls "$w/d/data" | grep -E '^[0-9]{20}\.log$' | head -n1)
+python3 - "$w/d/data/$seg" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
+i = b.index(b'damage test record 50 '); b[i] ^= 0x20   # one flipped bit in record 50
+open(p, 'wb').write(bytes(b))
+PY
+timeout 30 "$SEGLOG" -d "$w/d/data" ship --brokers "$BROKERS" --topic errs --cursor-file "$w/c8" \
+	--host-id h8 --once >"$w/once8.log" 2>&1
+check_eq "--once over a damaged record: exit status" "$?" 1
+check "... saying how many were not shipped" grep -q '^.*1 records up to seq 120 were not shipped' "$w/once8.log"
+check_eq "... the rest was shipped" "$(cursor_seq "$w/c8")" 120
 stop_mock
 summary
