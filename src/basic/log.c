@@ -8,6 +8,7 @@
 
 static int log_max_level = LOG_INFO;
 static bool log_with_priority = true;
+static bool log_clear_line;
 
 void
 log_set_max_level(int level)
@@ -19,6 +20,12 @@ void
 log_set_prefix(bool with_priority)
 {
 	log_with_priority = with_priority;
+}
+
+void
+log_set_clear_line(bool clear)
+{
+	log_clear_line = clear;
 }
 
 int
@@ -34,6 +41,8 @@ log_internal(int priority, int error, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(buf, sizeof(buf), fmt, ap);
 		va_end(ap);
+		if (log_clear_line)
+			fputs("\r\033[K", stderr);
 		if (log_with_priority)
 			fprintf(stderr, "<%d>%s\n", priority, buf);
 		else

@@ -8,6 +8,9 @@
 
 void log_set_max_level(int level);
 void log_set_prefix(bool with_priority);
+/* On a terminal showing a live status line (seglog ship): each message
+ * first clears that line, so it does not run on after it. */
+void log_set_clear_line(bool clear);
 
 /* Logs at priority; if error is non-zero, errno is set to its absolute value
  * while formatting so "%m" names it.  Returns -abs(error) (or 0). */

@@ -119,37 +119,69 @@ cmd_ship_add_prop(struct cmd_ship *c, const char *kv)
  * concern the shipper; seglogd checks the other sections.  Values are
  * checked by the rules seglogd uses (cfg_ship_check); an empty one means
  * the default. */
+/* The slot of a [ship] key that holds a string, or NULL. */
+static const char **
+cmd_ship_slot(struct cmd_ship *c, const char *key)
+{
+	static const char *const keys[] = { "brokers", "topic", "cursor_file", "host_id",
+					    "compression" };
+	const char **slots[] = { &c->cfg.brokers, &c->cfg.topic, &c->cfg.cursor_path,
+				 &c->cfg.host_id, &c->cfg.compression };
+
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			return slots[i];
+	return NULL;
+}
+
+/* An empty value: the key's default again (a drop-in resetting it). */
+static void
+cmd_ship_reset(struct cmd_ship *c, const char *key)
+{
+	const char **slot = cmd_ship_slot(c, key);
+
+	if (slot)
+		*slot = NULL; /* the copy stays owned in c->owned */
+	else if (strcmp(key, "on_permanent_error") == 0)
+		c->cfg.on_error = SHIP_ON_ERROR_STOP;
+	else if (strcmp(key, "drain_timeout") == 0)
+		c->cfg.drain_ms = CFG_SHIP_DRAIN_DEFAULT_MS;
+}
+
+/* One "key = value" of the config file.  Only [ship] and [storage] dir
+ * (and durability, for a warning) concern the shipper; seglogd checks the
+ * other sections.  Values are unquoted and checked by the rules seglogd
+ * uses (cfgship.c); an empty one means the default. */
 static int
-cmd_ship_ini(void *user, const char *section, const char *key, const char *value)
+cmd_ship_ini(void *user, const char *section, const char *key, const char *raw)
 {
 	struct cmd_ship *c = user;
-	const char **slot = NULL;
+	_cleanup_free_ char *copy = NULL;
+	const char *value = raw, **slot;
 	char buf[512], why[512];
 
-	if (strcmp(section, "storage") == 0 && strcmp(key, "durability") == 0 &&
-	    strcmp(value, "write") == 0)
-		c->durability_write = true;
-	if (strcmp(section, "storage") == 0 && strcmp(key, "dir") == 0) {
-		if (*value)
+	if (cfg_ship_unquote(raw, &copy) < 0) {
+		snprintf(why, sizeof(why), "%s: the quotes do not match", raw);
+		goto bad;
+	}
+	if (copy)
+		value = copy;
+	if (strcmp(section, "storage") == 0) {
+		if (strcmp(key, "durability") == 0)
+			c->durability_write = strcmp(value, "write") == 0;
+		if (strcmp(key, "dir") == 0 && *value)
 			return cmd_ship_keep(c, &c->cfg.dir, value) == 0;
 		return 1;
 	}
 	if (strcmp(section, "ship") != 0)
 		return 1;
-	if (!*value && cfg_ship_check(key, "", why, sizeof(why)) != -ENOENT)
+	if (!*value && cfg_ship_check(key, "", why, sizeof(why)) != -ENOENT) {
+		cmd_ship_reset(c, key);
 		return 1;
+	}
 	if (cfg_ship_check(key, value, why, sizeof(why)) < 0)
 		goto bad;
-	if (strcmp(key, "brokers") == 0)
-		slot = &c->cfg.brokers;
-	else if (strcmp(key, "topic") == 0)
-		slot = &c->cfg.topic;
-	else if (strcmp(key, "cursor_file") == 0)
-		slot = &c->cfg.cursor_path;
-	else if (strcmp(key, "host_id") == 0)
-		slot = &c->cfg.host_id;
-	else if (strcmp(key, "compression") == 0)
-		slot = &c->cfg.compression;
+	slot = cmd_ship_slot(c, key);
 	if (slot)
 		return cmd_ship_keep(c, slot, value) == 0;
 	if (strcmp(key, "on_permanent_error") == 0) {
@@ -388,15 +420,28 @@ cmd_ship_parse(struct cmd_ship *c, int argc, char **argv)
 	struct cmd_ship_cli cli = { .on_error = -1 };
 	int opt, k;
 
+	opterr = 0; /* our messages, with our name */
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
 		k = cmd_ship_option(c, &cli, opt, optarg);
-		if (k == -EDOM)
+		if (k == -EDOM) {
+			const char *what = argv[optind - 1];
+			if (optopt && strchr("cX", optopt))
+				fprintf(stderr, "seglog ship: -%c needs a value\n", optopt);
+			else if (optopt)
+				fprintf(stderr, "seglog ship: unknown option -%c\n", optopt);
+			else
+				fprintf(stderr, "seglog ship: unknown option, or one without its "
+					"value: %s\n", what);
 			goto usage;
+		}
 		if (k != 0)
 			return k;
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		fprintf(stderr, "seglog ship: unexpected argument '%s' (it takes only options)\n",
+			argv[optind]);
 		goto usage;
+	}
 	if (c->conf_path && cmd_ship_read_config(c) < 0)
 		return -EINVAL;
 	cmd_ship_merge(c, &cli);
@@ -455,6 +500,7 @@ cmd_ship(const struct client_opts *o, int argc, char **argv)
 			c.cfg.host_id = c.hostname;
 		}
 		log_set_prefix(!c.tty);
+		log_set_clear_line(c.tty);
 		k = ship_run(&c.cfg, cmd_ship_status, &c);
 		if (c.tty)
 			fputc('\n', stderr);

@@ -538,6 +538,42 @@ cfg_fail_unknown(struct cfg_parse *p, const char *section, const char *name)
 			section);
 }
 
+/* One line of [ship]: it belongs to `seglog ship` (cmd_ship.c reads it);
+ * the daemon checks its values by the same rules (cfgship.c), so a
+ * mistake there is an error at the daemon's start and in --check-config
+ * too, and keeps where the shipper's cursor is (retention, seglog vacuum).
+ * An empty value means the default. */
+static int
+cfg_ship_line(struct cfg_parse *p, const char *name, const char *raw)
+{
+	_cleanup_free_ char *copy = NULL;
+	const char *value = raw;
+	char why[512];
+
+	if (cfg_ship_unquote(raw, &copy) < 0)
+		return cfg_fail(p, name, "%s: the quotes do not match (write \"...\" around the "
+				"whole value, or no quotes)", raw), 0;
+	if (copy)
+		value = copy;
+	else if (strstr(raw, " #") || strstr(raw, "\t#"))
+		return cfg_fail(p, name, "\"%s\": a # comment must be on a line of its own "
+				"(after a value, start comments with ;)", raw), 0;
+	if (*value && cfg_ship_check(name, value, why, sizeof(why)) < 0)
+		return cfg_fail(p, name, "%s", why), 0;
+	if (!*value && cfg_ship_check(name, "", why, sizeof(why)) == -ENOENT)
+		return cfg_fail(p, name, "%s", why), 0;
+	if (strcmp(name, "cursor_file") == 0 ||
+	    (strcmp(name, "brokers") == 0 && !p->c->ship_cursor)) {
+		char *v = strdup(strcmp(name, "cursor_file") == 0 && *value ? value
+									 : CFG_SHIP_DEFAULT_CURSOR);
+		if (!v)
+			return cfg_fail(p, name, "out of memory"), 0;
+		free(p->c->ship_cursor);
+		p->c->ship_cursor = v;
+	}
+	return 1;
+}
+
 /* inih's handler: one "key = value" of the line p->line. */
 static int
 cfg_handler(void *user, const char *section, const char *name, const char *value)
@@ -551,31 +587,8 @@ cfg_handler(void *user, const char *section, const char *name, const char *value
 		return cfg_fail(p, NULL, "a value without a key (write key = value)"), 0;
 	if (!value)
 		return cfg_fail(p, name, "a key without a value (write key = value)"), 0;
-	if (strcmp(section, "ship") == 0) {
-		/* [ship] belongs to `seglog ship` (cmd_ship.c reads it); the
-		 * daemon checks its values by the same rules (cfgship.c), so a
-		 * mistake there is an error at the daemon's start and in
-		 * --check-config too.  An empty value means the default. */
-		char why[512];
-		if (*value && cfg_ship_check(name, value, why, sizeof(why)) < 0)
-			return cfg_fail(p, name, "%s", why), 0;
-		if (!*value && cfg_ship_check(name, "", why, sizeof(why)) == -ENOENT)
-			return cfg_fail(p, name, "%s", why), 0;
-		/* the daemon keeps where the shipper's cursor is (seglog vacuum) */
-		if (strcmp(name, "cursor_file") == 0 && (strstr(value, " #") || strstr(value, "\t#")))
-			return cfg_fail(p, name, "\"%s\": a # comment must be on a line of its own "
-					"(after a value, start comments with ;)", value), 0;
-		if (strcmp(name, "cursor_file") == 0 ||
-		    (strcmp(name, "brokers") == 0 && !p->c->ship_cursor)) {
-			char *v = strdup(strcmp(name, "cursor_file") == 0 && *value
-						 ? value : CFG_SHIP_DEFAULT_CURSOR);
-			if (!v)
-				return cfg_fail(p, name, "out of memory"), 0;
-			free(p->c->ship_cursor);
-			p->c->ship_cursor = v;
-		}
-		return 1;
-	}
+	if (strcmp(section, "ship") == 0)
+		return cfg_ship_line(p, name, value);
 	i = cfg_find(section, name);
 	if (i < 0)
 		return cfg_fail_unknown(p, section, name), 0;

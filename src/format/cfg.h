@@ -146,6 +146,10 @@ void cfg_dropins_free(char **v);
  * reason in why ("'lzma': one of zstd, ..."), or -ENOENT for a key [ship]
  * does not have.  Used by seglogd and seglog ship alike. */
 int cfg_ship_check(const char *key, const char *value, char *why, size_t why_len);
+/* A value as meant: without one surrounding pair of double quotes (inih
+ * keeps them).  *ret_copy: NULL if there were none, else the inner text
+ * (malloc'ed); -EINVAL for quotes that do not pair, -ENOMEM. */
+int cfg_ship_unquote(const char *raw, char **ret_copy);
 
 /* Value parsers: -EINVAL for text that is not such a value, -ERANGE for
  * one that does not fit; *ret is written only on success. */

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cfg.h"
 #include "cleanup.h"
+#include "parse.h"
 
 /* librdkafka's compression.type values, "none" for no compression */
 static const char *const cfg_ship_codecs[] = { "zstd", "lz4", "snappy", "gzip", "none" };
@@ -22,6 +24,68 @@ cfg_ship_printable(const char *v)
 		if (*c < 0x20 || *c == 0x7f)
 			return false;
 	return true;
+}
+
+/* One bootstrap server: [SCHEME://]HOST:PORT, HOST a name, an IPv4
+ * address or a [bracketed] IPv6 one, PORT 1..65535 in digits. */
+static bool
+cfg_ship_broker_ok(const char *s, size_t n)
+{
+	const char *end = s + n, *scheme = NULL, *colon;
+	uint64_t port;
+
+	for (const char *p = s; p + 3 <= end; p++)
+		if (memcmp(p, "://", 3) == 0) {
+			scheme = p;
+			break;
+		}
+	if (scheme) {
+		if (scheme == s || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") <
+					   (size_t)(scheme - s))
+			return false;
+		s = scheme + 3;
+	}
+	colon = memrchr(s, ':', (size_t)(end - s));
+	if (!colon || colon == s || colon + 1 == end || (size_t)(end - colon - 1) > 5 ||
+	    parse_u64_mem(colon + 1, (size_t)(end - colon - 1), &port) < 0 || port == 0 ||
+	    port > 65535)
+		return false;
+	if (s[0] == '[')
+		return colon - s > 2 && colon[-1] == ']' &&
+		       strspn(s + 1, "0123456789abcdefABCDEF:.") >= (size_t)(colon - s - 2);
+	for (const char *p = s; p < colon; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", *p))
+			return false;
+	return true;
+}
+
+/* A comma-separated list of them, no empty element. */
+static bool
+cfg_ship_brokers_ok(const char *v)
+{
+	for (;;) {
+		const char *comma = strchr(v, ',');
+		size_t n = comma ? (size_t)(comma - v) : strlen(v);
+		if (!cfg_ship_broker_ok(v, n))
+			return false;
+		if (!comma)
+			return true;
+		v = comma + 1;
+	}
+}
+
+int
+cfg_ship_unquote(const char *raw, char **ret_copy)
+{
+	size_t n = strlen(raw);
+
+	*ret_copy = NULL;
+	if (!n || (raw[0] != '"' && raw[n - 1] != '"'))
+		return 0;
+	if (n < 2 || raw[0] != '"' || raw[n - 1] != '"')
+		return -EINVAL;
+	*ret_copy = strndup(raw + 1, n - 2);
+	return *ret_copy ? 0 : -ENOMEM;
 }
 
 /* A Kafka topic name: 1..249 of [a-zA-Z0-9._-], not "." or "..". */
@@ -42,7 +106,7 @@ cfg_ship_check(const char *key, const char *value, char *why, size_t why_len)
 
 	why[0] = '\0';
 	if (strcmp(key, "brokers") == 0) {
-		if (!*value || !cfg_ship_printable(value) || strchr(value, ' '))
+		if (!cfg_ship_brokers_ok(value))
 			goto bad_brokers;
 		return 0;
 	}
@@ -91,6 +155,7 @@ cfg_ship_check(const char *key, const char *value, char *why, size_t why_len)
 	snprintf(why, why_len, "unknown key in [ship] (see seglogd.conf(5))");
 	return -ENOENT;
 bad_brokers:
-	snprintf(why, why_len, "'%s': a list of HOST:PORT separated by commas", value);
+	snprintf(why, why_len, "'%s': a list of HOST:PORT separated by commas (PORT 1 to "
+		 "65535; an IPv6 HOST in [brackets])", value);
 	return -EINVAL;
 }

@@ -183,6 +183,11 @@ ship_begin_drain(struct ship *s)
 		return;
 	}
 	if (s->state != SHIP_RUNNING || shipq_unreported(s->q) == 0 || s->cfg->drain_ms == 0) {
+		if (s->state == SHIP_DRAINING || (s->cfg->drain_ms == 0 && shipq_unreported(s->q)))
+			log_warning("Kafka: %zu records unconfirmed %s; they will be sent again next "
+				    "time", shipq_unreported(s->q),
+				    s->state == SHIP_DRAINING ? "at a second signal, which cuts the "
+				    "drain short" : "(drain_timeout 0)");
 		event_base_loopbreak(s->base);
 		return;
 	}
@@ -415,6 +420,11 @@ ship_tickcb(evutil_socket_t fd, short what, void *arg)
 	ship_report_status(s);
 	if (s->state != SHIP_DRAINING && ship_check_dir(s))
 		return;
+	if (s->state != SHIP_DRAINING && ship_cursor_relock(s) < 0) {
+		s->exit_code = -EBUSY;
+		ship_begin_drain(s);
+		return;
+	}
 	if (s->rk)
 		ship_kafkacb(s->pipe_rd, EV_READ, s); /* a safety net behind the fd */
 	ship_pump(s);				       /* and behind inotify */
@@ -607,6 +617,19 @@ ship_setup(struct ship *s, uint64_t *ret_seq)
 	return ship_producer_new(s);
 }
 
+/* The bootstrap servers in effect: -X bootstrap.servers (applied last)
+ * over --brokers. */
+static const char *
+ship_brokers(const struct ship_config *cfg)
+{
+	const char *b = cfg->brokers;
+
+	for (size_t i = 0; i < cfg->n_props; i++)
+		if (strncmp(cfg->props[i], "bootstrap.servers=", 18) == 0)
+			b = cfg->props[i] + 18;
+	return b;
+}
+
 /* After the loop: the last cursor save, and what the exit status says. */
 static int
 ship_finish(struct ship *s)
@@ -666,7 +689,7 @@ ship_run(const struct ship_config *cfg, ship_status_fn status, void *userdata)
 		return k;
 	}
 	log_info("Shipping %s (dir-id %s) from seq %" PRIu64 " to Kafka topic %s at %s as host %s",
-		 cfg->dir, s.dir_hex, seq + 1, cfg->topic, cfg->brokers, cfg->host_id);
+		 cfg->dir, s.dir_hex, seq + 1, cfg->topic, ship_brokers(cfg), cfg->host_id);
 	ship_set_state(&s, SHIP_RUNNING, NULL);
 	ship_pump(&s);
 	event_base_dispatch(s.base);

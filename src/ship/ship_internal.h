@@ -91,6 +91,7 @@ uint64_t ship_durable_seq(struct ship *s);
 
 /* shipcursor.c */
 int ship_cursor_open(struct ship *s, uint64_t *ret_seq);
+int ship_cursor_relock(struct ship *s);
 int ship_cursor_check_end(struct ship *s, uint64_t seq);
 int ship_cursor_save(struct ship *s, bool force);
 void ship_schedule_save(struct ship *s);

@@ -11,10 +11,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <dirent.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cleanup.h"
 #include "log.h"
 #include "ship_internal.h"
@@ -40,6 +44,54 @@ ship_cursor_lock(struct ship *s)
 	return 0;
 }
 
+/* The lock file still there, and still ours?  Removed or replaced (by
+ * hand), another shipper could take the cursor: take it again, and if
+ * that fails, someone did.  From the tick; 0, or -EBUSY (logged). */
+int
+ship_cursor_relock(struct ship *s)
+{
+	_cleanup_free_ char *lock = NULL;
+	struct stat a, b;
+
+	if (s->lock_fd < 0 || asprintf(&lock, "%s.lock", s->cf.name) < 0)
+		return 0;
+	if (fstat(s->lock_fd, &a) == 0 &&
+	    fstatat(s->cf.dir_fd, lock, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		return 0;
+	log_warning("Cursor file %s: its lock %s.lock was removed or replaced; taking it again",
+		    s->cfg->cursor_path, s->cfg->cursor_path);
+	s->lock_fd = safe_close(s->lock_fd);
+	if (ship_cursor_lock(s) < 0)
+		return -EBUSY;
+	return 0;
+}
+
+/* Temporaries of the atomic-file guard that a kill -9 left mid-save
+ * (".tmp." NAME "." 16 hex digits): ours alone, since we hold the lock. */
+static void
+ship_cursor_sweep(struct ship *s)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	char prefix[NAME_MAX + 16];
+	struct dirent *de;
+	size_t n;
+	int fd;
+
+	n = (size_t)snprintf(prefix, sizeof(prefix), ATOMIC_FILE_PREFIX "%s.", s->cf.name);
+	fd = openat(s->cf.dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		safe_close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (strncmp(de->d_name, prefix, n) == 0 && strlen(de->d_name + n) == 16 &&
+		    strspn(de->d_name + n, "0123456789abcdef") == 16 &&
+		    unlinkat(s->cf.dir_fd, de->d_name, 0) == 0)
+			log_info("Removed %s, left by a shipper killed while it saved the cursor",
+				 de->d_name);
+}
+
 /* Opens, locks and reads the cursor.  None yet, or one of another data
  * directory (recreated: its seqs start at 1 again), means: from the first
  * retained record. */
@@ -58,20 +110,26 @@ ship_cursor_open(struct ship *s, uint64_t *ret_seq)
 	if (k < 0)
 		/* the configuration names a place that cannot hold it: exit 2 */
 		return log_error_errno(k == -EISDIR || k == -ENOENT || k == -ENOTDIR ||
-						       k == -EACCES ? -EINVAL : k,
+						       k == -EACCES || k == -ENAMETOOLONG ||
+						       k == -ELOOP ? -EINVAL : k,
 				       "Cursor file %s: %s: create its directory (writable by the "
 				       "shipper) or set cursor_file / --cursor-file elsewhere",
 				       path, strerror(-k));
 	k = ship_cursor_lock(s);
 	if (k < 0)
 		return k;
+	ship_cursor_sweep(s);
 	k = cursor_file_load(&s->cf, &c);
 	if (k == -ENOENT) {
 		log_info("No cursor file %s yet: shipping from the first retained record", path);
 		return 0;
 	}
 	if (k == -EBADMSG)
-		return log_error_errno(-EINVAL, "Cursor file %s does not hold a cursor", path);
+		return log_error_errno(-EINVAL, "Cursor file %s does not hold a cursor (remove it to "
+				       "ship from the first retained record)", path);
+	if (k == -ELOOP)
+		return log_error_errno(-EINVAL, "Cursor file %s is a symbolic link: name the file "
+				       "itself (the cursor is replaced on every save)", path);
 	if (k < 0)
 		return log_error_errno(k, "Cannot read cursor file %s: %m", path);
 	if (cursor_check_dir(&c, s->dir_id) < 0) {

@@ -41,6 +41,10 @@ ship_producer_new(struct ship *s)
 		 * record would be resent after younger ones were delivered */
 		{ "message.timeout.ms", "0" },
 		{ "log.queue", "true" },
+		/* a byte bound too (librdkafka's default is 1 GiB): 64 MiB of
+		 * records in flight keeps a backlog of large records well
+		 * inside the unit's MemoryHigh=384M */
+		{ "queue.buffering.max.kbytes", "65536" },
 		{ "client.id", "seglog-ship" },
 	};
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -63,6 +67,12 @@ ship_producer_new(struct ship *s)
 			break;
 		}
 		*eq = '\0';
+		if ((strcmp(kv, "enable.idempotence") == 0 && strcmp(eq + 1, "true") != 0) ||
+		    (strcmp(kv, "acks") == 0 && strcmp(eq + 1, "all") != 0 &&
+		     strcmp(eq + 1, "-1") != 0))
+			log_warning("-X %s=%s: the shipper's guarantees (no loss, no duplicate a "
+				    "consumer cannot remove) need enable.idempotence=true and "
+				    "acks=all (docs/shipping.md)", kv, eq + 1);
 		r = ship_conf_set(conf, kv, eq + 1);
 	}
 	if (r < 0) {

@@ -36,7 +36,7 @@ for i in $(seq 1 "$ITER"); do
 	kill -9 "$SHIP_PID"
 	wait "$SHIP_PID" 2>/dev/null
 	[ "$(cursor_seq "$w/cursor-h1")" -lt "$(last_seq "$w/a")" ] && midstream=$((midstream + 1))
-	if [ -e "$w/cursor-h1" ] && ! grep -Eq '^seglog-cursor 1 [0-9a-f]{32} [0-9]+$' "$w/cursor-h1"; then
+	if [ -e "$w/cursor-h1" ] && ! grep -Eq '^seglog-cursor (1 [0-9a-f]{32} [0-9]+|2 [0-9a-f]{32} [0-9]+ [1-9][0-9]*)$' "$w/cursor-h1"; then
 		torn=$((torn + 1))
 	fi
 	cur=$(cursor_seq "$w/cursor-h1")

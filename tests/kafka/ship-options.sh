@@ -11,7 +11,12 @@
 #  4. a cursor past the directory's newest record (a restored copy, or
 #     records taken back by a power loss in durability = write): it would
 #     skip every record up to it;
-#  5. a second shipper on a cursor file one already uses.
+#  5. a second shipper on a cursor file one already uses, also after its
+#     lock file was removed by hand;
+#  6. brokers that are not a HOST:PORT list (typos librdkafka would retry
+#     forever); quoted values and empty ones (the default again) as seglogd
+#     reads them; a symlinked cursor; a stray argument; the temporaries a
+#     kill -9 left mid-save are swept.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/kafka/lib.sh"
@@ -102,8 +107,47 @@ for i in $(seq 1 100); do [ -e "$w/shared.lock" ] && break; sleep 0.05; done
 expect_refused 'a second shipper on the same cursor file' "$w/shared.*in use" \
 	-d "$D" ship --brokers "$BROKERS" --topic opts --cursor-file "$w/shared" --host-id second
 check "the first one still runs" kill -0 "$first"
+rm -f "$w/shared.lock"
+for i in $(seq 1 60); do [ -e "$w/shared.lock" ] && break; sleep 0.05; done
+sleep 1.2 # the tick after the one that re-created it
+expect_refused 'its lock removed by hand: still refused' "$w/shared.*in use" \
+	-d "$D" ship --brokers "$BROKERS" --topic opts --cursor-file "$w/shared" --host-id second
+check "... the first one says it took the lock again" grep -q 'lock .* was removed' "$w/first.log"
 kill -TERM "$first"
 wait "$first"
 check_eq "the first one: SIGTERM, exit status" "$?" 0
+mock_cmd up 1 || fail "broker up"
+
+# --- 6. brokers, quotes, empty values, odd paths --------------------------------
+for b in kafka1 h:0 h:99999 'h:80,,h2:90' :9092 h:9092x "$BROKERS," 'h :9092'; do
+	expect_refused "--brokers '$b'" "--brokers.*HOST:PORT" -d "$D" ship --brokers "$b" \
+		--topic opts --cursor-file "$w/cur" --once
+done
+printf '[ship]\nbrokers = kafka1\ntopic = opts\n' >"$w/b.conf"
+"$SEGLOGD" --config "$w/b.conf" --check-config >"$w/out" 2>&1
+check_eq "seglogd --check-config: brokers = kafka1 fails" "$?" 2
+printf '[ship]\nbrokers = PLAINTEXT://k1:9092,[::1]:9093,10.0.0.1:19092\ntopic = opts\n' >"$w/b.conf"
+"$SEGLOGD" --config "$w/b.conf" --check-config >"$w/out" 2>&1
+check_eq "seglogd --check-config: a scheme, an IPv6 and an IPv4 broker pass" "$?" 0
+cp -a "$D" "$w/with space"
+printf '[storage]\ndir = "%s"\n[ship]\nbrokers = %s\ntopic = "opts"\ncursor_file = "%s"\nhost_id = "quoted host"\n' \
+	"$w/with space" "$BROKERS" "$w/quoted cur" >"$w/q.conf"
+timeout 20 "$SEGLOG" ship -c "$w/q.conf" --once >"$w/q.log" 2>&1
+check_eq "quoted values, as seglogd reads them: exit status" "$?" 0
+check "... the host id without its quotes" grep -q "as host quoted host\$" "$w/q.log"
+check_eq "... the quoted cursor path used" "$(cursor_seq "$w/quoted cur")" 50
+printf '[ship]\nbrokers = %s\ntopic = opts\ncursor_file = %s\ntopic =\n' "$BROKERS" "$w/cur" >"$w/e.conf"
+expect_refused 'an empty value later: the default again (no topic)' "--topic are required" \
+	-d "$D" ship -c "$w/e.conf" --once
+ln -s "$w/at-end" "$w/link"
+expect_refused 'a symlinked cursor file' "$w/link.*symbolic link" \
+	-d "$D" ship --brokers "$BROKERS" --topic opts --cursor-file "$w/link" --once
+expect_refused 'a stray argument' "unexpected argument 'extra'" "${S[@]}" extra
+expect_refused 'an unknown option' "^seglog ship: unknown option.*--bogus" "${S[@]}" --bogus
+touch "$w/.tmp.at-end.0123456789abcdef" "$w/.tmp.at-end.keep"
+timeout 20 "$SEGLOG" -d "$D" ship --brokers "$BROKERS" --topic opts --cursor-file "$w/at-end" \
+	--once >"$w/out" 2>&1
+check "a save's temporary left by a kill -9 is swept" test ! -e "$w/.tmp.at-end.0123456789abcdef"
+check "... and nothing else" test -e "$w/.tmp.at-end.keep"
 stop_mock
 summary
