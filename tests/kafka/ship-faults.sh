@@ -43,7 +43,15 @@ settle() {
 	check "$1: everything confirmed" wait_cursor "$w/cursor-h1" "$(last_seq "$w/a")" 90
 	consume faults "$w/c.json"
 	sent_set "$w/a" h1 >"$w/want"
-	check "$1: nothing lost" check_consumed "$w/c.json" "$w/want" "${2:-}"
+	if check_consumed "$w/c.json" "$w/want" "${2:-}"; then
+		ok "$1: nothing lost"
+	else
+		not_ok "$1: nothing lost"
+		# what the shipper and the consumer said, for the record
+		grep -E 'missing|not shipped|damaged|resending|fatal|Stopped' "$w/ship-h1.log" |
+			tail -n 20 | sed 's/^/#   ship: /'
+		sed 's/^/#   kcat: /' "$w/c.json.err" | tail -n 5
+	fi
 }
 
 start_ship "$w" "$w/a/data" h1 faults
