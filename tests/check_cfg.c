@@ -958,7 +958,7 @@ START_TEST(test_ship_check)
 	};
 	static const char *const bad[][2] = {
 		{ "brokers", "" }, { "brokers", "a b" }, { "topic", "" }, { "topic", "a/b" },
-		{ "topic", ".." }, { "cursor_file", "rel" }, { "host_id", "" }, { "host_id", "a\nb" },
+		{ "topic", ".." }, { "cursor_file", "rel" }, { "host_id", "" }, { "host_id", "a\nb" }, { "host_id", "caf\xe9" },
 		{ "compression", "lzma" }, { "compression", "ZSTD" }, { "on_permanent_error", "ignore" },
 		{ "drain_timeout", "soon" }, { "drain_timeout", "2h" },
 	};

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "cleanup.h"
 #include "parse.h"
+#include "utf8.h"
 
 /* librdkafka's compression.type values, "none" for no compression */
 static const char *const cfg_ship_codecs[] = { "zstd", "lz4", "snappy", "gzip", "none" };
@@ -125,10 +126,11 @@ cfg_ship_check(const char *key, const char *value, char *why, size_t why_len)
 		return -EINVAL;
 	}
 	if (strcmp(key, "host_id") == 0) {
-		if (*value && strlen(value) <= 255 && cfg_ship_printable(value))
+		if (*value && strlen(value) <= 255 && cfg_ship_printable(value) &&
+		    utf8_valid(value, strlen(value)))
 			return 0;
-		snprintf(why, why_len, "'%s': a host id is 1 to 255 printable characters "
-			 "(leave the key out for the host name)", value);
+		snprintf(why, why_len, "'%s': a host id is 1 to 255 printable characters of "
+			 "UTF-8 (leave the key out for the host name)", value);
 		return -EINVAL;
 	}
 	if (strcmp(key, "compression") == 0) {
