@@ -315,6 +315,58 @@ START_TEST(test_next_bad_segment)
 }
 END_TEST
 
+/* A bad segment named by the seq after the last record read is reported
+ * once, then passed over.  The old code went back to it from the segment
+ * after it (sealed, or current), or picked it again from a new listing,
+ * and reported it for ever: seglog cat never ended (each seen failing). */
+static void
+bad_segment_next(bool regular, uint64_t after, bool sealed_after)
+{
+	_cleanup_(reader_freep) struct reader *rd = NULL;
+	static const char junk[] = "not a header\n";
+	char name[SEGDIR_NAME_LEN + 1], want[256];
+
+	segdir_name(3, name);
+	make_sealed(1, 2);
+	if (regular)
+		test_put_file(dir_fd, name, junk, sizeof(junk) - 1);
+	else
+		ck_assert_int_eq(mkdirat(dir_fd, name, 0755), 0);
+	if (sealed_after)
+		make_sealed(after, after + 1);
+	else if (after)
+		make_seg(SEGDIR_CURRENT, after, after);
+	ck_assert_int_eq(reader_open(dir, &rd), 0);
+	if (sealed_after)
+		snprintf(want, sizeof(want), "r1 r2 b:%s g3-%" PRIu64 " r%" PRIu64 " r%" PRIu64 " .",
+			 name, after - 1, after, after + 1);
+	else if (after)
+		snprintf(want, sizeof(want), "r1 r2 b:%s g3-%" PRIu64 " r%" PRIu64 " .", name,
+			 after - 1, after);
+	else
+		snprintf(want, sizeof(want), "r1 r2 b:%s .", name);
+	ck_trace(rd, 0, want);
+	ck_trace(rd, 0, ".");
+}
+
+START_TEST(test_next_bad_segment_then_sealed)
+{
+	bad_segment_next(true, 7, true);
+}
+END_TEST
+
+START_TEST(test_next_bad_segment_then_current)
+{
+	bad_segment_next(true, 7, false);
+}
+END_TEST
+
+START_TEST(test_next_bad_segment_last)
+{
+	bad_segment_next(false, 0, false);
+}
+END_TEST
+
 /* A damaged line inside a sealed segment is reported and skipped; a torn
  * last line of current is reported once (in_current), and reading stays
  * there. */
@@ -448,6 +500,9 @@ reader_suite(void)
 	tcase_add_test(tc, test_next_gaps);
 	tcase_add_test(tc, test_next_vanished);
 	tcase_add_test(tc, test_next_bad_segment);
+	tcase_add_test(tc, test_next_bad_segment_then_sealed);
+	tcase_add_test(tc, test_next_bad_segment_then_current);
+	tcase_add_test(tc, test_next_bad_segment_last);
 	tcase_add_test(tc, test_next_damage);
 	tcase_add_test(tc, test_next_bad_dir_id);
 	tcase_add_test(tc, test_next_wrong_dir);

@@ -64,6 +64,8 @@ struct reader {
 	bool torn_reported;  /* the incomplete last line at torn_offset was reported */
 	uint64_t meta_ino;   /* the file whose meta line was reported (0: none) */
 	uint64_t done_first; /* name of the last sealed segment read to its end (0: none) */
+	uint64_t bad_first;  /* name of the newest sealed segment reported bad (0: none):
+			      * reading never goes back to it or to one before it */
 	uint64_t torn_offset;
 	uint64_t bad_current; /* inode of a `current` already reported bad; not reread */
 	char bad_name[SEGDIR_NAME_LEN + 1];
@@ -288,10 +290,14 @@ reader_durable(struct reader *r, uint64_t seq)
 
 /* --- opening segments ------------------------------------------------------- */
 
+/* Reports the segment s as bad (BAD_SEGMENT) and passes over it. */
 static int
-reader_report(struct reader *r, struct reader_event *ev, const char *name, const char *reason)
+reader_report(struct reader *r, struct reader_event *ev, const struct segfile_entry *s,
+	      const char *reason)
 {
-	snprintf(r->bad_name, sizeof(r->bad_name), "%s", name);
+	snprintf(r->bad_name, sizeof(r->bad_name), "%s", s->name);
+	if (!s->is_current && s->first_seq > r->bad_first)
+		r->bad_first = s->first_seq;
 	reader_close_file(r);
 	memset(ev, 0, sizeof(*ev));
 	ev->type = READER_BAD_SEGMENT;
@@ -306,13 +312,15 @@ reader_report(struct reader *r, struct reader_event *ev, const char *name, const
  * listing: readdir(3) may miss a name renamed in while it runs, and under
  * load seglogd seals many segments a second (a hostile test saw tail -f
  * skip whole segments).  The listing is retried while the name exists but
- * is not in it. */
+ * is not in it.  A segment reported bad is never pointed at again. */
 static int
 reader_point_at(struct reader *r, uint64_t seq)
 {
 	char name[SEGDIR_NAME_LEN + 1];
 	struct stat st;
 
+	if (seq <= r->bad_first)
+		return 0;
 	segdir_name(seq, name);
 	if (fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return 0;
@@ -341,7 +349,7 @@ reader_point_at(struct reader *r, uint64_t seq)
  * load seglogd seals many segments a second, so the listing is retried
  * while the segment that must follow (named by the next seq: names are
  * first seqs) exists but is not listed.  Found by a hostile test: tail -f
- * skipped whole segments at high rates. */
+ * skipped whole segments at high rates.  Segments reported bad are passed. */
 static bool
 reader_missed_seal(struct reader *r)
 {
@@ -351,13 +359,15 @@ reader_missed_seal(struct reader *r)
 	bool exact;
 
 	segdir_name(want + 1, name);
-	exact = fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	exact = want + 1 > r->bad_first &&
+		fstatat(r->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	for (int tries = 0; tries < READER_LIST_RETRIES; tries++) {
 		if (reader_list(r) < 0)
 			return false;
 		for (size_t i = 0; i < r->n_segs; i++)
 			if (!r->segs[i].is_current && r->segs[i].regular &&
-			    r->segs[i].first_seq > want && r->segs[i].first_seq < got) {
+			    r->segs[i].first_seq > want && r->segs[i].first_seq < got &&
+			    r->segs[i].first_seq > r->bad_first) {
 				r->idx = i;
 				return true;
 			}
@@ -379,7 +389,7 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 
 	reader_close_file(r);
 	if (!s->regular)
-		return reader_report(r, ev, s->name, "not a regular file (named like a segment)");
+		return reader_report(r, ev, s, "not a regular file (named like a segment)");
 	k = segfile_open(r->dir_fd, s->name, O_RDONLY, &r->file);
 	if (k == -ENOENT) {
 		if (s->is_current)
@@ -388,7 +398,7 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 		return READER_SKIPPED;
 	}
 	if (k == -EISDIR)
-		return reader_report(r, ev, s->name, "not a regular file (named like a segment)");
+		return reader_report(r, ev, s, "not a regular file (named like a segment)");
 	if (k < 0)
 		return k;
 	if (s->is_current && r->file.ino == r->bad_current) {
@@ -403,7 +413,7 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 	if (k == -ENODATA || k == -EBADMSG || k == -EXDEV) {
 		if (s->is_current)
 			r->bad_current = r->file.ino;
-		return reader_report(r, ev, s->name, reason);
+		return reader_report(r, ev, s, reason);
 	}
 	if (k < 0)
 		return k;
@@ -472,8 +482,8 @@ reader_advance(struct reader *r)
 }
 
 /* With no file open and the listing used up: relists and picks the
- * segment to read (the oldest, or the first after the last record read).
- * 1 if there is one. */
+ * segment to read (the oldest, or the first after the last record read and
+ * after any reported bad).  1 if there is one. */
 static int
 reader_pick(struct reader *r)
 {
@@ -484,7 +494,8 @@ reader_pick(struct reader *r)
 	for (r->idx = 0; r->idx < r->n_segs; r->idx++)
 		if (r->segs[r->idx].is_current ||
 		    ((!r->have_last || r->segs[r->idx].first_seq > r->last_seq) &&
-		     r->segs[r->idx].first_seq > r->done_first))
+		     r->segs[r->idx].first_seq > r->done_first &&
+		     r->segs[r->idx].first_seq > r->bad_first))
 			break;
 	return r->idx < r->n_segs;
 }
@@ -882,6 +893,7 @@ reader_seek(struct reader *r, enum segfile_key key, uint64_t target)
 	r->have_last = false;
 	r->pending = false;
 	r->vanished = false;
+	r->bad_first = 0;
 	r->seek_offset = 0;
 	if (!r->have_dir_id)
 		reader_load_dir_id(r, false);
