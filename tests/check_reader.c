@@ -81,14 +81,14 @@ expect_records(struct reader *rd, uint64_t from, uint64_t to)
 	uint64_t want = from;
 	int k;
 
-	while ((k = reader_next(rd, &ev)) > 0) {
+	while ((k = reader_next(rd, &ev)) == READER_NEXT_EVENT) {
 		ck_assert_msg(ev.type == READER_RECORD, "event %d at %s:%" PRIu64 " (gap %" PRIu64
 			      "..%" PRIu64 ") while %" PRIu64 " was due", (int)ev.type, ev.file,
 			      ev.offset, ev.gap_first, ev.gap_last, want);
 		ck_assert_uint_eq(ev.rec.seq, want);
 		want++;
 	}
-	ck_assert_int_eq(k, 0);
+	ck_assert_int_eq(k, READER_NEXT_WAIT);
 	ck_assert_uint_eq(want, to + 1);
 }
 
@@ -193,14 +193,13 @@ trace_n(struct reader *rd, unsigned max, char *buf, size_t cap)
 			fprintf(stderr, "trace: %s\n", buf);
 			ck_abort_msg("reader_next() does not stop");
 		}
-		if (k <= 0) {
-			if (k == 0)
+		if (k != READER_NEXT_EVENT) {
+			if (k == READER_NEXT_WAIT)
 				n += (size_t)snprintf(buf + n, cap - n, "%s.", n ? " " : "");
 			else
 				n += (size_t)snprintf(buf + n, cap - n, "%se%d", n ? " " : "", -k);
 			return;
 		}
-		ck_assert_int_eq(k, 1);
 		if (n)
 			buf[n++] = ' ';
 		switch (ev.type) {

@@ -160,7 +160,7 @@ do_check(const char *dir, uint64_t acked)
 		fprintf(stderr, "%s: %s\n", dir, strerror(-k));
 		return 1;
 	}
-	while ((k = reader_next(rd, &ev)) > 0) {
+	while ((k = reader_next(rd, &ev)) == READER_NEXT_EVENT) {
 		if (ev.type != READER_RECORD) {
 			fprintf(stderr, "%s at %s:%" PRIu64 ": %s\n",
 				ev.type == READER_GAP ? "gap" : "damage", ev.file, ev.offset,

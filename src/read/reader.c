@@ -684,57 +684,150 @@ reader_step(struct reader *r, struct reader_event *ev)
 	}
 }
 
+/* Where reader_next() stands.  Each call starts in the state the reader's
+ * fields say (reader_state), so it resumes where the last call stopped;
+ * each state does one thing and names the next, until the call ends in
+ * READER_STATE_EVENT or READER_STATE_WAIT (or fails). */
+enum reader_state {
+	READER_STATE_DIR_ID,  /* DIR/dir-id is damaged: say so first, once */
+	READER_STATE_PENDING, /* a record waits behind the GAP event just returned */
+	READER_STATE_PICK,    /* no file open, the listing used up: relist, pick one */
+	READER_STATE_OPEN,    /* idx names the segment to open */
+	READER_STATE_READ,    /* a file is open: read it up to the next event */
+	READER_STATE_ADVANCE, /* the open file is done: on to the next segment */
+	READER_STATE_EVENT,   /* the end of the call: *ev is filled */
+	READER_STATE_WAIT,    /* the end of the call: nothing more for now */
+};
+
+/* The state a call starts in, or goes on in after a segment was passed. */
+static enum reader_state
+reader_state(const struct reader *r)
+{
+	if (r->dir_id_problem)
+		return READER_STATE_DIR_ID;
+	if (r->pending)
+		return READER_STATE_PENDING;
+	if (r->file.fd >= 0)
+		return READER_STATE_READ;
+	return r->idx < r->n_segs ? READER_STATE_OPEN : READER_STATE_PICK;
+}
+
+static enum reader_state
+reader_dir_id_event(struct reader *r, struct reader_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = READER_BAD_DIR_ID;
+	ev->file = SEGDIR_DIR_ID;
+	ev->reason = r->dir_id_problem;
+	r->dir_id_problem = NULL;
+	return READER_STATE_EVENT;
+}
+
+static enum reader_state
+reader_pending_event(struct reader *r, struct reader_event *ev)
+{
+	r->pending = false;
+	*ev = r->pending_ev;
+	return READER_STATE_EVENT;
+}
+
+/* READER_STATE_PICK: the next state, or -errno. */
+static int
+reader_do_pick(struct reader *r)
+{
+	int k = reader_pick(r);
+
+	if (k < 0)
+		return k;
+	return k > 0 ? READER_STATE_OPEN : READER_STATE_WAIT;
+}
+
+/* READER_STATE_OPEN: the next state, or -errno. */
+static int
+reader_do_open(struct reader *r, struct reader_event *ev)
+{
+	int k = reader_open_file(r, ev);
+
+	if (k < 0)
+		return k;
+	switch ((enum reader_open_result)k) {
+	case READER_OPENED:
+		return READER_STATE_READ;
+	case READER_NOT_YET:
+		return READER_STATE_WAIT;
+	case READER_REPORTED:
+		r->idx++;
+		return READER_STATE_EVENT;
+	case READER_SKIPPED:
+		r->idx++;
+		return reader_state(r);
+	case READER_MOVED:
+		return reader_state(r);
+	}
+	return -EINVAL; /* not reached */
+}
+
+/* READER_STATE_READ: the next state, or -errno. */
+static int
+reader_do_read(struct reader *r, struct reader_event *ev)
+{
+	int k = reader_step(r, ev);
+
+	if (k < 0)
+		return k;
+	if (k == READER_STEP_EVENT)
+		return READER_STATE_EVENT;
+	if (k == READER_STEP_WAIT)
+		return READER_STATE_WAIT;
+	return READER_STATE_ADVANCE; /* READER_STEP_NEXT */
+}
+
+/* READER_STATE_ADVANCE: the next state, or -errno. */
+static int
+reader_do_advance(struct reader *r)
+{
+	int k = reader_advance(r);
+
+	return k < 0 ? k : (int)reader_state(r);
+}
+
 int
 reader_next(struct reader *r, struct reader_event *ev)
 {
-	if (r->dir_id_problem) {
-		memset(ev, 0, sizeof(*ev));
-		ev->type = READER_BAD_DIR_ID;
-		ev->file = SEGDIR_DIR_ID;
-		ev->reason = r->dir_id_problem;
-		r->dir_id_problem = NULL;
-		return 1;
-	}
-	if (r->pending) {
-		r->pending = false;
-		*ev = r->pending_ev;
-		return 1;
-	}
-	for (;;) {
-		int k;
+	int state = reader_state(r);
 
-		if (reader_wrong_dir(r))
+	for (;;) {
+		/* every state that reads the directory first checks it is
+		 * the one required */
+		if (state >= READER_STATE_PICK && state <= READER_STATE_ADVANCE &&
+		    reader_wrong_dir(r))
 			return -EXDEV;
-		if (r->file.fd < 0) {
-			if (r->idx >= r->n_segs) {
-				k = reader_pick(r);
-				if (k <= 0)
-					return k;
-			}
-			k = reader_open_file(r, ev);
-			if (k < 0)
-				return k;
-			if (k == READER_SKIPPED)
-				r->idx++;
-			if (k == READER_NOT_YET)
-				return 0;
-			if (k == READER_REPORTED) {
-				r->idx++;
-				return 1;
-			}
-			if (k != READER_OPENED)
-				continue;
+		switch ((enum reader_state)state) {
+		case READER_STATE_DIR_ID:
+			state = reader_dir_id_event(r, ev);
+			break;
+		case READER_STATE_PENDING:
+			state = reader_pending_event(r, ev);
+			break;
+		case READER_STATE_PICK:
+			state = reader_do_pick(r);
+			break;
+		case READER_STATE_OPEN:
+			state = reader_do_open(r, ev);
+			break;
+		case READER_STATE_READ:
+			state = reader_do_read(r, ev);
+			break;
+		case READER_STATE_ADVANCE:
+			state = reader_do_advance(r);
+			break;
+		case READER_STATE_EVENT:
+			return READER_NEXT_EVENT;
+		case READER_STATE_WAIT:
+			return READER_NEXT_WAIT;
 		}
-		k = reader_step(r, ev);
-		if (k < 0)
-			return k;
-		if (k == READER_STEP_EVENT)
-			return 1;
-		if (k == READER_STEP_WAIT)
-			return 0;
-		k = reader_advance(r);
-		if (k < 0)
-			return k;
+		if (state < 0)
+			return state;
 	}
 }
 

@@ -13,10 +13,10 @@
  * record of the sealed segments and those of `current` that recovery
  * keeps (not the ones after a torn tail, which the next seglogd start
  * cuts; the first of those is reported once).  A record above the limit
- * is not consumed: reader_next() returns 0 ("nothing more for now") and
- * delivers it on a later call, once the watermark passed it.  The
- * writer's lock is looked up in /proc/locks only for records above the
- * watermark, at most once a second while a writer is seen. */
+ * is not consumed: reader_next() returns READER_NEXT_WAIT ("nothing more
+ * for now") and delivers it on a later call, once the watermark passed
+ * it.  The writer's lock is looked up in /proc/locks only for records
+ * above the watermark, at most once a second while a writer is seen. */
 #pragma once
 
 #include <stdbool.h>
@@ -74,8 +74,14 @@ int reader_seek_time(struct reader *r, uint64_t time_us);
  * the newest valid one, but not above the durable limit. */
 int reader_last_seq(struct reader *r, uint64_t *ret);
 
-/* 1: *ev is filled; 0: nothing more for now (end of the durable data);
- * <0: error (-EXDEV: the directory's id is not the required one). */
+/* What reader_next() gives when it does not fail. */
+enum reader_next_result {
+	READER_NEXT_WAIT = 0,  /* nothing more for now (the end of the durable data) */
+	READER_NEXT_EVENT = 1, /* *ev is filled */
+};
+
+/* The next event: an enum reader_next_result, or -errno (-EXDEV: the
+ * directory's id is not the required one). */
 int reader_next(struct reader *r, struct reader_event *ev);
 
 /* The data directory's path as given to reader_open. */

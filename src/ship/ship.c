@@ -305,7 +305,7 @@ ship_pump(struct ship *s)
 		}
 		if (!s->have_pending) {
 			k = reader_next(s->rd, &ev);
-			if (k == 0) {
+			if (k == READER_NEXT_WAIT) {
 				ship_at_end(s);
 				return; /* inotify or the tick wakes us */
 			}
