@@ -107,17 +107,14 @@ reader_missed_seal(struct reader *r)
 	return false;
 }
 
-/* Opens the segment at r->idx and checks its header and name (an enum
- * reader_open_result, or -errno). */
-int
-reader_open_file(struct reader *r, struct reader_event *ev)
+/* Opens the segment s and checks its header: READER_OPENED with r->file
+ * open, another enum reader_open_result with it closed, or -errno. */
+static int
+reader_open_checked(struct reader *r, struct reader_event *ev, const struct segfile_entry *s)
 {
-	const struct segfile_entry *s = &r->segs[r->idx];
 	const char *reason = NULL;
-	uint64_t off;
 	int k;
 
-	reader_close_file(r);
 	if (!s->regular)
 		return reader_report(r, ev, s, "not a regular file (named like a segment)");
 	k = segfile_open(r->dir_fd, s->name, O_RDONLY, &r->file);
@@ -145,25 +142,44 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 			r->bad_current = r->file.ino;
 		return reader_report(r, ev, s, reason);
 	}
-	if (k < 0)
-		return k;
-	/* a segment opened from a listing readdir(3) took while seglogd
-	 * sealed others may not be the one that follows the last record */
-	if (r->have_last && r->file.hdr.first_seq > r->last_seq + 1) {
-		bool moved;
-		if (s->is_current) {
-			moved = reader_missed_seal(r);
-		} else {
-			k = reader_point_at(r, r->last_seq + 1);
-			if (k < 0)
-				return k;
-			moved = k > 0;
-		}
-		if (moved) {
-			reader_close_file(r);
-			return READER_MOVED;
-		}
+	return k < 0 ? k : READER_OPENED;
+}
+
+/* A segment opened from a listing readdir(3) took while seglogd sealed
+ * others may not be the one that follows the last record: READER_MOVED
+ * (closed, idx at the one that does), READER_OPENED, or -errno.  (The
+ * listing may have been taken again: r->segs entries are not valid
+ * across this call.) */
+static int
+reader_check_follows(struct reader *r)
+{
+	bool moved;
+	int k;
+
+	if (!r->have_last || r->file.hdr.first_seq <= r->last_seq + 1)
+		return READER_OPENED;
+	if (r->file.is_current) {
+		moved = reader_missed_seal(r);
+	} else {
+		k = reader_point_at(r, r->last_seq + 1);
+		if (k < 0)
+			return k;
+		moved = k > 0;
 	}
+	if (!moved)
+		return READER_OPENED;
+	reader_close_file(r);
+	return READER_MOVED;
+}
+
+/* The open file is the one to read: its header names the directory if
+ * nothing did yet, and reading starts after the header, or where a seek
+ * into this file put it.  READER_OPENED, or -EXDEV. */
+static int
+reader_start_file(struct reader *r)
+{
+	uint64_t off = r->file.hdr_len;
+
 	if (!r->have_dir_id) {
 		memcpy(r->dir_id, r->file.hdr.dir_id, RECORD_DIR_ID_LEN);
 		r->have_dir_id = true;
@@ -172,12 +188,28 @@ reader_open_file(struct reader *r, struct reader_event *ev)
 		reader_close_file(r);
 		return -EXDEV;
 	}
-	off = r->file.hdr_len;
-	if (r->seek_offset > off && strcmp(r->seek_name, s->name) == 0)
+	if (r->seek_offset > off && strcmp(r->seek_name, r->file.name) == 0)
 		off = r->seek_offset;
 	r->seek_offset = 0;
 	segfile_iter_start(&r->it, r->file.fd, r->file.hdr.version, off, false);
 	return READER_OPENED;
+}
+
+/* Opens the segment at r->idx, checks its header and that it is the one
+ * that follows, and starts reading it (an enum reader_open_result, or
+ * -errno). */
+int
+reader_open_file(struct reader *r, struct reader_event *ev)
+{
+	int k;
+
+	reader_close_file(r);
+	k = reader_open_checked(r, ev, &r->segs[r->idx]);
+	if (k == READER_OPENED)
+		k = reader_check_follows(r);
+	if (k == READER_OPENED)
+		k = reader_start_file(r);
+	return k;
 }
 
 /* After the file at idx ended: the next segment by first seq. */
