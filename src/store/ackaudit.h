@@ -21,7 +21,7 @@
  *
  * The directory: a rename into the data directory (the seal's rename of
  * current, the creation of the new current) leaves it "dirty" until an
- * fdatasync of that directory returns 0 (store.c reports both through
+ * fdatasync of that directory returns 0 (store_seal.c reports both through
  * ack_audit_dir_renamed/_synced); an ack while it is dirty is a violation.
  *
  * On the wire: conn.c calls ack_audit_wire(engine_ack_audit(engine), seq)

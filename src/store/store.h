@@ -5,9 +5,11 @@
  * engine.  All file creation, writes, fsyncs, renames and unlinks go
  * through the fsops it is given (the io_uring in the daemon).
  *
- * struct store is opaque: its state is written by store.c only; the
- * engine reports what it committed (store_committed) and takes seqs
- * (store_take_seq), everyone else reads through store_get_status(). */
+ * struct store is opaque: its state is written by the store's own files
+ * only (store.c, store_recover.c, store_seal.c, store_retention.c, which
+ * share it through store_internal.h); the engine reports what it
+ * committed (store_committed) and takes seqs (store_take_seq), everyone
+ * else reads through store_get_status(). */
 #pragma once
 
 #include <stdbool.h>
