@@ -221,15 +221,12 @@ store_publish_watermark(struct store *s, uint64_t seq)
 	return n == WATERMARK_LEN ? 0 : n < 0 ? (int)n : -EIO;
 }
 
-int
-store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
+/* A store for cfg and ops, with nothing opened yet. */
+static int
+store_new(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
 {
 	_cleanup_(store_freep) struct store *s = calloc(1, sizeof(*s));
-	uint64_t sealed_last = 0, wm_seq = 0;
-	int r;
 
-	/* hit once per open: lets a test tell a crash-point build (tests/torture) */
-	CRASH_POINT("probe");
 	if (!s)
 		return log_error_errno(ENOMEM, "Out of memory");
 	s->dir_fd = s->lock_fd = s->cur_fd = s->wm_fd = -EBADF;
@@ -242,7 +239,17 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	if (!s->path)
 		return -ENOMEM;
 	s->cfg.dir = s->path;
-	r = store_open_dir(s);
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+/* The directory opened (created if missing), locked against a second
+ * writer, its id read (or created), its stale temporaries removed. */
+static int
+store_take_dir(struct store *s)
+{
+	int r = store_open_dir(s);
+
 	if (r < 0)
 		return r;
 	r = segdir_lock(s->dir_fd, &s->lock_fd);
@@ -255,9 +262,18 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	r = store_load_dir_id(s);
 	if (r >= 0)
 		r = store_remove_temporaries(s);
-	if (r < 0)
-		return r;
-	r = segdir_list(s->dir_fd, &s->sealed, &s->n_sealed);
+	return r;
+}
+
+/* What the directory holds: the sealed segments, the newest one's last
+ * seq, the watermark, and `current` recovered (store_recover), which
+ * leaves the repair steps to run. */
+static int
+store_load_state(struct store *s)
+{
+	uint64_t sealed_last = 0, wm_seq = 0;
+	int r = segdir_list(s->dir_fd, &s->sealed, &s->n_sealed);
+
 	if (r < 0)
 		return log_error_errno(r, "Failed to list %s: %m", s->path);
 	s->cap_sealed = s->n_sealed;
@@ -268,11 +284,17 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	s->open_wm_seq = wm_seq;
 	if (r >= 0)
 		r = store_recover(s, sealed_last, wm_seq);
-	if (r < 0)
-		return r;
-	/* a full disk, or a failed sync of what survived, is not fatal: the
-	 * engine holds commits and retries (a restart loop helps no one) */
-	r = store_repair(s);
+	return r;
+}
+
+/* Runs the repair steps at open.  A full disk, or a failed sync of what
+ * survived, is not fatal: the engine holds commits and retries (a restart
+ * loop helps no one); any other failure is. */
+static int
+store_open_repair(struct store *s)
+{
+	int r = store_repair(s);
+
 	if (r < 0 && !store_no_space(r) && s->repair != STORE_REPAIR_SYNC &&
 	    s->repair != STORE_REPAIR_UPGRADE)
 		return log_error_errno(r, "Refusing to start: recovery of %s cannot %s (%m). Fix "
@@ -282,6 +304,26 @@ store_open(const struct store_config *cfg, const struct fsops *ops, struct store
 	if (r < 0)
 		log_warning("Starting with the recovery of %s unfinished: records are accepted "
 			    "but not written or acknowledged until it completes", s->path);
+	return 0;
+}
+
+int
+store_open(const struct store_config *cfg, const struct fsops *ops, struct store **ret)
+{
+	_cleanup_(store_freep) struct store *s = NULL;
+	int r;
+
+	/* hit once per open: lets a test tell a crash-point build (tests/torture) */
+	CRASH_POINT("probe");
+	r = store_new(cfg, ops, &s);
+	if (r >= 0)
+		r = store_take_dir(s);
+	if (r >= 0)
+		r = store_load_state(s);
+	if (r >= 0)
+		r = store_open_repair(s);
+	if (r < 0)
+		return r;
 	log_info("Recovered %s: %zu sealed segment(s), current holds seq %llu..%llu, next seq %llu",
 		 s->path, s->n_sealed, (unsigned long long)s->cur_hdr.first_seq,
 		 (unsigned long long)(s->next_seq - 1), (unsigned long long)s->next_seq);

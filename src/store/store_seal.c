@@ -149,6 +149,77 @@ store_add_sealed(struct store *s, const struct segdir_entry *e)
 	return 0;
 }
 
+/* Seal step 1: current renamed to its sealed name (never over one), and
+ * made read-only (a crash right after the rename leaves it writable;
+ * recovery fixes the newest's mode). */
+static int
+store_seal_rename(struct store *s, const char *name)
+{
+	int r;
+
+	CRASH_POINT("seal-rename");
+	r = s->ops->renameat(s->ops->ctx, s->dir_fd, SEGDIR_CURRENT, s->dir_fd, name,
+			     RENAME_NOREPLACE);
+	if (r < 0)
+		return log_error_errno(r, "Failed to rename %s/current to %s: %m", s->path, name);
+	ack_audit_dir_renamed(s->dir_fd);
+	segdir_make_read_only(s->cur_fd);
+	s->seal_step = STORE_SEAL_SYNC;
+	return 0;
+}
+
+/* Seal step 2: the directory synced, so the sealed name is durable; the
+ * segment joins the sealed list (with its st_mtime: max_age goes by it, as
+ * after a restart, segdir_list) and its descriptor is closed. */
+static int
+store_seal_sync(struct store *s, const char *name, uint64_t next_first)
+{
+	struct stat st;
+	int r;
+
+	CRASH_POINT("seal-sync");
+	r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+	ack_audit_dir_synced(s->dir_fd, r);
+	if (r < 0)
+		return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
+	if (fstat(s->cur_fd, &st) < 0)
+		return log_error_errno(errno, "Failed to stat %s/%s: %m", s->path, name);
+	r = store_add_sealed(s, &(struct segdir_entry){
+		.first_seq = s->cur_hdr.first_seq,
+		.size = s->cur_size,
+		.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u +
+			    (uint64_t)st.st_mtim.tv_nsec / 1000u,
+		.ino = (uint64_t)st.st_ino,
+	});
+	if (r < 0)
+		return log_error_errno(r, "Out of memory");
+	s->cur_fd = safe_close(s->cur_fd);
+	s->seal_step = STORE_SEAL_CREATE;
+	log_info("Sealed %s/%s (seq %llu..%llu, %llu bytes)", s->path, name,
+		 (unsigned long long)s->cur_hdr.first_seq, (unsigned long long)(next_first - 1),
+		 (unsigned long long)s->cur_size);
+	return 0;
+}
+
+/* Seal steps 3-5: the new current, whose first record is next_first,
+ * through the atomic-file guard; or, if it is in place already and only
+ * the directory sync after it failed (STORE_SEAL_SYNC_NEW), that sync. */
+static int
+store_seal_create(struct store *s, uint64_t next_first, uint64_t now_us)
+{
+	int r;
+
+	if (s->seal_step == STORE_SEAL_CREATE) {
+		CRASH_POINT("seal-create");
+		return store_create_current(s, next_first, now_us, true, false);
+	}
+	r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
+	ack_audit_dir_synced(s->dir_fd, r);
+	if (r < 0)
+		return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
+	return 0;
+}
+
 int
 store_seal(struct store *s, uint64_t now_us)
 {
@@ -157,7 +228,6 @@ store_seal(struct store *s, uint64_t now_us)
 	 * so the new segment starts after the last committed one, not at
 	 * next_seq */
 	uint64_t next_first = s->cur_hdr.first_seq + s->cur_records;
-	struct stat st;
 	int r;
 
 	if (s->seal_step == STORE_SEAL_IDLE) {
@@ -167,53 +237,18 @@ store_seal(struct store *s, uint64_t now_us)
 	}
 	segdir_name(s->cur_hdr.first_seq, name);
 	if (s->seal_step == STORE_SEAL_RENAME) {
-		CRASH_POINT("seal-rename");
-		r = s->ops->renameat(s->ops->ctx, s->dir_fd, SEGDIR_CURRENT, s->dir_fd, name,
-				     RENAME_NOREPLACE);
-		if (r < 0)
-			return log_error_errno(r, "Failed to rename %s/current to %s: %m", s->path,
-					       name);
-		ack_audit_dir_renamed(s->dir_fd);
-		/* sealed segments are read-only (a crash right here leaves this
-		 * one writable; recovery fixes the newest's mode) */
-		segdir_make_read_only(s->cur_fd);
-		s->seal_step = STORE_SEAL_SYNC;
-	}
-	if (s->seal_step == STORE_SEAL_SYNC) {
-		CRASH_POINT("seal-sync");
-		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
-		ack_audit_dir_synced(s->dir_fd, r);
-		if (r < 0)
-			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
-		/* max_age goes by st_mtime, as after a restart (segdir_list) */
-		if (fstat(s->cur_fd, &st) < 0)
-			return log_error_errno(errno, "Failed to stat %s/%s: %m", s->path, name);
-		r = store_add_sealed(s, &(struct segdir_entry){
-			.first_seq = s->cur_hdr.first_seq,
-			.size = s->cur_size,
-			.mtime_us = (uint64_t)st.st_mtim.tv_sec * 1000000u +
-				    (uint64_t)st.st_mtim.tv_nsec / 1000u,
-			.ino = (uint64_t)st.st_ino,
-		});
-		if (r < 0)
-			return log_error_errno(r, "Out of memory");
-		s->cur_fd = safe_close(s->cur_fd);
-		s->seal_step = STORE_SEAL_CREATE;
-		log_info("Sealed %s/%s (seq %llu..%llu, %llu bytes)", s->path, name,
-			 (unsigned long long)s->cur_hdr.first_seq,
-			 (unsigned long long)(next_first - 1), (unsigned long long)s->cur_size);
-	}
-	if (s->seal_step == STORE_SEAL_CREATE) {
-		CRASH_POINT("seal-create");
-		r = store_create_current(s, next_first, now_us, true, false);
+		r = store_seal_rename(s, name);
 		if (r < 0)
 			return r;
-	} else {
-		r = s->ops->fsync(s->ops->ctx, s->dir_fd, false);
-		ack_audit_dir_synced(s->dir_fd, r);
-		if (r < 0)
-			return log_error_errno(r, "Failed to sync directory %s: %m", s->path);
 	}
+	if (s->seal_step == STORE_SEAL_SYNC) {
+		r = store_seal_sync(s, name, next_first);
+		if (r < 0)
+			return r;
+	}
+	r = store_seal_create(s, next_first, now_us);
+	if (r < 0)
+		return r;
 	s->seal_step = STORE_SEAL_IDLE;
 	return 0;
 }
