@@ -45,7 +45,7 @@ enum {
 	CONN_CONTROL_TEXT_MAX = 512,
 };
 
-/* Counters the connections add to; owned (written) by conn.c, kept in the
+/* Counters the connections add to; owned (written) by conn*.c, kept in the
  * host's memory, read by the host for its status. */
 struct conn_stats {
 	uint64_t received;     /* native records accepted into the engine */

@@ -7,7 +7,8 @@
  *              lists, pause/resume, drain, status
  * syslogsrv.c  the syslog datagram socket, syslog messages from streams, and
  *              the records that report suppressed syslog messages
- * conn.c       one stream connection (conn.h; it does not know this file) */
+ * conn.c       one stream connection (conn.h; it does not know this file),
+ *              with conn_frame.c (its input) and conn_ack.c (acks, CONTROL) */
 #pragma once
 
 #include <stdbool.h>
