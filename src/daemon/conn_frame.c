@@ -127,22 +127,95 @@ conn_malformed(struct conn *c, const char *why)
 	conn_error(c, 0, PROTO_ERR_MALFORMED, why);
 }
 
+/* What to do with the frame at the head of the buffer. */
+enum conn_frame_verdict {
+	CONN_FRAME_TAKE, /* complete and acceptable: handle it */
+	CONN_FRAME_WAIT, /* incomplete: wait for more bytes */
+	CONN_FRAME_SKIP, /* a record too large: refused, its body skipped as it arrives */
+	CONN_FRAME_STOP, /* broken framing: ERROR(0) is queued, the connection closes */
+};
+
+/* Judges the frame header at p (n bytes buffered from there) by every
+ * limit on framing; *ret_type and *ret_blen are set for TAKE and SKIP.  A
+ * frame too large to be a record is refused and skipped as it arrives
+ * whether or not the engine is full: it needs no room there, and waiting
+ * for room would leave a stream that only the skip can drain. */
+static enum conn_frame_verdict
+conn_frame_judge(struct conn *c, const uint8_t *p, size_t n, uint8_t *ret_type,
+		 uint32_t *ret_blen)
+{
+	const struct cfg *cfg = c->host->cfg;
+	uint8_t type;
+	uint32_t blen;
+	int k = proto_frame_header(p, n, &type, &blen);
+
+	if (k == 0)
+		return CONN_FRAME_WAIT;
+	if (k < 0) {
+		conn_malformed(c, "bad frame length");
+		return CONN_FRAME_STOP;
+	}
+	if (!c->hello_done && type != PROTO_HELLO) {
+		conn_malformed(c, "expected HELLO first");
+		return CONN_FRAME_STOP;
+	}
+	*ret_type = type;
+	*ret_blen = blen;
+	if (type == PROTO_RECORD && blen > cfg->max_record + PROTO_RECORD_OVERHEAD_MAX) {
+		c->recno++;
+		c->host->stats->refused++;
+		conn_error(c, c->recno, PROTO_ERR_TOO_LARGE, "record larger than max_record");
+		c->skip = blen;
+		return CONN_FRAME_SKIP;
+	}
+	if ((size_t)blen + PROTO_FRAME_HEADER > c->rcap) {
+		conn_malformed(c, "frame larger than client_buffer");
+		return CONN_FRAME_STOP;
+	}
+	if (n < (size_t)blen + PROTO_FRAME_HEADER)
+		return CONN_FRAME_WAIT;
+	return CONN_FRAME_TAKE;
+}
+
+/* Handles one complete frame of type with its body.  Returns -ENOBUFS
+ * for a record the engine cannot take now (nothing consumed), else 0. */
+static int
+conn_handle_frame(struct conn *c, uint8_t type, const uint8_t *body, uint32_t blen,
+		  uint64_t now_us, uint64_t mono_us)
+{
+	switch (type) {
+	case PROTO_HELLO:
+		conn_hello(c, body, blen);
+		return 0;
+	case PROTO_RECORD:
+		return conn_record(c, body, blen, now_us, mono_us);
+	case PROTO_STATUS_REQ:
+		conn_status(c);
+		return 0;
+	case PROTO_CONTROL:
+		if (c->version < PROTO_VERSION_CONTROL)
+			conn_malformed(c, "CONTROL needs protocol version 2");
+		else
+			conn_control(c, body, blen);
+		return 0;
+	default:
+		conn_malformed(c, "unknown frame type");
+		return 0;
+	}
+}
+
 /* Parses as many native frames as the buffer holds.  Returns the bytes
  * consumed; stops early (leaving the rest buffered, c->blocked set) at a
- * record the engine cannot take.  A frame too large to be a record is
- * refused and skipped as it arrives whether or not the engine is full: it
- * needs no room there, and waiting for room would leave a stream that only
- * the skip can drain. */
+ * record the engine cannot take, and behind a CONTROL that waits. */
 size_t
 conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 {
-	const struct cfg *cfg = c->host->cfg;
 	size_t pos = 0;
 
 	while (pos < c->rlen && !c->closing) {
+		enum conn_frame_verdict v;
 		uint8_t type;
 		uint32_t blen;
-		int k;
 
 		if (c->skip) {
 			size_t n = c->rlen - pos < c->skip ? c->rlen - pos : (size_t)c->skip;
@@ -152,56 +225,17 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 		}
 		if (c->ctl_verb)
 			break; /* behind a CONTROL that waits: read on once it is done */
-		k = proto_frame_header(c->rbuf + pos, c->rlen - pos, &type, &blen);
-		if (k == 0)
-			break;
-		if (k < 0) {
-			conn_malformed(c, "bad frame length");
-			break;
-		}
-		if (!c->hello_done && type != PROTO_HELLO) {
-			conn_malformed(c, "expected HELLO first");
-			break;
-		}
-		if (type == PROTO_RECORD && blen > cfg->max_record + PROTO_RECORD_OVERHEAD_MAX) {
-			c->recno++;
-			c->host->stats->refused++;
-			conn_error(c, c->recno, PROTO_ERR_TOO_LARGE,
-				   "record larger than max_record");
-			c->skip = blen;
+		v = conn_frame_judge(c, c->rbuf + pos, c->rlen - pos, &type, &blen);
+		if (v == CONN_FRAME_SKIP) {
 			pos += PROTO_FRAME_HEADER;
 			continue;
 		}
-		if ((size_t)blen + PROTO_FRAME_HEADER > c->rcap) {
-			conn_malformed(c, "frame larger than client_buffer");
+		if (v != CONN_FRAME_TAKE)
 			break;
-		}
-		if (c->rlen - pos < (size_t)blen + PROTO_FRAME_HEADER)
-			break;
-		const uint8_t *body = c->rbuf + pos + PROTO_FRAME_HEADER;
-		switch (type) {
-		case PROTO_HELLO:
-			conn_hello(c, body, blen);
-			break;
-		case PROTO_RECORD:
-			if (conn_record(c, body, blen, now_us, mono_us) == -ENOBUFS) {
-				c->blocked = true;
-				return pos;
-			}
-			break;
-		case PROTO_STATUS_REQ:
-			conn_status(c);
-			break;
-		case PROTO_CONTROL:
-			if (c->version < PROTO_VERSION_CONTROL) {
-				conn_malformed(c, "CONTROL needs protocol version 2");
-				break;
-			}
-			conn_control(c, body, blen);
-			break;
-		default:
-			conn_malformed(c, "unknown frame type");
-			break;
+		if (conn_handle_frame(c, type, c->rbuf + pos + PROTO_FRAME_HEADER, blen, now_us,
+				      mono_us) == -ENOBUFS) {
+			c->blocked = true;
+			return pos;
 		}
 		pos += (size_t)blen + PROTO_FRAME_HEADER;
 	}
