@@ -1,63 +1,23 @@
-/* seglogd's listeners and the server-wide state: accept with fair limits
- * and EMFILE back-off, the connection and waiter lists, pause and resume on
- * engine backpressure, acks after commit, the SIGTERM drain, the status
- * figures.  Connections are driven through conn.h only. */
+/* The server-wide state of seglogd: the hooks its connections call, the
+ * connection and waiter lists, pause and resume on engine backpressure,
+ * acks after commit, the SIGTERM drain, the status figures.  The
+ * listening sockets are server_listen.c's, admission server_accept.c's.
+ * Connections are driven through conn.h only. */
 #include "config.h"
 
 #include <errno.h>
 #include <event2/event.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "notify.h"
 #include "now.h"
 #include "proto.h"
 #include "server.h"
+#include "server_internal.h"
 #include "store.h"
 
-#ifndef SO_PEERGROUPS
-#define SO_PEERGROUPS 59 /* Linux 4.13 */
-#endif
-
-/* One accepted connection, as the server keeps it (the cookie of its conn). */
-struct server_client {
-	struct server *srv;
-	struct server_client *prev, *next;	     /* srv->clients */
-	struct server_client *wait_prev, *wait_next; /* srv->waiters */
-	bool waiting;
-	uid_t uid;
-	struct conn *conn;
-};
-
-/* Connections open per uid, for max_clients_per_uid. */
-struct server_uid {
-	uid_t uid;
-	uint32_t n;
-};
-
-static const char *const listener_names[_LISTENER_MAX] = {
-	[LISTENER_NATIVE] = "native",
-	[LISTENER_SYSLOG_DGRAM] = "syslog",
-	[LISTENER_SYSLOG_STREAM] = "syslog-stream",
-	[LISTENER_SYSLOG_FORWARD] = "syslog.socket", /* systemd's default name for it */
-};
-
-static bool
-listener_is_dgram(enum listener_kind kind)
-{
-	return kind == LISTENER_SYSLOG_DGRAM || kind == LISTENER_SYSLOG_FORWARD;
-}
-
-static void server_acceptcb(evutil_socket_t fd, short what, void *arg);
-static void server_backoffcb(evutil_socket_t fd, short what, void *arg);
 static void server_draincb(evutil_socket_t fd, short what, void *arg);
 static void server_check_drained(struct server *srv);
 
@@ -94,15 +54,12 @@ server_conn_wait(void *ctx, void *cookie, bool on)
 		event_active(srv->drain_ev, EV_TIMEOUT, 0);
 }
 
-static size_t server_uid_find(const struct server *srv, uid_t uid);
-
 /* A connection is freed: it leaves every list and its uid's count. */
-static void
+void
 server_conn_gone(void *ctx, void *cookie)
 {
 	struct server *srv = ctx;
 	struct server_client *sc = cookie;
-	size_t i = server_uid_find(srv, sc->uid);
 
 	server_conn_wait(srv, sc, false);
 	if (sc->prev)
@@ -111,11 +68,7 @@ server_conn_gone(void *ctx, void *cookie)
 		srv->clients = sc->next;
 	if (sc->next)
 		sc->next->prev = sc->prev;
-	if (i < srv->n_uids && srv->uids[i].uid == sc->uid && --srv->uids[i].n == 0) {
-		memmove(srv->uids + i, srv->uids + i + 1,
-			(srv->n_uids - i - 1) * sizeof(*srv->uids));
-		srv->n_uids--;
-	}
+	server_uid_remove(srv, sc->uid);
 	srv->n_conns--;
 	free(sc);
 	if (srv->draining)
@@ -217,22 +170,6 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 	return 0;
 }
 
-static void
-listener_close(struct listener *l)
-{
-	if (l->ev)
-		event_free(l->ev);
-	if (l->backoff_ev)
-		event_free(l->backoff_ev);
-	l->ev = l->backoff_ev = NULL;
-	if (l->created_file && l->path)
-		(void)unlink(l->path);
-	l->created_file = false;
-	l->fd = safe_close(l->fd);
-	free(l->path);
-	l->path = NULL;
-}
-
 struct server *
 server_free(struct server *srv)
 {
@@ -284,370 +221,6 @@ struct event_base *
 server_base(const struct server *srv)
 {
 	return srv->base;
-}
-
-/* A socket file left by a crashed daemon is replaced; one that somebody
- * still listens on is not stolen; anything that is not a socket is never
- * removed. */
-static int
-listener_unlink_stale(const char *path, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-	_cleanup_close_ int probe = -EBADF;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return log_error_errno(EEXIST, "%s exists and is not a socket; remove it or "
-				       "choose another path", path);
-	probe = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return log_error_errno(EADDRINUSE, "%s is in use by a running process (another "
-				       "seglogd?); refusing to take it over", path);
-	if (errno != ECONNREFUSED)
-		return log_error_errno(errno, "Cannot probe existing socket %s: %m", path);
-	if (unlink(path) < 0)
-		return log_error_errno(errno, "Failed to remove stale socket %s: %m", path);
-	log_notice("Replaced stale socket %s", path);
-	return 0;
-}
-
-static int
-listener_bind(struct listener *l, const struct cfg *cfg)
-{
-	int type = listener_is_dgram(l->kind) ? SOCK_DGRAM : SOCK_STREAM;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -EBADF;
-	int r;
-
-	if (strlen(l->path) >= sizeof(sa.sun_path))
-		return log_error_errno(ENAMETOOLONG, "Socket path %s is too long (max %zu bytes)",
-				       l->path, sizeof(sa.sun_path) - 1);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", l->path);
-	r = listener_unlink_stale(l->path, type);
-	if (r < 0)
-		return r;
-	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return log_error_errno(errno, "socket() for %s failed: %m", l->path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return log_error_errno(errno, "Failed to bind %s: %m (does the directory exist "
-				       "and is it writable?)", l->path);
-	l->created_file = true;
-	if (chmod(l->path, cfg->socket_mode) < 0)
-		return log_error_errno(errno, "Failed to chmod %s: %m", l->path);
-	if (cfg->socket_group) {
-		struct group *g = getgrnam(cfg->socket_group);
-		if (!g)
-			return log_error_errno(ENOENT, "socket_group: no group named \"%s\"",
-					       cfg->socket_group);
-		if (chown(l->path, (uid_t)-1, g->gr_gid) < 0)
-			return log_error_errno(errno, "Failed to chown %s to group %s: %m", l->path,
-					       cfg->socket_group);
-	}
-	if (type == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)
-		return log_error_errno(errno, "listen() on %s failed: %m", l->path);
-	l->fd = TAKE_FD(fd);
-	return 0;
-}
-
-static int
-listener_open(struct server *srv, enum listener_kind kind, const char *path)
-{
-	struct listener *l = &srv->listeners[kind];
-	int type = listener_is_dgram(kind) ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = notify_listen_fd(listener_names[kind]);
-	int r;
-
-	if (fd < 0 && !path)
-		return 0;
-	l->path = strdup(path ? path : listener_names[kind]);
-	if (!l->path)
-		return -ENOMEM;
-	if (fd >= 0) {
-		if (!notify_is_unix_socket(fd, type))
-			return log_error_errno(EINVAL, "The descriptor systemd passed as \"%s\" is "
-					       "not a Unix %s socket; fix FileDescriptorName= "
-					       "or ListenStream=/ListenDatagram= in seglogd.socket",
-					       listener_names[kind],
-					       type == SOCK_DGRAM ? "datagram" : "stream");
-		l->fd = fd;
-		l->inherited = true;
-		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-			return -errno;
-		log_info("Using %s socket passed by systemd", listener_names[kind]);
-	} else {
-		r = listener_bind(l, srv->cfg);
-		if (r < 0)
-			return r;
-		log_info("Listening on %s (%s)", l->path, listener_names[kind]);
-	}
-	if (listener_is_dgram(kind)) {
-		int one = 1, size = 4 << 20;
-		if (setsockopt(l->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
-			return log_error_errno(errno, "SO_PASSCRED on %s failed: %m", l->path);
-		if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-			(void)setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-		l->ev = event_new(srv->base, l->fd, EV_READ | EV_PERSIST, syslogsrv_readcb, srv);
-	} else {
-		l->ev = event_new(srv->base, l->fd, EV_READ | EV_PERSIST, server_acceptcb, l);
-		l->backoff_ev = evtimer_new(srv->base, server_backoffcb, l);
-	}
-	if (!l->ev || event_add(l->ev, NULL) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* socket_group's members may use the reserved slots: its gid, looked up
- * once (it changes only with a restart). */
-static void
-server_trusted_group(struct server *srv)
-{
-	struct group *g;
-
-	srv->have_trusted_gid = false;
-	if (!srv->cfg->socket_group)
-		return;
-	g = getgrnam(srv->cfg->socket_group);
-	if (!g) {
-		log_warning("socket_group: no group named \"%s\"; no group shares the reserved "
-			    "client slots", srv->cfg->socket_group);
-		return;
-	}
-	srv->trusted_gid = g->gr_gid;
-	srv->have_trusted_gid = true;
-}
-
-int
-server_listen(struct server *srv)
-{
-	int r, n = notify_listen_fds();
-	const char *extra;
-
-	if (n < 0)
-		return log_error_errno(n, "Failed to read the descriptors passed by systemd: %m");
-	server_trusted_group(srv);
-	r = listener_open(srv, LISTENER_NATIVE, srv->cfg->socket);
-	if (r >= 0)
-		r = listener_open(srv, LISTENER_SYSLOG_DGRAM, srv->cfg->syslog_dgram);
-	if (r >= 0)
-		r = listener_open(srv, LISTENER_SYSLOG_STREAM, srv->cfg->syslog_stream);
-	if (r >= 0) /* only ever passed by systemd, never bound */
-		r = listener_open(srv, LISTENER_SYSLOG_FORWARD, NULL);
-	if (r < 0)
-		return r;
-	extra = notify_unclaimed_name();
-	if (extra)
-		return log_error_errno(EINVAL, "systemd passed a socket named \"%s\", which seglogd "
-				       "does not know (known: native, syslog, syslog-stream, syslog.socket)",
-				       extra);
-	return 0;
-}
-
-/* --- admission ------------------------------------------------------------ */
-
-/* The index of uid in the sorted per-uid counts, or where it would go. */
-static size_t
-server_uid_find(const struct server *srv, uid_t uid)
-{
-	size_t lo = 0, hi = srv->n_uids;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (srv->uids[mid].uid < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static uint32_t
-server_uid_count(const struct server *srv, uid_t uid)
-{
-	size_t i = server_uid_find(srv, uid);
-
-	return i < srv->n_uids && srv->uids[i].uid == uid ? srv->uids[i].n : 0;
-}
-
-static int
-server_uid_add(struct server *srv, uid_t uid)
-{
-	size_t i = server_uid_find(srv, uid);
-
-	if (i < srv->n_uids && srv->uids[i].uid == uid) {
-		srv->uids[i].n++;
-		return 0;
-	}
-	if (srv->n_uids == srv->cap_uids) {
-		size_t ncap = srv->cap_uids ? srv->cap_uids * 2 : 16;
-		struct server_uid *nu = realloc(srv->uids, ncap * sizeof(*nu));
-		if (!nu)
-			return -ENOMEM;
-		srv->uids = nu;
-		srv->cap_uids = ncap;
-	}
-	memmove(srv->uids + i + 1, srv->uids + i, (srv->n_uids - i) * sizeof(*srv->uids));
-	srv->uids[i] = (struct server_uid){ .uid = uid, .n = 1 };
-	srv->n_uids++;
-	return 0;
-}
-
-/* Whether the peer of fd belongs to socket_group: its gid, or one of its
- * supplementary groups (SO_PEERGROUPS, socket(7)). */
-static bool
-server_peer_in_group(const struct server *srv, int fd, const struct ucred *cred)
-{
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-
-	if (!srv->have_trusted_gid)
-		return false;
-	if (cred->gid == srv->trusted_gid)
-		return true;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-		return false; /* ERANGE: more than 256 groups; not ours to guess */
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == srv->trusted_gid)
-			return true;
-	return false;
-}
-
-/* Fair limits (seglogd.conf(5), max_clients_per_uid and reserved_clients):
- * no local user can take every slot.  Root and our own uid could stop the
- * daemon anyway, so they are limited by max_clients alone; every other uid
- * may hold at most max_clients_per_uid connections, and leaves the last
- * reserved_clients slots (at most half of them) to root, our uid and
- * socket_group's members.  Returns 0 to admit, or -EUSERS with the reason
- * the client is told in why. */
-static int
-server_admit(const struct server *srv, int fd, const struct ucred *cred, char *why, size_t cap)
-{
-	const struct cfg *cfg = srv->cfg;
-	uint32_t reserved = cfg->reserved_clients < cfg->max_clients / 2 ? cfg->reserved_clients
-									   : cfg->max_clients / 2;
-
-	if (srv->n_conns >= cfg->max_clients) {
-		snprintf(why, cap, "too many clients (max_clients = %u)", cfg->max_clients);
-		return -EUSERS;
-	}
-	if (cred->uid == 0 || cred->uid == srv->euid)
-		return 0;
-	if (cfg->max_clients_per_uid &&
-	    server_uid_count(srv, cred->uid) >= cfg->max_clients_per_uid) {
-		snprintf(why, cap, "too many connections from uid %u (max_clients_per_uid = %u)",
-			 (unsigned)cred->uid, cfg->max_clients_per_uid);
-		return -EUSERS;
-	}
-	if (srv->n_conns >= cfg->max_clients - reserved && !server_peer_in_group(srv, fd, cred)) {
-		snprintf(why, cap, "too many clients (the last %u of max_clients = %u are "
-			 "reserved for root and socket_group)", reserved, cfg->max_clients);
-		return -EUSERS;
-	}
-	return 0;
-}
-
-/* Refuses a connection: a native client is told why in ERROR(0, code) --
- * which fits the empty socket at once -- then the write side is shut down
- * and what the client had sent discarded, so that it reads the frame and
- * an end of stream (a close with its HELLO unread would make its next
- * read fail with ECONNRESET, unix(7); it still gets the frame first). */
-static void
-server_reject(struct listener *l, int fd, uint16_t code, const char *why)
-{
-	_cleanup_close_ int sfd = fd;
-	uint8_t buf[PROTO_FRAME_HEADER + PROTO_ERROR_FIXED + 160];
-	size_t tl = strlen(why) < 160 ? strlen(why) : 160;
-
-	if (l->kind == LISTENER_NATIVE) {
-		(void)!send(sfd, buf, proto_put_error(buf, 0, code, why, tl),
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)shutdown(sfd, SHUT_RDWR);
-		while (recv(sfd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-			;
-	}
-	l->srv->st.rejected_clients++;
-}
-
-/* Admits one accepted connection, or refuses it saying why. */
-static void
-server_accept_one(struct listener *l, int fd)
-{
-	struct server *srv = l->srv;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct server_client *sc;
-	char why[160];
-
-	if (srv->draining) {
-		server_reject(l, fd, PROTO_ERR_SHUTDOWN, "seglogd is shutting down");
-		return;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
-		log_warning_errno(errno, "SO_PEERCRED on a new connection on %s: %m", l->path);
-		safe_close(fd);
-		return;
-	}
-	if (server_admit(srv, fd, &cred, why, sizeof(why)) < 0) {
-		log_debug("Refused a connection of pid %d uid %u on %s: %s", (int)cred.pid,
-			  (unsigned)cred.uid, l->path, why);
-		server_reject(l, fd, PROTO_ERR_TOO_MANY_CLIENTS, why);
-		return;
-	}
-	sc = calloc(1, sizeof(*sc));
-	if (!sc || server_uid_add(srv, cred.uid) < 0) {
-		free(sc);
-		safe_close(fd);
-		log_warning("Dropped a new connection on %s: out of memory", l->path);
-		return;
-	}
-	*sc = (struct server_client){ .srv = srv, .uid = cred.uid, .next = srv->clients };
-	if (srv->clients)
-		srv->clients->prev = sc;
-	srv->clients = sc;
-	srv->n_conns++;
-	if (conn_new(&srv->host, sc, l->kind == LISTENER_NATIVE ? CONN_NATIVE : CONN_SYSLOG_STREAM,
-		     fd, &cred, &sc->conn) < 0) {
-		server_conn_gone(srv, sc);
-		log_warning("Dropped a new connection on %s: out of memory", l->path);
-		return;
-	}
-	srv->st.connections++;
-}
-
-static void
-server_acceptcb(evutil_socket_t lfd, short what, void *arg)
-{
-	struct listener *l = arg;
-
-	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct timeval tv = { 1, 0 };
-				log_warning_errno(errno, "accept() on %s: %m; pausing accepts for "
-						  "a second", l->path);
-				event_del(l->ev);
-				event_add(l->backoff_ev, &tv);
-			}
-			return;
-		}
-		server_accept_one(l, fd);
-	}
-}
-
-static void
-server_backoffcb(evutil_socket_t fd, short what, void *arg)
-{
-	struct listener *l = arg;
-	if (!l->srv->draining)
-		event_add(l->ev, NULL);
 }
 
 /* --- the engine's callbacks ------------------------------------------------ */

@@ -3,8 +3,10 @@
  * frame parser → record → engine; the engine's committed() callback comes
  * back as acks.
  *
- * server.c     listeners, accept and its limits, the connection and waiter
- *              lists, pause/resume, drain, status
+ * server.c     the connection hooks, the connection and waiter lists,
+ *              pause/resume, drain, status
+ * server_listen.c  the listening sockets (bound, or passed by systemd)
+ * server_accept.c  accept and its limits, the per-uid counts
  * syslogsrv.c  the syslog datagram socket, syslog messages from streams, and
  *              the records that report suppressed syslog messages
  * conn.c       one stream connection (conn.h; it does not know this file),
@@ -25,8 +27,8 @@
 struct event;
 struct event_base;
 struct server;
-struct server_client; /* server.c: one accepted connection */
-struct server_uid;    /* server.c: connections per uid */
+struct server_client; /* server_internal.h: one accepted connection */
+struct server_uid;    /* server_accept.c: connections per uid */
 
 enum listener_kind {
 	LISTENER_NATIVE,
@@ -58,10 +60,10 @@ struct server_stats {
 	uint64_t rejected_clients; /* refused at accept (limits, shutdown) */
 };
 
-/* Written by server.c and syslogsrv.c only.  seglogd.c still reads base,
+/* Written by server*.c and syslogsrv.c only.  seglogd.c still reads base,
  * n_conns and draining and sets drained directly; it is to use
  * server_on_drained(), server_clients() and server_draining() instead, after
- * which this struct can move into server.c. */
+ * which this struct can move into server_internal.h. */
 struct server {
 	struct event_base *base;
 	struct engine *engine;
