@@ -376,18 +376,17 @@ server_rss_kb(void)
 	return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-size_t
-server_status(struct server *srv, char *buf, size_t cap)
+/* The figures of the daemon, the engine and the store, one "key value"
+ * line each: snprintf's result. */
+static int
+server_status_figures(struct server *srv, const struct engine_stats *es,
+		      const struct store_status *ss, char *buf, size_t cap)
 {
-	const struct engine_stats *es = engine_stats(srv->engine);
-	struct store_status ss;
 	const char *state = srv->draining ? "draining"
 			    : srv->storage_error ? "storage-error"
 			    : srv->paused ? "backpressure" : "running";
-	int n;
 
-	store_get_status(srv->store, &ss);
-	n = snprintf(
+	return snprintf(
 		buf, cap,
 		"version %s\npid %ld\nuptime_s %llu\nstate %s\nstorage_error %s\n"
 		"durability %s\nrecords %llu\nbytes %llu\nseq %llu\nnext_seq %llu\n"
@@ -402,8 +401,8 @@ server_status(struct server *srv, char *buf, size_t cap)
 		srv->cfg->durability == CFG_DURABILITY_FSYNC ? "fsync" : "write",
 		(unsigned long long)es->records, (unsigned long long)es->bytes,
 		(unsigned long long)engine_durable_seq(srv->engine),
-		(unsigned long long)ss.next_seq, (unsigned long long)ss.segment_first_seq,
-		ss.sealed_segments, srv->n_conns, (unsigned long long)es->pending_bytes,
+		(unsigned long long)ss->next_seq, (unsigned long long)ss->segment_first_seq,
+		ss->sealed_segments, srv->n_conns, (unsigned long long)es->pending_bytes,
 		(unsigned long long)es->commits, (unsigned long long)es->fsyncs,
 		(unsigned long long)engine_latency_percentile(srv->engine, 50),
 		(unsigned long long)engine_latency_percentile(srv->engine, 99),
@@ -416,22 +415,32 @@ server_status(struct server *srv, char *buf, size_t cap)
 		(unsigned long long)srv->cst.slow_readers,
 		(unsigned long long)srv->st.rejected_clients,
 		(unsigned long long)srv->st.connections, server_rss_kb());
-	/* with a shipper configured: its cursor and how far it is behind */
-	if (ss.have_ship && n >= 0 && (size_t)n < cap) {
-		uint64_t durable = engine_durable_seq(srv->engine);
-		/* records retention removed unshipped are no longer behind */
-		uint64_t base = ss.oldest_seq && ss.shipped_seq < ss.oldest_seq - 1
-					? ss.oldest_seq - 1 : ss.shipped_seq;
-		n += snprintf(buf + n, cap - (size_t)n,
-			      "shipped_seq %llu\nship_lag %llu\nship_lag_bytes %llu\n"
-			      "unshipped_removed %llu\n",
-			      (unsigned long long)ss.shipped_seq,
-			      (unsigned long long)(durable > base ? durable - base : 0),
-			      (unsigned long long)ss.ship_lag_bytes,
-			      (unsigned long long)ss.unshipped_removed);
-	}
-	/* the commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))
-	 * µs, the last one open-ended), for seglog status -o openmetrics */
+}
+
+/* With a shipper configured: its cursor and how far it is behind. */
+static int
+server_status_ship(struct server *srv, const struct store_status *ss, char *buf, size_t cap)
+{
+	uint64_t durable = engine_durable_seq(srv->engine);
+	/* records retention removed unshipped are no longer behind */
+	uint64_t base = ss->oldest_seq && ss->shipped_seq < ss->oldest_seq - 1
+				? ss->oldest_seq - 1 : ss->shipped_seq;
+
+	return snprintf(buf, cap,
+			"shipped_seq %llu\nship_lag %llu\nship_lag_bytes %llu\n"
+			"unshipped_removed %llu\n",
+			(unsigned long long)ss->shipped_seq,
+			(unsigned long long)(durable > base ? durable - base : 0),
+			(unsigned long long)ss->ship_lag_bytes,
+			(unsigned long long)ss->unshipped_removed);
+}
+
+/* The commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))
+ * µs, the last one open-ended), for seglog status -o openmetrics, after
+ * the n bytes of buf already written: the new n. */
+static int
+server_status_latency(const struct engine_stats *es, char *buf, size_t cap, int n)
+{
 	if (n >= 0 && (size_t)n < cap)
 		n += snprintf(buf + n, cap - (size_t)n, "commit_latency_sum_us %llu\n"
 			      "commit_latency_buckets_us", (unsigned long long)es->lat_sum_us);
@@ -440,5 +449,20 @@ server_status(struct server *srv, char *buf, size_t cap)
 			      (unsigned long long)es->lat_hist[i]);
 	if (n >= 0 && (size_t)n < cap)
 		n += snprintf(buf + n, cap - (size_t)n, "\n");
+	return n;
+}
+
+size_t
+server_status(struct server *srv, char *buf, size_t cap)
+{
+	const struct engine_stats *es = engine_stats(srv->engine);
+	struct store_status ss;
+	int n;
+
+	store_get_status(srv->store, &ss);
+	n = server_status_figures(srv, es, &ss, buf, cap);
+	if (ss.have_ship && n >= 0 && (size_t)n < cap)
+		n += server_status_ship(srv, &ss, buf + n, cap - (size_t)n);
+	n = server_status_latency(es, buf, cap, n);
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }
