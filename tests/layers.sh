@@ -1,7 +1,8 @@
 #!/bin/bash
 # The layer rule of src/ (src/LAYERS, docs/design.md): every `#include "..."`
 # of src/** names a header of its own folder or of a folder its layer may
-# include, header names are unique (the check maps a name to its folder), no
+# include, a header named *_internal.h is included from its own folder only,
+# header names are unique (the check maps a name to its folder), no
 # source lies outside a layer, and Makefile.am compiles each layer with the -I
 # of those folders only.  Then the check runs on a scratch copy with one
 # include against the order, and must fail there naming that file and line,
@@ -68,6 +69,8 @@ while IFS= read -r f; do
 		to=${folder_of[$name]:-}
 		if [ -z "$to" ]; then
 			fail "$rel:$line: includes $inc: no such header in src/"
+		elif [[ $name == *_internal.h ]] && [ "$to" != "$layer" ]; then
+			fail "$rel:$line: includes $to/$name: private to src/$to"
 		elif [ "$to" = "$layer" ] || [[ " ${allow[$layer]} " == *" $to "* ]] ||
 			[[ " ${allow[$layer]} " == *" $to/$name "* ]]; then
 			pass
@@ -113,8 +116,9 @@ if [ -f "$root/Makefile.am" ]; then
 	done
 fi
 
-# The self-test: a store file including a daemon header, and a header name
-# used twice, must each make the check fail, naming the place.
+# The self-test: a store file including a daemon header, a read file
+# including the store's private header, and a header name used twice, must
+# each make the check fail, naming the place.
 if [ $self_test = 1 ]; then
 	scratch=$(mktemp -d) || exit 1
 	trap 'rm -rf "$scratch"' EXIT
@@ -129,13 +133,16 @@ if [ $self_test = 1 ]; then
 			echo "$out" | sed 's/^/  | /'
 		fi
 	}
-	for t in bad-include dup-name; do
+	for t in bad-include private dup-name; do
 		mkdir -p "$scratch/$t" && cp -R "$root/src" "$scratch/$t/" &&
 			cp "$root/Makefile.am" "$scratch/$t/" || exit 1
 	done
 	f=$scratch/bad-include/src/store/engine.c
 	echo '#include "server.h"' >>"$f"
 	expect_fail bad-include "src/store/engine.c:$(wc -l <"$f"): includes daemon/server.h: store may include basic, format"
+	f=$scratch/private/src/read/reader.c
+	echo '#include "store_internal.h"' >>"$f"
+	expect_fail private "src/read/reader.c:$(wc -l <"$f"): includes store/store_internal.h: private to src/store"
 	cp "$root/src/format/record.h" "$scratch/dup-name/src/read/record.h"
 	expect_fail dup-name "src/read/record.h: header name also in src/format/"
 fi
