@@ -167,10 +167,10 @@ ship_cursor_check_record(struct ship *s, uint64_t seq)
 	if (!s->start_time_us)
 		return 0; /* a version 1 cursor: nothing to compare */
 	k = reader_seek_seq(s->rd, seq);
-	while (k >= 0 && (k = reader_next(s->rd, &ev)) > 0)
+	while (k >= 0 && (k = reader_next(s->rd, &ev)) == READER_NEXT_EVENT)
 		if (ev.type == READER_RECORD)
 			break;
-	if (k <= 0 || ev.rec.seq != seq || ev.rec.time_us == s->start_time_us)
+	if (k != READER_NEXT_EVENT || ev.rec.seq != seq || ev.rec.time_us == s->start_time_us)
 		return 0; /* gone (retention), or the same record */
 	return log_error_errno(-EINVAL, "Cursor file %s names seq %" PRIu64 " received at %" PRIu64
 			       " us, but seq %" PRIu64 " of %s was received at %" PRIu64 " us: "
