@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "now.h"
 #include "reader.h"
 #include "reader_internal.h"
 #include "segfile.h"
@@ -23,14 +23,6 @@ enum {
 	 * flock(2) and fcntl(2) lock meanwhile, so it is read sparingly. */
 	READER_WRITER_RECHECK_US = 1000 * 1000,
 };
-
-static uint64_t
-reader_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* The watermark, if it names this directory; else 0: nothing is durable. */
 static uint64_t
@@ -56,7 +48,7 @@ reader_watermark(struct reader *r)
 static void
 reader_refresh(struct reader *r, uint64_t seq)
 {
-	uint64_t now = reader_now_us(), kept;
+	uint64_t now = now_us(CLOCK_MONOTONIC), kept;
 
 	r->watermark = reader_watermark(r);
 	if (seq <= r->watermark)

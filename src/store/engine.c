@@ -14,6 +14,7 @@
 #include "ackaudit.h"
 #include "engine_internal.h"
 #include "log.h"
+#include "now.h"
 
 enum {
 	ENGINE_GRACE_US = 1000000,  /* engine_free: wait, cancel, wait again */
@@ -36,7 +37,7 @@ engine_ack_audit(struct engine *e)
 void
 engine_segment_started(struct engine *e, bool from_header)
 {
-	int64_t now = (int64_t)engine_mono_us(), age = 0;
+	int64_t now = (int64_t)now_us(CLOCK_MONOTONIC), age = 0;
 	uint64_t created = store_cur_created_us(e->store), wall = store_now_us();
 
 	if (from_header && created && wall > created)
@@ -248,7 +249,7 @@ static void
 engine_tickcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine *e = arg;
-	uint64_t now = engine_mono_us();
+	uint64_t now = now_us(CLOCK_MONOTONIC);
 
 	if (e->cfg.segment_age_us && !e->age_marked && e->seg_records > 0 &&
 	    (int64_t)now - e->seg_start >= (int64_t)e->cfg.segment_age_us) {
@@ -303,7 +304,7 @@ engine_new(struct event_base *base, const struct ring_ops *io, struct store *sto
 	 * from the page cache after a crash are durable only after its fsync */
 	e->durable_seq = store_durable_seq(store);
 	e->synced_seq = e->durable_seq; /* recovery syncs what it keeps */
-	e->last_retention = engine_mono_us();
+	e->last_retention = now_us(CLOCK_MONOTONIC);
 	engine_segment_started(e, true);
 	ack_audit_open(&e->audit);
 	ack_audit_segment(&e->audit, store_cur_size(store));
@@ -349,10 +350,10 @@ static bool
 engine_quiesce(struct engine *e)
 {
 	for (int round = 0; round < 2 && engine_outstanding(e); round++) {
-		uint64_t deadline = engine_mono_us() + ENGINE_GRACE_US;
+		uint64_t deadline = now_us(CLOCK_MONOTONIC) + ENGINE_GRACE_US;
 		if (round == 1)
 			engine_cancel_all(e);
-		for (uint64_t now; engine_outstanding(e) && (now = engine_mono_us()) < deadline;) {
+		for (uint64_t now; engine_outstanding(e) && (now = now_us(CLOCK_MONOTONIC)) < deadline;) {
 			int k = e->io->wait(e->io->ctx, deadline - now);
 			if (k < 0 && k != -ETIME && k != -EINTR && k != -EAGAIN && k != -EBUSY)
 				break;

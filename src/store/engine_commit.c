@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "engine_internal.h"
 #include "log.h"
+#include "now.h"
 #include "watermark.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -174,7 +175,7 @@ engine_commit_done(struct engine *e, enum cfg_durability durability)
 	e->st.bytes += c->len;
 	e->st.commits++;
 	e->st.pending_bytes -= c->len;
-	engine_record_latency(e, engine_mono_us() - c->started);
+	engine_record_latency(e, now_us(CLOCK_MONOTONIC) - c->started);
 	engine_chunk_pop(e);
 	e->transients = 0;
 	engine_recovered(e);
@@ -298,7 +299,7 @@ engine_commit_start(struct engine *e, struct chunk *c)
 	if (!c->started) {
 		c->closed = true;
 		c->offset = store_cur_size(e->store);
-		c->started = engine_mono_us();
+		c->started = now_us(CLOCK_MONOTONIC);
 	}
 	left = (unsigned)(c->len - c->written);
 	if (!left && !sync) {

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "ackaudit.h"
 #include "engine.h"
@@ -79,14 +78,6 @@ struct engine {
 	struct ack_audit audit; /* --enable-ack-audit only */
 	struct engine *next_abandoned;
 };
-
-static inline uint64_t
-engine_mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* engine.c: segment age restarts (from current's header after a restart);
  * the head chunk is done with; pressure(true/false) re-evaluated */

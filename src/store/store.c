@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
 #include "crashpoint.h"
 #include "log.h"
+#include "now.h"
 #include "segfile.h"
 #include "store.h"
 #include "store_internal.h"
@@ -26,9 +26,7 @@
 uint64_t
 store_now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return now_us(CLOCK_REALTIME);
 }
 
 size_t
