@@ -285,13 +285,86 @@ ship_at_end(struct ship *s)
 	ship_check_done(s);
 }
 
+/* What the reader says besides records: logged, and the seqs it says are
+ * missing counted.  A record after a hole the reader did not report is
+ * counted and logged too (it should not happen; if it does, the log says
+ * which side lost the record). */
+static void
+ship_note_event(struct ship *s, const struct reader_event *ev)
+{
+	const char *dir = s->cfg->dir;
+
+	switch (ev->type) {
+	case READER_GAP:
+		s->st.missing += ev->gap_last - ev->gap_first + 1;
+		s->expect_seq = ev->gap_last + 1;
+		log_warning("Records %" PRIu64 "..%" PRIu64 " are missing from %s%s: not shipped",
+			    ev->gap_first, ev->gap_last, dir,
+			    ev->gap_at_start ? " (removed by retention)" : "");
+		return;
+	case READER_RECORD:
+		if (s->expect_seq && ev->rec.seq > s->expect_seq) {
+			s->st.missing += ev->rec.seq - s->expect_seq;
+			log_error("Records %" PRIu64 "..%" PRIu64 " of %s were skipped by the reader "
+				  "without a gap reported: not shipped (a bug: please report it)",
+				  s->expect_seq, ev->rec.seq - 1, dir);
+		}
+		s->expect_seq = ev->rec.seq + 1;
+		return;
+	case READER_DAMAGED:
+		if (!ev->in_current)
+			log_warning("%s/%s offset %" PRIu64 ": %s: not shipped", dir, ev->file,
+				    ev->offset, ev->reason);
+		return;
+	case READER_BAD_SEGMENT:
+		log_warning("%s/%s: %s: not shipped", dir, ev->file, ev->reason);
+		return;
+	case READER_BAD_DIR_ID:
+		log_warning("%s/" SEGDIR_DIR_ID ": %s", dir, ev->reason);
+		return;
+	default:
+		return;
+	}
+}
+
+/* The next record to produce into s->buf: 1, 0 if there is none now
+ * (the caller returns to the loop), or <0 (logged; retried later). */
+static int
+ship_read_next(struct ship *s)
+{
+	struct reader_event ev;
+	int k;
+
+	for (;;) {
+		k = reader_next(s->rd, &ev);
+		if (k == READER_NEXT_WAIT) {
+			ship_at_end(s);
+			return 0; /* inotify or the tick wakes us */
+		}
+		if (k == -EXDEV) {
+			ship_dir_gone(s, -ESTALE);
+			return k;
+		}
+		if (k < 0)
+			return log_error_errno(k, "Cannot read %s: %m", s->cfg->dir);
+		ship_note_event(s, &ev);
+		if (ev.type == READER_RECORD && ev.rec.seq > shipq_last_pushed(s->q))
+			break;
+	}
+	if (s->end_seen && ev.rec.seq > s->end_seq)
+		return 0; /* --once: newer than the end it set out to ship */
+	s->last_read_seq = ev.rec.seq;
+	if (ship_format(s, &ev.rec) < 0)
+		return log_error_errno(-ENOMEM, "Out of memory formatting seq %" PRIu64, ev.rec.seq);
+	return 1;
+}
+
 /* Reads and produces until the reader has nothing durable left, the
  * producer pushes back, or a batch is done (then it yields to the loop,
  * so delivery reports are served between batches). */
 static void
 ship_pump(struct ship *s)
 {
-	struct reader_event ev;
 	int k;
 
 	for (unsigned n = 0; s->state == SHIP_RUNNING && !s->blocked; n++) {
@@ -303,44 +376,8 @@ ship_pump(struct ship *s)
 			evtimer_add(s->pump_ev, &now);
 			return;
 		}
-		if (!s->have_pending) {
-			k = reader_next(s->rd, &ev);
-			if (k == READER_NEXT_WAIT) {
-				ship_at_end(s);
-				return; /* inotify or the tick wakes us */
-			}
-			if (k == -EXDEV) {
-				ship_dir_gone(s, -ESTALE);
-				return;
-			}
-			if (k < 0) {
-				log_error_errno(k, "Cannot read %s: %m", s->cfg->dir);
-				return; /* retried at the next tick */
-			}
-			if (ev.type == READER_GAP)
-				s->st.missing += ev.gap_last - ev.gap_first + 1;
-			if (ev.type == READER_GAP)
-				log_warning("Records %" PRIu64 "..%" PRIu64 " are missing from %s%s: "
-					    "not shipped", ev.gap_first, ev.gap_last, s->cfg->dir,
-					    ev.gap_at_start ? " (removed by retention)" : "");
-			else if (ev.type == READER_DAMAGED && !ev.in_current)
-				log_warning("%s/%s offset %" PRIu64 ": %s: not shipped", s->cfg->dir,
-					    ev.file, ev.offset, ev.reason);
-			else if (ev.type == READER_BAD_SEGMENT)
-				log_warning("%s/%s: %s: not shipped", s->cfg->dir, ev.file, ev.reason);
-			else if (ev.type == READER_BAD_DIR_ID)
-				log_warning("%s/" SEGDIR_DIR_ID ": %s", s->cfg->dir, ev.reason);
-			if (ev.type != READER_RECORD || ev.rec.seq <= shipq_last_pushed(s->q))
-				continue;
-			if (s->end_seen && ev.rec.seq > s->end_seq)
-				return; /* --once: newer than the end it set out to ship */
-			s->last_read_seq = ev.rec.seq;
-			if (ship_format(s, &ev.rec) < 0) {
-				log_error_errno(-ENOMEM, "Out of memory formatting seq %" PRIu64,
-						ev.rec.seq);
-				return;
-			}
-		}
+		if (!s->have_pending && ship_read_next(s) <= 0)
+			return;
 		k = ship_produce(s);
 		if (k == -ENOBUFS) {
 			s->blocked = true; /* backpressure: the next reports unblock */
@@ -441,6 +478,7 @@ ship_retrycb(evutil_socket_t fd, short what, void *arg)
 	k = ship_producer_new(s);
 	if (k == 0)
 		k = reader_seek_seq(s->rd, shipq_confirmed(s->q) + 1);
+	s->expect_seq = 0; /* known again after the first record */
 	if (k < 0) {
 		unsigned ms = shipq_backoff_ms(++s->attempt);
 		ship_producer_free(s);

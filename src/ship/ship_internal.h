@@ -74,6 +74,7 @@ struct ship {
 	char fail_why[256];	/* the first failure since the last recovery */
 	int exit_code;
 	uint64_t last_read_seq;
+	uint64_t expect_seq;	/* the seq the next record should have (0: not known) */
 	bool end_seen;		/* --once: the reader reached the durable end */
 	uint64_t end_seq;	/* --once: the last seq to ship */
 	struct ship_stats st;

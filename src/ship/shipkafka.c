@@ -27,12 +27,28 @@ ship_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
 	return 0;
 }
 
-/* Builds the producer: idempotent, acks=all, zstd, then the user's -X
- * properties; delivery reports, errors and logs arrive as events on the
- * main queue, whose io-event fd (a pipe) wakes the loop
- * (rd_kafka_queue_io_event_enable: one byte when the queue turns non-empty). */
-int
-ship_producer_new(struct ship *s)
+/* One -X KEY=VALUE, warning when it gives up a guarantee. */
+static int
+ship_conf_user(rd_kafka_conf_t *conf, const char *prop)
+{
+	_cleanup_free_ char *kv = strdup(prop);
+	char *eq = kv ? strchr(kv, '=') : NULL;
+
+	if (!eq)
+		return log_error_errno(-EINVAL, "librdkafka property '%s': expected KEY=VALUE", prop);
+	*eq = '\0';
+	if ((strcmp(kv, "enable.idempotence") == 0 && strcmp(eq + 1, "true") != 0) ||
+	    (strcmp(kv, "acks") == 0 && strcmp(eq + 1, "all") != 0 && strcmp(eq + 1, "-1") != 0))
+		log_warning("-X %s=%s: the shipper's guarantees (no loss, no duplicate a consumer "
+			    "cannot remove) need enable.idempotence=true and acks=all "
+			    "(docs/shipping.md)", kv, eq + 1);
+	return ship_conf_set(conf, kv, eq + 1);
+}
+
+/* The producer's configuration: idempotent, acks=all, zstd, then the
+ * user's -X properties; NULL (logged) if librdkafka refuses one. */
+static rd_kafka_conf_t *
+ship_conf_new(const struct ship_config *cfg)
 {
 	static const char *const fixed[][2] = {
 		{ "enable.idempotence", "true" },
@@ -48,38 +64,36 @@ ship_producer_new(struct ship *s)
 		{ "client.id", "seglog-ship" },
 	};
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char errstr[512];
 	int r = 0;
 
 	for (size_t i = 0; i < ELEMENTSOF(fixed) && r == 0; i++)
 		r = ship_conf_set(conf, fixed[i][0], fixed[i][1]);
 	if (r == 0)
-		r = ship_conf_set(conf, "bootstrap.servers", s->cfg->brokers);
+		r = ship_conf_set(conf, "bootstrap.servers", cfg->brokers);
 	if (r == 0)
-		r = ship_conf_set(conf, "compression.type",
-				  s->cfg->compression ? s->cfg->compression : "zstd");
-	for (size_t i = 0; i < s->cfg->n_props && r == 0; i++) {
-		_cleanup_free_ char *kv = strdup(s->cfg->props[i]);
-		char *eq = kv ? strchr(kv, '=') : NULL;
-		if (!eq) {
-			r = log_error_errno(-EINVAL, "librdkafka property '%s': expected KEY=VALUE",
-					    s->cfg->props[i]);
-			break;
-		}
-		*eq = '\0';
-		if ((strcmp(kv, "enable.idempotence") == 0 && strcmp(eq + 1, "true") != 0) ||
-		    (strcmp(kv, "acks") == 0 && strcmp(eq + 1, "all") != 0 &&
-		     strcmp(eq + 1, "-1") != 0))
-			log_warning("-X %s=%s: the shipper's guarantees (no loss, no duplicate a "
-				    "consumer cannot remove) need enable.idempotence=true and "
-				    "acks=all (docs/shipping.md)", kv, eq + 1);
-		r = ship_conf_set(conf, kv, eq + 1);
-	}
+		r = ship_conf_set(conf, "compression.type", cfg->compression ? cfg->compression : "zstd");
+	for (size_t i = 0; i < cfg->n_props && r == 0; i++)
+		r = ship_conf_user(conf, cfg->props[i]);
 	if (r < 0) {
 		rd_kafka_conf_destroy(conf);
-		return r;
+		return NULL;
 	}
 	rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_LOG);
+	return conf;
+}
+
+/* Builds the producer (ship_conf_new); delivery reports, errors and logs
+ * arrive as events on the main queue, whose io-event fd (a pipe) wakes the
+ * loop (rd_kafka_queue_io_event_enable: one byte when the queue turns
+ * non-empty). */
+int
+ship_producer_new(struct ship *s)
+{
+	rd_kafka_conf_t *conf = ship_conf_new(s->cfg);
+	char errstr[512];
+
+	if (!conf)
+		return -EINVAL;
 	s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (!s->rk) {
 		rd_kafka_conf_destroy(conf);
