@@ -42,20 +42,24 @@ conn_set_waiting(struct conn *c, bool on)
 	c->host->ops->wait(c->host->ctx, c->cookie, on);
 }
 
+/* The connection's four events, those that were made. */
+static void
+conn_free_events(struct conn *c)
+{
+	struct event *evs[] = { c->rev, c->wev, c->timer, c->ctl_ev };
+
+	for (size_t i = 0; i < ELEMENTSOF(evs); i++)
+		if (evs[i])
+			event_free(evs[i]);
+}
+
 void
 conn_free(struct conn *c)
 {
 	if (!c)
 		return;
 	conn_set_waiting(c, false);
-	if (c->rev)
-		event_free(c->rev);
-	if (c->wev)
-		event_free(c->wev);
-	if (c->timer)
-		event_free(c->timer);
-	if (c->ctl_ev)
-		event_free(c->ctl_ev);
+	conn_free_events(c);
 	safe_close(c->fd);
 	c->host->ops->gone(c->host->ctx, c->cookie);
 	free(c->rbuf);
@@ -90,14 +94,7 @@ conn_new(const struct conn_host *host, void *cookie, enum conn_proto proto, int 
 	if (!c->rbuf || !c->rev || !c->wev || !c->timer || !c->ctl_ev ||
 	    event_add(c->rev, NULL) < 0) {
 		safe_close(c->fd);
-		if (c->rev)
-			event_free(c->rev);
-		if (c->wev)
-			event_free(c->wev);
-		if (c->timer)
-			event_free(c->timer);
-		if (c->ctl_ev)
-			event_free(c->ctl_ev);
+		conn_free_events(c);
 		free(c->rbuf);
 		free(c);
 		return -ENOMEM;
