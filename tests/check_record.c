@@ -1208,6 +1208,32 @@ START_TEST(test_time_rejects)
 }
 END_TEST
 
+/* record_parse_time keeps the last minute it parsed: what follows in the
+ * same minute is still checked in full, and a new minute is parsed anew. */
+START_TEST(test_time_minute_cache)
+{
+	static const char *const bad_same_minute[] = {
+		"2026-01-01T00:00:60.000000Z", "2026-01-01T00:00:5a.000000Z",
+		"2026-01-01T00:00:00.00000aZ", "2026-01-01T00:00:00.000000+",
+		"2026-01-01T00:00;00.000000Z", "2026-01-01T00:00:00,000000Z",
+	};
+	uint64_t t = 0, base = 1767225600ull * 1000000u; /* 2026-01-01T00:00:00Z */
+
+	ck_assert_int_eq(record_parse_time("2026-01-01T00:00:59.999999Z", 27, &t), 0);
+	ck_assert_uint_eq(t, base + 59999999u);
+	for (size_t i = 0; i < ELEMENTSOF(bad_same_minute); i++)
+		ck_assert_msg(record_parse_time(bad_same_minute[i], 27, &t) == -EBADMSG,
+			      "accepted %s", bad_same_minute[i]);
+	ck_assert_int_eq(record_parse_time("2026-01-01T00:00:01.000001Z", 27, &t), 0);
+	ck_assert_uint_eq(t, base + 1000001u);
+	ck_assert_int_eq(record_parse_time("2026-01-01T00:01:00.000000Z", 27, &t), 0);
+	ck_assert_uint_eq(t, base + 60000000u);
+	ck_assert_int_eq(record_parse_time("2026-02-30T00:01:00.000000Z", 27, &t), -EBADMSG);
+	ck_assert_int_eq(record_parse_time("2026-01-01T00:01:02.000000Z", 27, &t), 0);
+	ck_assert_uint_eq(t, base + 62000000u);
+}
+END_TEST
+
 /* --- names ----------------------------------------------------------------- */
 
 START_TEST(test_names)
@@ -1272,6 +1298,7 @@ record_suite(void)
 	tcase_add_test(tc, test_time_edges);
 	tcase_add_test(tc, test_time_against_libc);
 	tcase_add_test(tc, test_time_rejects);
+	tcase_add_test(tc, test_time_minute_cache);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
