@@ -1208,6 +1208,31 @@ START_TEST(test_time_rejects)
 }
 END_TEST
 
+/* record_format_time keeps two seconds' text (a record's time and the
+ * time it claims alternate): whatever the order, each time is its own. */
+START_TEST(test_time_format_cache)
+{
+	static const uint64_t t[] = {
+		1767225600000001ull, 1700000000123456ull, 1767225600999999ull,
+		1767225601000000ull, 1700000000000000ull, 1767225600000002ull,
+		1767225601000001ull, 1767225600000003ull,
+	};
+	char buf[RECORD_TIME_LEN];
+	uint64_t back;
+
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+			record_format_time(t[i], buf);
+			ck_assert_int_eq(record_parse_time(buf, RECORD_TIME_LEN, &back), 0);
+			ck_assert_uint_eq(back, t[i]);
+		}
+	record_format_time(1767225600000001ull, buf);
+	ck_assert_int_eq(memcmp(buf, "2026-01-01T00:00:00.000001Z", RECORD_TIME_LEN), 0);
+	record_format_time(1700000000123456ull, buf);
+	ck_assert_int_eq(memcmp(buf, "2023-11-14T22:13:20.123456Z", RECORD_TIME_LEN), 0);
+}
+END_TEST
+
 /* record_parse_time keeps the last minute it parsed: what follows in the
  * same minute is still checked in full, and a new minute is parsed anew. */
 START_TEST(test_time_minute_cache)
@@ -1299,6 +1324,7 @@ record_suite(void)
 	tcase_add_test(tc, test_time_against_libc);
 	tcase_add_test(tc, test_time_rejects);
 	tcase_add_test(tc, test_time_minute_cache);
+	tcase_add_test(tc, test_time_format_cache);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;

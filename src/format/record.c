@@ -118,8 +118,15 @@ record_severity_parse(const char *s, size_t len)
 
 /* --- time ---------------------------------------------------------------- */
 
-static __thread uint64_t record_time_cache_sec = UINT64_MAX;
-static __thread char record_time_cache[20];
+/* Two seconds' "YYYY-MM-DDTHH:MM:SS." kept, the one used last first: a
+ * syslog record formats its receive time and the time it claims, which
+ * would evict each other from one. */
+struct record_time_text {
+	uint64_t sec;
+	char text[20];
+};
+static __thread struct record_time_text record_time_cache[2] = { { .sec = UINT64_MAX },
+								 { .sec = UINT64_MAX } };
 
 /* Times after datetime_max_us (a client's claimed time can be any u64)
  * are written as datetime_max_us, so every line the encoder writes
@@ -134,17 +141,23 @@ record_format_time(uint64_t time_us, char *buf)
 	uint64_t sec = time_us / 1000000;
 	unsigned us = (unsigned)(time_us % 1000000);
 
-	if (sec != record_time_cache_sec) {
-		int64_t y;
-		unsigned mo, d, sod = (unsigned)(sec % 86400);
-		datetime_civil_from_days((int64_t)(sec / 86400), &y, &mo, &d);
-		datetime_put_date(record_time_cache, y, mo, d);
-		record_time_cache[10] = 'T';
-		datetime_put_hms(record_time_cache + 11, sod / 3600, sod / 60 % 60, sod % 60);
-		record_time_cache[19] = '.';
-		record_time_cache_sec = sec;
+	if (sec != record_time_cache[0].sec) {
+		struct record_time_text *t = &record_time_cache[1], swap;
+		if (sec != t->sec) {
+			int64_t y;
+			unsigned mo, d, sod = (unsigned)(sec % 86400);
+			datetime_civil_from_days((int64_t)(sec / 86400), &y, &mo, &d);
+			datetime_put_date(t->text, y, mo, d);
+			t->text[10] = 'T';
+			datetime_put_hms(t->text + 11, sod / 3600, sod / 60 % 60, sod % 60);
+			t->text[19] = '.';
+			t->sec = sec;
+		}
+		swap = record_time_cache[0];
+		record_time_cache[0] = *t;
+		*t = swap;
 	}
-	memcpy(buf, record_time_cache, 20);
+	memcpy(buf, record_time_cache[0].text, 20);
 	for (int i = 25; i >= 20; i--) {
 		buf[i] = (char)('0' + us % 10);
 		us /= 10;
