@@ -170,16 +170,95 @@ cfg_store_keep_free(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 	return 0;
 }
 
+static int
+cfg_store_durability(struct cfg_parse *p, const struct cfg_key *k, const char *v)
+{
+	if (strcmp(v, "fsync") == 0)
+		p->c->durability = CFG_DURABILITY_FSYNC;
+	else if (strcmp(v, "write") == 0)
+		p->c->durability = CFG_DURABILITY_WRITE;
+	else
+		return cfg_fail(p, k->name, "\"%s\" is not a durability (use fsync or write)", v);
+	return 0;
+}
+
+static int
+cfg_store_log_level(struct cfg_parse *p, const struct cfg_key *k, const char *v)
+{
+	if (cfg_parse_log_level(v, &p->c->log_level) < 0)
+		return cfg_fail(p, k->name, "\"%s\" is not a log level (use emerg, alert, crit, "
+				"err, warning, notice, info, debug, or 0 .. 7)", v);
+	return 0;
+}
+
+static int
+cfg_store_bool(struct cfg_parse *p, const struct cfg_key *k, const char *v)
+{
+	bool *field = (bool *)((char *)p->c + k->offset);
+
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*field = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*field = false;
+	else
+		return cfg_fail(p, k->name, "\"%s\" is not a boolean (use yes or no)", v);
+	return 0;
+}
+
+static int
+cfg_store_mode(struct cfg_parse *p, const struct cfg_key *k, const char *v)
+{
+	mode_t mode;
+	int r;
+
+	r = cfg_parse_mode(v, &mode);
+	if (r == -ERANGE)
+		return cfg_fail(p, k->name, "\"%s\" is out of range (use 0 .. 07777)", v);
+	if (r < 0)
+		return cfg_fail(p, k->name, "\"%s\" is not an octal mode (use 0 .. 07777, e.g. "
+				"0640)", v);
+	*(mode_t *)((char *)p->c + k->offset) = mode;
+	return 0;
+}
+
+/* A size, a duration or a count, within the key's bounds, into its u32 or
+ * u64 field. */
+static int
+cfg_store_number(struct cfg_parse *p, const struct cfg_key *k, const char *v)
+{
+	char *field = (char *)p->c + k->offset;
+	uint64_t n = 0;
+	int r;
+
+	if (k->type == CFG_SIZE) {
+		r = cfg_parse_size(v, &n);
+		if (r == -EINVAL)
+			return cfg_fail(p, k->name, "\"%s\" is not a size (use a whole number with "
+					"an optional K, M, G or T, e.g. 64M)", v);
+	} else if (k->type == CFG_DURATION) {
+		r = cfg_parse_duration(v, &n);
+		if (r == -EINVAL)
+			return cfg_fail(p, k->name, "\"%s\" is not a duration (use a whole number "
+					"with us, ms, s, min, h, d or w, e.g. 10s or 1h30min)", v);
+	} else {
+		r = parse_u64(v, &n);
+		if (r == -EINVAL)
+			return cfg_fail(p, k->name, "\"%s\" is not a whole number", v);
+	}
+	if (r < 0 || n < k->min || n > k->max)
+		return cfg_fail_range(p, k, v);
+	if (k->size == sizeof(uint32_t))
+		*(uint32_t *)field = (uint32_t)n;
+	else
+		*(uint64_t *)field = n;
+	return 0;
+}
+
 /* Parses v as key k wants it and stores it in p->c, or says what is wrong
  * and what to write instead. */
 static int
 cfg_store(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 {
-	char *field = (char *)p->c + k->offset;
-	uint64_t n = 0;
-	mode_t mode;
-	int r = 0;
-
 	switch (k->type) {
 	case CFG_PATH:
 		return cfg_store_path(p, k, v);
@@ -188,60 +267,18 @@ cfg_store(struct cfg_parse *p, const struct cfg_key *k, const char *v)
 	case CFG_KEEP_FREE:
 		return cfg_store_keep_free(p, k, v);
 	case CFG_DURABILITY:
-		if (strcmp(v, "fsync") == 0)
-			p->c->durability = CFG_DURABILITY_FSYNC;
-		else if (strcmp(v, "write") == 0)
-			p->c->durability = CFG_DURABILITY_WRITE;
-		else
-			return cfg_fail(p, k->name, "\"%s\" is not a durability (use fsync or write)",
-					v);
-		return 0;
+		return cfg_store_durability(p, k, v);
 	case CFG_LOG_LEVEL:
-		if (cfg_parse_log_level(v, &p->c->log_level) < 0)
-			return cfg_fail(p, k->name, "\"%s\" is not a log level (use emerg, alert, "
-					"crit, err, warning, notice, info, debug, or 0 .. 7)", v);
-		return 0;
+		return cfg_store_log_level(p, k, v);
 	case CFG_BOOL:
-		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
-			*(bool *)field = true;
-		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
-			*(bool *)field = false;
-		else
-			return cfg_fail(p, k->name, "\"%s\" is not a boolean (use yes or no)", v);
-		return 0;
+		return cfg_store_bool(p, k, v);
 	case CFG_MODE:
-		r = cfg_parse_mode(v, &mode);
-		if (r == -ERANGE)
-			return cfg_fail(p, k->name, "\"%s\" is out of range (use 0 .. 07777)", v);
-		if (r < 0)
-			return cfg_fail(p, k->name, "\"%s\" is not an octal mode (use 0 .. 07777, "
-					"e.g. 0640)", v);
-		*(mode_t *)field = mode;
-		return 0;
+		return cfg_store_mode(p, k, v);
 	case CFG_SIZE:
-		r = cfg_parse_size(v, &n);
-		if (r == -EINVAL)
-			return cfg_fail(p, k->name, "\"%s\" is not a size (use a whole number with "
-					"an optional K, M, G or T, e.g. 64M)", v);
-		break;
 	case CFG_DURATION:
-		r = cfg_parse_duration(v, &n);
-		if (r == -EINVAL)
-			return cfg_fail(p, k->name, "\"%s\" is not a duration (use a whole number "
-					"with us, ms, s, min, h, d or w, e.g. 10s or 1h30min)", v);
-		break;
 	case CFG_COUNT:
-		r = parse_u64(v, &n);
-		if (r == -EINVAL)
-			return cfg_fail(p, k->name, "\"%s\" is not a whole number", v);
-		break;
+		return cfg_store_number(p, k, v);
 	}
-	if (r < 0 || n < k->min || n > k->max)
-		return cfg_fail_range(p, k, v);
-	if (k->size == sizeof(uint32_t))
-		*(uint32_t *)field = (uint32_t)n;
-	else
-		*(uint64_t *)field = n;
 	return 0;
 }
 
