@@ -203,58 +203,60 @@ cfg_find(const char *section, const char *name)
 
 /* --- dump --------------------------------------------------------------- */
 
-void
-cfg_dump(const struct cfg *c, FILE *f)
+/* Key k of c as a config file would write it, in buf if it is a number. */
+static const char *
+cfg_dump_value(const struct cfg *c, const struct cfg_key *k, char buf[static CFG_FMT_MAX])
 {
 	static const char *const levels[] = { "emerg",	 "alert",  "crit", "err",
 					      "warning", "notice", "info", "debug" };
+	const char *field = (const char *)c + k->offset;
+	uint64_t n = k->size == sizeof(uint32_t) ? *(const uint32_t *)field
+		     : k->size == sizeof(uint64_t) ? *(const uint64_t *)field : 0;
+
+	switch (k->type) {
+	case CFG_PATH:
+	case CFG_STRING:
+		return *(char *const *)field ? *(char *const *)field : "";
+	case CFG_DURABILITY:
+		return c->durability == CFG_DURABILITY_WRITE ? "write" : "fsync";
+	case CFG_SIZE:
+	case CFG_DURATION:
+		return cfg_format(buf, CFG_FMT_MAX, k, n);
+	case CFG_COUNT:
+		snprintf(buf, CFG_FMT_MAX, "%llu", (unsigned long long)n);
+		return buf;
+	case CFG_MODE:
+		snprintf(buf, CFG_FMT_MAX, "%04o", (unsigned)*(const mode_t *)field);
+		return buf;
+	case CFG_KEEP_FREE:
+		if (c->keep_free_percent)
+			snprintf(buf, CFG_FMT_MAX, "%u%%", c->keep_free_percent);
+		else
+			cfg_format(buf, CFG_FMT_MAX, &(struct cfg_key){ .type = CFG_SIZE },
+				   c->keep_free_bytes);
+		return buf;
+	case CFG_LOG_LEVEL:
+		return levels[(unsigned)c->log_level & 7];
+	case CFG_BOOL:
+		return *(const bool *)field ? "yes" : "no";
+	}
+	return buf;
+}
+
+void
+cfg_dump(const struct cfg *c, FILE *f)
+{
 	const char *section = NULL;
 
 	for (size_t i = 0; i < ELEMENTSOF(cfg_keys); i++) {
 		const struct cfg_key *k = &cfg_keys[i];
-		const char *field = (const char *)c + k->offset;
 		char buf[CFG_FMT_MAX];
-		const char *v = buf;
-		uint64_t n = k->size == sizeof(uint32_t) ? *(const uint32_t *)field
-							 : k->size == sizeof(uint64_t) ? *(const uint64_t *)field : 0;
 
 		if (!section || strcmp(section, k->section) != 0) {
 			fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
 			section = k->section;
 		}
-		switch (k->type) {
-		case CFG_PATH:
-		case CFG_STRING:
-			v = *(char *const *)field ? *(char *const *)field : "";
-			break;
-		case CFG_DURABILITY:
-			v = c->durability == CFG_DURABILITY_WRITE ? "write" : "fsync";
-			break;
-		case CFG_SIZE:
-		case CFG_DURATION:
-			cfg_format(buf, sizeof(buf), k, n);
-			break;
-		case CFG_COUNT:
-			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
-			break;
-		case CFG_MODE:
-			snprintf(buf, sizeof(buf), "%04o", (unsigned)*(const mode_t *)field);
-			break;
-		case CFG_KEEP_FREE:
-			if (c->keep_free_percent)
-				snprintf(buf, sizeof(buf), "%u%%", c->keep_free_percent);
-			else
-				cfg_format(buf, sizeof(buf), &(struct cfg_key){ .type = CFG_SIZE },
-					   c->keep_free_bytes);
-			break;
-		case CFG_LOG_LEVEL:
-			v = levels[(unsigned)c->log_level & 7];
-			break;
-		case CFG_BOOL:
-			v = *(const bool *)field ? "yes" : "no";
-			break;
-		}
-		fprintf(f, "%s = %s", k->name, v);
+		fprintf(f, "%s = %s", k->name, cfg_dump_value(c, k, buf));
 		if (c->origin[i])
 			fprintf(f, "  # %s", c->origin[i]);
 		fputc('\n', f);
