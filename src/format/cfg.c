@@ -1,5 +1,5 @@
 /* Loading seglogd's configuration: the INI file or string parsed with
- * libinih, each value checked against its key (cfgkeys.h: the table, the
+ * libinih, each value checked against its key (cfg_internal.h: the table, the
  * defaults, dump and validate live in cfgkeys.c) and stored.  Pure: it reads
  * a file or a string and fills a struct; it never logs and never starts
  * anything.
@@ -35,7 +35,7 @@
 #include <sys/un.h>
 
 #include "cfg.h"
-#include "cfgkeys.h"
+#include "cfg_internal.h"
 #include "cfgvalue.h"
 #include "cleanup.h"
 #include "parse.h"

@@ -2,7 +2,7 @@
  * the defaults, the struct's lifetime, and what is said about a loaded
  * struct: cfg_dump() writes it back as a file would, cfg_validate() checks
  * what no single key can.  cfg.c reads files and strings into it through
- * the same table (cfgkeys.h).  Pure: no logging, nothing started. */
+ * the same table (cfg_internal.h).  Pure: no logging, nothing started. */
 #include "config.h"
 
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <syslog.h>
 
 #include "cfg.h"
-#include "cfgkeys.h"
+#include "cfg_internal.h"
 #include "cfgvalue.h"
 #include "cleanup.h"
 #include "proto.h"

@@ -1,6 +1,6 @@
 /* The key table of seglogd.conf, shared by cfgkeys.c (the table, the
- * struct, dump and validate) and cfg.c (loading): internal to libformat;
- * cfg.h is the interface. */
+ * struct, dump and validate) and cfg.c (loading): private to src/format
+ * (the *_internal.h rule of src/LAYERS); cfg.h is the interface. */
 #pragma once
 
 #include <stddef.h>
