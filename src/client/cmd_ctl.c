@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cleanup.h"
 #include "client.h"
 #include "clientconn.h"
 #include "parse.h"
@@ -113,79 +114,106 @@ ctl_wait(struct clientconn *c, uint8_t verb, int timeout_s, struct proto_control
 	}
 }
 
-/* Parses the options of one verb into req; -1 for a usage error, 1 for
- * --help (printed), 0 to go on. */
-static int
-ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *timeout_s)
-{
-	enum { OPT_SIZE = 256, OPT_TIME, OPT_FILES, OPT_FORCE, OPT_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "size", required_argument, NULL, OPT_SIZE },
-		{ "time", required_argument, NULL, OPT_TIME },
-		{ "files", required_argument, NULL, OPT_FILES },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *name = ctl_names[verb];
-	uint64_t t;
-	int k;
+/* --- the options ------------------------------------------------------------
+ * One handler per option, called with its argument: 0, or -1 after saying
+ * what is wrong.  The table says which verbs take the option. */
 
-	while ((k = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		bool vacuum_only = k == OPT_SIZE || k == OPT_TIME || k == OPT_FILES || k == OPT_FORCE;
-		if ((vacuum_only && verb != PROTO_VERB_VACUUM) ||
-		    (k == OPT_TIMEOUT && verb != PROTO_VERB_ROTATE && verb != PROTO_VERB_SYNC)) {
-			fprintf(stderr, "seglog %s: %s is not an option of %s\n", name, argv[optind - 1],
-				name);
-			return -1;
-		}
-		switch (k) {
-		case OPT_SIZE:
-			if (cfg_parse_size(optarg, &req->max_bytes) < 0) {
-				fprintf(stderr, "seglog vacuum: --size '%s' is not a size (e.g. 500M, "
-					"2G)\n", optarg);
-				return -1;
-			}
-			req->flags |= PROTO_CTL_SIZE;
-			break;
-		case OPT_TIME:
-			if (cfg_parse_duration(optarg, &req->max_age_us) < 0) {
-				fprintf(stderr, "seglog vacuum: --time '%s' is not a duration (e.g. 2weeks, "
-					"36h)\n", optarg);
-				return -1;
-			}
-			req->flags |= PROTO_CTL_TIME;
-			break;
-		case OPT_FILES:
-			if (parse_u64(optarg, &req->max_files) < 0) {
-				fprintf(stderr, "seglog vacuum: --files '%s' is not a number of "
-					"segments\n", optarg);
-				return -1;
-			}
-			req->flags |= PROTO_CTL_FILES;
-			break;
-		case OPT_FORCE:
-			req->flags |= PROTO_CTL_FORCE;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_u64(optarg, &t) < 0 || t < 1 || t > 86400) {
-				fprintf(stderr, "seglog %s: --timeout '%s' is not 1..86400 seconds\n",
-					name, optarg);
-				return -1;
-			}
-			*timeout_s = (int)t;
-			break;
-		case 'h':
-			ctl_usage(stdout, verb);
-			return 1;
-		default:
-			ctl_usage(stderr, verb);
-			return -1;
-		}
+struct ctl_args {
+	const char *name; /* the verb */
+	struct proto_control *req;
+	int *timeout_s;
+};
+
+static int
+ctl_opt_size(struct ctl_args *a, const char *arg)
+{
+	if (cfg_parse_size(arg, &a->req->max_bytes) < 0) {
+		fprintf(stderr, "seglog vacuum: --size '%s' is not a size (e.g. 500M, 2G)\n", arg);
+		return -1;
 	}
+	a->req->flags |= PROTO_CTL_SIZE;
+	return 0;
+}
+
+static int
+ctl_opt_time(struct ctl_args *a, const char *arg)
+{
+	if (cfg_parse_duration(arg, &a->req->max_age_us) < 0) {
+		fprintf(stderr, "seglog vacuum: --time '%s' is not a duration (e.g. 2weeks, 36h)\n",
+			arg);
+		return -1;
+	}
+	a->req->flags |= PROTO_CTL_TIME;
+	return 0;
+}
+
+static int
+ctl_opt_files(struct ctl_args *a, const char *arg)
+{
+	if (parse_u64(arg, &a->req->max_files) < 0) {
+		fprintf(stderr, "seglog vacuum: --files '%s' is not a number of segments\n", arg);
+		return -1;
+	}
+	a->req->flags |= PROTO_CTL_FILES;
+	return 0;
+}
+
+static int
+ctl_opt_force(struct ctl_args *a, const char *arg)
+{
+	a->req->flags |= PROTO_CTL_FORCE;
+	return 0;
+}
+
+static int
+ctl_opt_timeout(struct ctl_args *a, const char *arg)
+{
+	uint64_t t;
+
+	if (parse_u64(arg, &t) < 0 || t < 1 || t > 86400) {
+		fprintf(stderr, "seglog %s: --timeout '%s' is not 1..86400 seconds\n", a->name, arg);
+		return -1;
+	}
+	*a->timeout_s = (int)t;
+	return 0;
+}
+
+#define CTL_VERB(v) (1u << (v))
+
+static const struct ctl_option {
+	const char *name;
+	int has_arg;
+	unsigned verbs; /* CTL_VERB() of the verbs that take it */
+	int (*fn)(struct ctl_args *a, const char *arg);
+} ctl_options[] = {
+	{ "size", required_argument, CTL_VERB(PROTO_VERB_VACUUM), ctl_opt_size },
+	{ "time", required_argument, CTL_VERB(PROTO_VERB_VACUUM), ctl_opt_time },
+	{ "files", required_argument, CTL_VERB(PROTO_VERB_VACUUM), ctl_opt_files },
+	{ "force", no_argument, CTL_VERB(PROTO_VERB_VACUUM), ctl_opt_force },
+	{ "timeout", required_argument, CTL_VERB(PROTO_VERB_ROTATE) | CTL_VERB(PROTO_VERB_SYNC),
+	  ctl_opt_timeout },
+};
+
+enum { CTL_OPT_BASE = 256, CTL_OPTIONS = ELEMENTSOF(ctl_options) };
+
+/* getopt_long()'s table: ctl_options[i] as CTL_OPT_BASE + i, then --help. */
+static void
+ctl_getopt_table(struct option longopts[static CTL_OPTIONS + 2])
+{
+	for (size_t i = 0; i < CTL_OPTIONS; i++)
+		longopts[i] = (struct option){ ctl_options[i].name, ctl_options[i].has_arg, NULL,
+					       CTL_OPT_BASE + (int)i };
+	longopts[CTL_OPTIONS] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[CTL_OPTIONS + 1] = (struct option){ 0 };
+}
+
+/* After the options: no arguments, and vacuum has a limit. */
+static int
+ctl_check_args(uint8_t verb, int argc, char **argv, const struct proto_control *req)
+{
 	if (optind < argc) {
-		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", name, argv[optind]);
+		fprintf(stderr, "seglog %s: unexpected argument '%s'\n", ctl_names[verb],
+			argv[optind]);
 		return -1;
 	}
 	if (verb == PROTO_VERB_VACUUM && !(req->flags & (PROTO_CTL_SIZE | PROTO_CTL_TIME |
@@ -194,6 +222,39 @@ ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *t
 		return -1;
 	}
 	return 0;
+}
+
+/* Parses the options of one verb into req; -1 for a usage error, 1 for
+ * --help (printed), 0 to go on. */
+static int
+ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *timeout_s)
+{
+	struct ctl_args a = { .name = ctl_names[verb], .req = req, .timeout_s = timeout_s };
+	struct option longopts[CTL_OPTIONS + 2];
+	int k;
+
+	ctl_getopt_table(longopts);
+	while ((k = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		const struct ctl_option *o;
+
+		if (k == 'h') {
+			ctl_usage(stdout, verb);
+			return 1;
+		}
+		if (k < CTL_OPT_BASE || k >= CTL_OPT_BASE + CTL_OPTIONS) {
+			ctl_usage(stderr, verb);
+			return -1;
+		}
+		o = &ctl_options[k - CTL_OPT_BASE];
+		if (!(o->verbs & CTL_VERB(verb))) {
+			fprintf(stderr, "seglog %s: %s is not an option of %s\n", a.name,
+				argv[optind - 1], a.name);
+			return -1;
+		}
+		if (o->fn(&a, optarg) < 0)
+			return -1;
+	}
+	return ctl_check_args(verb, argc, argv, req);
 }
 
 int

@@ -572,8 +572,24 @@ send_free(struct send *s)
 	free(s->skipped);
 }
 
-int
-cmd_send(const struct client_opts *o, int argc, char **argv)
+/* --id[=PID]: this process's pid, or PID. */
+static int
+send_opt_id(struct send *s, const char *arg)
+{
+	uint64_t v = (uint64_t)getpid();
+
+	if (arg && (parse_u64(arg, &v) < 0 || v > INT32_MAX)) {
+		fprintf(stderr, "seglog: --id '%s' is not a pid (0..%d)\n", arg, INT32_MAX);
+		return -EINVAL;
+	}
+	s->claim_pid = true;
+	s->claimed_pid = (uint32_t)v;
+	return 0;
+}
+
+/* The options into s and *ret_file: 0, 1 after --help, or -EINVAL (said). */
+static int
+send_parse_options(struct send *s, const char **ret_file, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "tag", required_argument, NULL, 't' },
@@ -585,6 +601,125 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	int k;
+
+	while ((k = getopt_long(argc, argv, "t:p:f:eh", longopts, NULL)) != -1) {
+		switch (k) {
+		case 't':
+			s->tag = optarg;
+			break;
+		case 'p':
+			if (send_parse_priority(optarg, &s->facility, &s->severity) < 0)
+				return -EINVAL;
+			break;
+		case 'W':
+			s->no_wait = true;
+			break;
+		case 'f':
+			*ret_file = optarg;
+			break;
+		case 'e':
+			s->skip_empty = true;
+			break;
+		case 'I':
+			if (send_opt_id(s, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'h':
+			send_usage(stdout);
+			return 1;
+		default:
+			send_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The tag (default: the user's name, in uidbuf if only a uid) and that a
+ * file and a message are not both given; -EINVAL (said) if wrong. */
+static int
+send_check_args(struct send *s, const char *file, char *uidbuf, size_t uidbuf_size, int argc)
+{
+	if (!s->tag)
+		s->tag = send_default_tag(uidbuf, uidbuf_size);
+	s->tag_len = strlen(s->tag);
+	if (s->tag_len > PROTO_TAG_MAX) {
+		fprintf(stderr, "seglog: the tag is %zu bytes, at most %d are allowed\n", s->tag_len,
+			PROTO_TAG_MAX);
+		return -EINVAL;
+	}
+	if (file && optind < argc) {
+		fprintf(stderr, "seglog: -f %s and a message on the command line exclude each "
+			"other\n", file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* -f FILE becomes standard input; -EIO (said) if it cannot be. */
+static int
+send_stdin_from(const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "seglog: cannot open %s: %m\n", file);
+		return -EIO;
+	}
+	if (fd != STDIN_FILENO && (dup2(fd, STDIN_FILENO) < 0 || close(fd) < 0)) {
+		fprintf(stderr, "seglog: cannot read %s: %m\n", file);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Connects and takes the daemon's limits from its HELLO: 0, or the exit
+ * status.  seglogd answers HELLO even under backpressure (only records
+ * wait), so a peer silent for the hello timeout is not a working daemon:
+ * exit 75 as seglog(1) says, instead of hanging a pipeline for ever. */
+static int
+send_connect(struct send *s, struct clientconn **ret)
+{
+	_cleanup_clientconn_ struct clientconn *c = NULL;
+	int k;
+
+	k = clientconn_open(s->path, send_hello_timeout_ms(), &c);
+	if (k < 0)
+		return clientconn_exit_status(k);
+	s->max_record = c->hello.max_record;
+	if (s->max_record > SEND_RECORD_MAX)
+		s->max_record = SEND_RECORD_MAX; /* a frame must stay below the hard limit */
+	if (s->tag_len > c->hello.max_tag) {
+		fprintf(stderr, "seglog: the tag is %zu bytes, the daemon at %s takes at most %u\n",
+			s->tag_len, s->path, (unsigned)c->hello.max_tag);
+		return CLIENT_EXIT_USAGE;
+	}
+	s->conn = c;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+/* The input: the one message of the arguments, queued at once, or a
+ * buffer for standard input. */
+static void
+send_start_input(struct send *s, const char *msg, size_t msg_len)
+{
+	if (s->from_args) {
+		s->in_eof = true;
+		send_queue(s, msg, msg_len);
+		return;
+	}
+	s->in_cap = SEND_READ_CHUNK + s->max_record + 1;
+	s->in = malloc(s->in_cap);
+	if (!s->in)
+		send_oom();
+	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, SEND_PIPE_SIZE); /* fails unless a pipe */
+}
+
+int
+cmd_send(const struct client_opts *o, int argc, char **argv)
+{
 	_cleanup_(send_free) struct send s = {
 		.path = o->socket,
 		.facility = SEND_DEFAULT_FACILITY,
@@ -597,67 +732,13 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 	const char *file = NULL;
 	int k;
 
-	while ((k = getopt_long(argc, argv, "t:p:f:eh", longopts, NULL)) != -1) {
-		switch (k) {
-		case 't':
-			s.tag = optarg;
-			break;
-		case 'p':
-			if (send_parse_priority(optarg, &s.facility, &s.severity) < 0)
-				return CLIENT_EXIT_USAGE;
-			break;
-		case 'W':
-			s.no_wait = true;
-			break;
-		case 'f':
-			file = optarg;
-			break;
-		case 'e':
-			s.skip_empty = true;
-			break;
-		case 'I': {
-			uint64_t v = (uint64_t)getpid();
-			if (optarg && (parse_u64(optarg, &v) < 0 || v > INT32_MAX)) {
-				fprintf(stderr, "seglog: --id '%s' is not a pid (0..%d)\n", optarg,
-					INT32_MAX);
-				return CLIENT_EXIT_USAGE;
-			}
-			s.claim_pid = true;
-			s.claimed_pid = (uint32_t)v;
-			break;
-		}
-		case 'h':
-			send_usage(stdout);
-			return CLIENT_EXIT_OK;
-		default:
-			send_usage(stderr);
-			return CLIENT_EXIT_USAGE;
-		}
-	}
-	if (!s.tag)
-		s.tag = send_default_tag(uidbuf, sizeof(uidbuf));
-	s.tag_len = strlen(s.tag);
-	if (s.tag_len > PROTO_TAG_MAX) {
-		fprintf(stderr, "seglog: the tag is %zu bytes, at most %d are allowed\n", s.tag_len,
-			PROTO_TAG_MAX);
+	k = send_parse_options(&s, &file, argc, argv);
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
+	if (send_check_args(&s, file, uidbuf, sizeof(uidbuf), argc) < 0)
 		return CLIENT_EXIT_USAGE;
-	}
-	if (file && optind < argc) {
-		fprintf(stderr, "seglog: -f %s and a message on the command line exclude each "
-			"other\n", file);
-		return CLIENT_EXIT_USAGE;
-	}
-	if (file) {
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			fprintf(stderr, "seglog: cannot open %s: %m\n", file);
-			return CLIENT_EXIT_FAILURE;
-		}
-		if (fd != STDIN_FILENO && (dup2(fd, STDIN_FILENO) < 0 || close(fd) < 0)) {
-			fprintf(stderr, "seglog: cannot read %s: %m\n", file);
-			return CLIENT_EXIT_FAILURE;
-		}
-	}
+	if (file && send_stdin_from(file) < 0)
+		return CLIENT_EXIT_FAILURE;
 	if (optind < argc) {
 		s.from_args = true;
 		msg = send_join(argc - optind, argv + optind, &msg_len);
@@ -666,31 +747,10 @@ cmd_send(const struct client_opts *o, int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	/* seglogd answers HELLO even under backpressure (only records wait),
-	 * so a peer silent for this long is not a working daemon: exit 75 as
-	 * seglog(1) says, instead of hanging a pipeline for ever */
-	k = clientconn_open(s.path, send_hello_timeout_ms(), &c);
-	if (k < 0)
-		return clientconn_exit_status(k);
-	s.conn = c;
-	s.max_record = c->hello.max_record;
-	if (s.max_record > SEND_RECORD_MAX)
-		s.max_record = SEND_RECORD_MAX; /* a frame must stay below the hard limit */
-	if (s.tag_len > c->hello.max_tag) {
-		fprintf(stderr, "seglog: the tag is %zu bytes, the daemon at %s takes at most %u\n",
-			s.tag_len, s.path, (unsigned)c->hello.max_tag);
-		return CLIENT_EXIT_USAGE;
-	}
-	if (s.from_args) {
-		s.in_eof = true;
-		send_queue(&s, msg, msg_len);
-	} else {
-		s.in_cap = SEND_READ_CHUNK + s.max_record + 1;
-		s.in = malloc(s.in_cap);
-		if (!s.in)
-			send_oom();
-		(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, SEND_PIPE_SIZE); /* fails unless a pipe */
-	}
+	k = send_connect(&s, &c);
+	if (k != 0)
+		return k;
+	send_start_input(&s, msg, msg_len);
 	send_loop(&s);
 	return send_report(&s);
 }

@@ -154,66 +154,87 @@ status_fetch(struct clientconn *c, struct clientconn_frame *ret)
 	}
 }
 
-int
-cmd_status(const struct client_opts *o, int argc, char **argv)
+/* -o FORMAT into *json or *metrics: 0 to go on, 1 after --help, -1 for a
+ * usage error (said). */
+static int
+status_parse(int argc, char **argv, bool *json, int *metrics)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	int k;
+
+	while ((k = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (k) {
+		case 'o':
+			*json = strcmp(optarg, "json") == 0;
+			*metrics = !strcmp(optarg, "openmetrics") ? METRICS_OPENMETRICS
+				   : !strcmp(optarg, "prometheus") ? METRICS_PROMETHEUS : -1;
+			if (*json || *metrics >= 0 || strcmp(optarg, "text") == 0)
+				break;
+			fprintf(stderr, "seglog: unknown format '%s' (text, json, openmetrics or "
+				"prometheus)\n", optarg);
+			return -1;
+		case 'h':
+			status_usage(stdout);
+			return 1;
+		default:
+			status_usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "seglog: status takes no arguments\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* The STATUS body f in the format asked for; -1 (said) if it cannot be
+ * written. */
+static int
+status_print(const struct clientconn_frame *f, bool json, int metrics)
+{
+	if (metrics >= 0) {
+		if (metrics_write((const char *)f->body, f->len, (enum metrics_format)metrics,
+				  stdout) < 0) {
+			fprintf(stderr, "seglog: writing the metrics failed: %m\n");
+			return -1;
+		}
+	} else if (json) {
+		bool first = true;
+		status_each((const char *)f->body, f->len, status_json, &first);
+		puts(first ? "{}" : "}");
+	} else {
+		size_t w = 0;
+		status_each((const char *)f->body, f->len, status_width, &w);
+		status_each((const char *)f->body, f->len, status_text, &w);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "seglog: writing the status failed: %m\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_status(const struct client_opts *o, int argc, char **argv)
+{
 	_cleanup_clientconn_ struct clientconn *c = NULL;
 	struct clientconn_frame f;
 	bool json = false;
 	int metrics = -1, k;
 
-	while ((k = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-		switch (k) {
-		case 'o':
-			json = strcmp(optarg, "json") == 0;
-			metrics = !strcmp(optarg, "openmetrics") ? METRICS_OPENMETRICS
-				  : !strcmp(optarg, "prometheus") ? METRICS_PROMETHEUS : -1;
-			if (json || metrics >= 0 || strcmp(optarg, "text") == 0)
-				break;
-			fprintf(stderr, "seglog: unknown format '%s' (text, json, openmetrics or "
-				"prometheus)\n", optarg);
-			return CLIENT_EXIT_USAGE;
-		case 'h':
-			status_usage(stdout);
-			return CLIENT_EXIT_OK;
-		default:
-			status_usage(stderr);
-			return CLIENT_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "seglog: status takes no arguments\n");
-		return CLIENT_EXIT_USAGE;
-	}
+	k = status_parse(argc, argv, &json, &metrics);
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
 	k = clientconn_open(o->socket, STATUS_TIMEOUT_MS, &c);
 	if (k < 0)
 		return clientconn_exit_status(k);
 	k = status_fetch(c, &f);
 	if (k < 0)
 		return clientconn_exit_status(k);
-	if (metrics >= 0) {
-		if (metrics_write((const char *)f.body, f.len, (enum metrics_format)metrics,
-				  stdout) < 0) {
-			fprintf(stderr, "seglog: writing the metrics failed: %m\n");
-			return CLIENT_EXIT_FAILURE;
-		}
-	} else if (json) {
-		bool first = true;
-		status_each((const char *)f.body, f.len, status_json, &first);
-		puts(first ? "{}" : "}");
-	} else {
-		size_t w = 0;
-		status_each((const char *)f.body, f.len, status_width, &w);
-		status_each((const char *)f.body, f.len, status_text, &w);
-	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "seglog: writing the status failed: %m\n");
-		return CLIENT_EXIT_FAILURE;
-	}
-	return CLIENT_EXIT_OK;
+	return status_print(&f, json, metrics) < 0 ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
 }

@@ -590,6 +590,66 @@ tail_clear(struct tail *t)
 	cursor_file_close(&t->cursor);
 }
 
+/* The output: colour (--color, else a terminal without $NO_COLOR and not
+ * TERM=dumb), --utc, and this host's name, which -o short gives records
+ * that claim none. */
+static void
+tail_setup_output(struct tail *t, const struct tail_args *a)
+{
+	bool tty = isatty(STDOUT_FILENO);
+	const char *term = getenv("TERM");
+	char host[RECORD_HOST_MAX + 1];
+
+	output_init(&t->out, a->mode,
+		    a->color == 1 || (a->color == -1 && tty && !getenv("NO_COLOR") &&
+				      !(term && !strcmp(term, "dumb"))),
+		    tty);
+	t->out.utc = a->utc;
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[RECORD_HOST_MAX] = '\0';
+		output_set_local_host(&t->out, host);
+	}
+}
+
+/* --cursor-file: start after the seq it holds.  -errno (said) if it
+ * cannot be used. */
+static int
+tail_resume(struct tail *t)
+{
+	uint64_t seq = 0;
+	int k;
+
+	if (!t->cursor_path)
+		return 0;
+	k = tail_cursor_open(t, &seq);
+	if (k < 0)
+		return k;
+	if (seq > t->filter.after_seq)
+		t->filter.after_seq = seq;
+	if (k > 0) /* resume after it, even at 0: from the start */
+		t->explicit_after = true;
+	return 0;
+}
+
+/* After tail_run() returned k: says what went wrong, flushes, stores the
+ * cursor, shows it if asked, and closes the pager.  The exit status. */
+static int
+tail_finish(struct tail *t, const struct tail_args *a, const char *dir, int k)
+{
+	if (k == -EXDEV && t->cursor_path)
+		tail_cursor_refused(t);
+	else if (k < 0 && !t->epipe)
+		fprintf(stderr, "seglog %s: reading %s: %s\n", t->cmd, dir, strerror(-k));
+	if (k >= 0 && !t->epipe)
+		k = tail_flush(t) < 0 ? -EIO : k;
+	if (tail_cursor_save(t, true) < 0)
+		k = -EIO;
+	if (a->show_cursor && !t->epipe)
+		tail_show_cursor(t);
+	pager_close(&t->pager);
+	return k < 0 || t->problems ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
+}
+
 int
 cmd_tail(const struct client_opts *o, int argc, char **argv)
 {
@@ -597,43 +657,21 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 						.writer_active = -1, .cursor = CURSOR_FILE_INIT };
 	struct tail_args a = { .mode = OUTPUT_SHORT, .color = -1 };
 	struct sigaction sa = { .sa_handler = tail_signalcb };
-	bool tty = isatty(STDOUT_FILENO);
-	const char *term = getenv("TERM");
 	int k;
 
 	filter_init(&t.filter);
 	k = tail_parse(&t, &a, argc, argv);
 	if (k != 0)
 		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
-	output_init(&t.out, a.mode,
-		    a.color == 1 || (a.color == -1 && tty && !getenv("NO_COLOR") &&
-				     !(term && !strcmp(term, "dumb"))),
-		    tty);
-	t.out.utc = a.utc;
-	{
-		/* -o short names the host of records that claim none */
-		char host[RECORD_HOST_MAX + 1];
-		if (gethostname(host, sizeof(host)) == 0) {
-			host[RECORD_HOST_MAX] = '\0';
-			output_set_local_host(&t.out, host);
-		}
-	}
+	tail_setup_output(&t, &a);
 	k = reader_open(o->dir, &t.rd);
 	if (k < 0) {
 		fprintf(stderr, "seglog %s: cannot read data directory %s: %s\n", t.cmd, o->dir,
 			strerror(-k));
 		return CLIENT_EXIT_FAILURE;
 	}
-	if (t.cursor_path) {
-		uint64_t seq = 0;
-		k = tail_cursor_open(&t, &seq);
-		if (k < 0)
-			return CLIENT_EXIT_FAILURE;
-		if (seq > t.filter.after_seq)
-			t.filter.after_seq = seq;
-		if (k > 0) /* resume after it, even at 0: from the start */
-			t.explicit_after = true;
-	}
+	if (tail_resume(&t) < 0)
+		return CLIENT_EXIT_FAILURE;
 	t.obuf = malloc(TAIL_OUT_BUF);
 	if (!t.obuf)
 		return CLIENT_EXIT_FAILURE;
@@ -647,17 +685,5 @@ cmd_tail(const struct client_opts *o, int argc, char **argv)
 	if (!t.follow && !a.no_pager && pager_open(&t.pager) < 0)
 		fprintf(stderr, "seglog %s: cannot start a pager: %s; writing directly\n", t.cmd,
 			strerror(errno));
-	k = tail_run(&t, &a);
-	if (k == -EXDEV && t.cursor_path)
-		tail_cursor_refused(&t);
-	else if (k < 0 && !t.epipe)
-		fprintf(stderr, "seglog %s: reading %s: %s\n", t.cmd, o->dir, strerror(-k));
-	if (k >= 0 && !t.epipe)
-		k = tail_flush(&t) < 0 ? -EIO : k;
-	if (tail_cursor_save(&t, true) < 0)
-		k = -EIO;
-	if (a.show_cursor && !t.epipe)
-		tail_show_cursor(&t);
-	pager_close(&t.pager);
-	return k < 0 || t.problems ? CLIENT_EXIT_FAILURE : CLIENT_EXIT_OK;
+	return tail_finish(&t, &a, o->dir, tail_run(&t, &a));
 }

@@ -441,16 +441,103 @@ verify_boundary(struct verify *v, const struct verify_seg *prev, uint64_t prev_e
 			      start, prev->name, prev_end);
 }
 
+/* What the summary counts over all segments. */
+struct verify_totals {
+	uint64_t records, bytes;
+	bool any; /* a seq seen: first .. last */
+	uint64_t first, last;
+};
+
+/* A header naming another data directory than id (hex: want). */
+static void
+verify_report_dir_id(struct verify *v, const struct verify_seg *s, bool have_id,
+		     const uint8_t id[RECORD_DIR_ID_LEN], const char *want)
+{
+	char got[2 * RECORD_DIR_ID_LEN + 1];
+
+	if (s->have_header && have_id && memcmp(s->hdr.dir_id, id, RECORD_DIR_ID_LEN)) {
+		segdir_id_to_hex(s->hdr.dir_id, got);
+		verify_report(v, s->name, 0, "the header names data directory %s, not this "
+			      "one (%s)", got, want);
+	}
+}
+
+/* The problems a worker recorded for s, and how many it did not keep. */
+static void
+verify_report_problems(struct verify *v, const struct verify_seg *s)
+{
+	for (size_t j = 0; j < s->n_p; j++)
+		verify_report(v, s->name, s->p[j].offset, "%s", s->p[j].text);
+	if (s->dropped) {
+		printf("%s/%s: %zu more problems not shown\n", v->dir, s->name, s->dropped);
+		v->problems += (unsigned)s->dropped;
+	}
+}
+
+/* An incomplete last line of s: in current, being written (a writer holds
+ * the lock: *writer, asked once, -1 until then), a torn header, or a torn
+ * tail; in a sealed segment, damage. */
+static void
+verify_report_torn(struct verify *v, const struct verify_seg *s, uint64_t start, int *writer)
+{
+	if (!s->torn)
+		return;
+	if (s->is_current && *writer < 0)
+		*writer = segfile_writer_active(v->dir_fd);
+	if (s->is_current && *writer) {
+		printf("note: %s/%s: the last line (at offset %" PRIu64 ") is being written "
+		       "(a writer holds the lock)\n", v->dir, s->name, s->torn_offset);
+		v->notes++;
+	} else if (s->is_current && s->torn_offset == 0) {
+		verify_report(v, s->name, 0, "incomplete header line (seglogd refuses to "
+			      "start on it: move the file aside as its message says)");
+	} else if (s->is_current) {
+		verify_report(v, s->name, s->torn_offset, "incomplete last line (a torn tail "
+			      "after a crash; seglogd's recovery moves it to quarantine/ when "
+			      "it starts)");
+	} else {
+		verify_report(v, s->name, s->torn_offset, "incomplete last line (presumably "
+			      "seq %" PRIu64 ")", s->have_seq ? s->last_seq + 1 + s->trailing_damaged
+							: start);
+	}
+}
+
+static void
+verify_count(struct verify_totals *t, const struct verify_seg *s)
+{
+	t->records += s->records;
+	t->bytes += s->bytes;
+	if (s->have_seq) {
+		t->first = t->any ? t->first : s->first_seq;
+		t->last = s->last_seq;
+		t->any = true;
+	}
+}
+
+static void
+verify_summary(const struct verify *v, const struct verify_totals *t, double secs)
+{
+	printf("%s: %zu segment%s, %" PRIu64 " records, %" PRIu64 " bytes, ", v->dir,
+	       v->n_segs - v->irregular, v->n_segs - v->irregular == 1 ? "" : "s", t->records,
+	       t->bytes);
+	if (t->any)
+		printf("seq %" PRIu64 "..%" PRIu64, t->first, t->last);
+	else
+		printf("no seqs");
+	printf(", %u problem%s (%.2f s, %.2f GB/s)\n", v->problems, v->problems == 1 ? "" : "s",
+	       secs, secs > 0 ? (double)t->bytes / secs / 1e9 : 0.0);
+}
+
 /* Reports every segment's findings in seq order and the summary. */
 static void
 verify_results(struct verify *v, double secs)
 {
 	const struct verify_seg *prev = NULL;
 	uint8_t id[RECORD_DIR_ID_LEN];
-	char want[2 * RECORD_DIR_ID_LEN + 1], got[2 * RECORD_DIR_ID_LEN + 1];
+	char want[2 * RECORD_DIR_ID_LEN + 1];
 	bool have_id = verify_dir_id(v, id);
-	bool any = false;
-	uint64_t prev_end = 0, records = 0, bytes = 0, first = 0, last = 0;
+	struct verify_totals t = { 0 };
+	uint64_t prev_end = 0;
 	int writer = -1;
 
 	segdir_id_to_hex(id, want);
@@ -463,57 +550,18 @@ verify_results(struct verify *v, double secs)
 			v->notes++;
 			continue;
 		}
-		if (s->have_header && have_id && memcmp(s->hdr.dir_id, id, RECORD_DIR_ID_LEN)) {
-			segdir_id_to_hex(s->hdr.dir_id, got);
-			verify_report(v, s->name, 0, "the header names data directory %s, not this "
-				      "one (%s)", got, want);
-		}
+		verify_report_dir_id(v, s, have_id, id, want);
 		if (start)
 			verify_boundary(v, prev, prev_end, s, start);
-		for (size_t j = 0; j < s->n_p; j++)
-			verify_report(v, s->name, s->p[j].offset, "%s", s->p[j].text);
-		if (s->dropped) {
-			printf("%s/%s: %zu more problems not shown\n", v->dir, s->name, s->dropped);
-			v->problems += (unsigned)s->dropped;
-		}
-		if (s->torn && s->is_current && writer < 0)
-			writer = segfile_writer_active(v->dir_fd);
-		if (s->torn && s->is_current && writer) {
-			printf("note: %s/%s: the last line (at offset %" PRIu64 ") is being written "
-			       "(a writer holds the lock)\n", v->dir, s->name, s->torn_offset);
-			v->notes++;
-		} else if (s->torn && s->is_current && s->torn_offset == 0) {
-			verify_report(v, s->name, 0, "incomplete header line (seglogd refuses to "
-				      "start on it: move the file aside as its message says)");
-		} else if (s->torn && s->is_current) {
-			verify_report(v, s->name, s->torn_offset, "incomplete last line (a torn tail "
-				      "after a crash; seglogd's recovery moves it to quarantine/ when "
-				      "it starts)");
-		} else if (s->torn) {
-			verify_report(v, s->name, s->torn_offset, "incomplete last line (presumably "
-				      "seq %" PRIu64 ")", s->have_seq ? s->last_seq + 1 + s->trailing_damaged
-								: start);
-		}
+		verify_report_problems(v, s);
+		verify_report_torn(v, s, start, &writer);
 		if (start) {
 			prev = s;
 			prev_end = s->have_seq ? s->last_seq : start - 1;
 		}
-		records += s->records;
-		bytes += s->bytes;
-		if (s->have_seq) {
-			first = any ? first : s->first_seq;
-			last = s->last_seq;
-			any = true;
-		}
+		verify_count(&t, s);
 	}
-	printf("%s: %zu segment%s, %" PRIu64 " records, %" PRIu64 " bytes, ", v->dir,
-	       v->n_segs - v->irregular, v->n_segs - v->irregular == 1 ? "" : "s", records, bytes);
-	if (any)
-		printf("seq %" PRIu64 "..%" PRIu64, first, last);
-	else
-		printf("no seqs");
-	printf(", %u problem%s (%.2f s, %.2f GB/s)\n", v->problems, v->problems == 1 ? "" : "s",
-	       secs, secs > 0 ? (double)bytes / secs / 1e9 : 0.0);
+	verify_summary(v, &t, secs);
 }
 
 static void
@@ -568,8 +616,10 @@ verify_usage(FILE *f)
 		   VERIFY_THREADS_MAX);
 }
 
-int
-cmd_verify(const struct client_opts *o, int argc, char **argv)
+/* The options into v and *jobs: 0 to go on, 1 after --help, -1 for a
+ * usage error (said). */
+static int
+verify_parse(struct verify *v, unsigned *jobs, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "full", no_argument, NULL, 'F' },
@@ -577,37 +627,49 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct verify v = { .dir = o->dir };
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
-	uint64_t t0, n;
-	int c, k;
+	uint64_t n;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
-			v.full = true;
+			v->full = true;
 			break;
 		case 'j':
 			if (parse_u64(optarg, &n) < 0 || n < 1) {
 				fprintf(stderr, "seglog verify: invalid value '%s' for -j/--jobs\n",
 					optarg);
-				return CLIENT_EXIT_USAGE;
+				return -1;
 			}
-			jobs = n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : (unsigned)n;
+			*jobs = n > VERIFY_THREADS_MAX ? VERIFY_THREADS_MAX : (unsigned)n;
 			break;
 		case 'h':
 			verify_usage(stdout);
-			return CLIENT_EXIT_OK;
+			return 1;
 		default:
 			verify_usage(stderr);
-			return CLIENT_EXIT_USAGE;
+			return -1;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "seglog verify: unexpected argument '%s'\n", argv[optind]);
-		return CLIENT_EXIT_USAGE;
+		return -1;
 	}
+	return 0;
+}
+
+int
+cmd_verify(const struct client_opts *o, int argc, char **argv)
+{
+	struct verify v = { .dir = o->dir };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
+	uint64_t t0;
+	int k;
+
+	k = verify_parse(&v, &jobs, argc, argv);
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
 	t0 = now_us(CLOCK_MONOTONIC);
 	v.dir_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dir_fd < 0) {

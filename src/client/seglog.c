@@ -71,8 +71,11 @@ usage(FILE *f)
 		RUNSTATEDIR "/seglog/seglog.sock", LOCALSTATEDIR "/log/seglog");
 }
 
-int
-main(int argc, char **argv)
+/* The global options into o: 0 to go on, 1 after --help or --version,
+ * -1 for a usage error (printed).  "+": stop at the subcommand, whose
+ * options are its own. */
+static int
+seglog_parse(struct client_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -81,66 +84,64 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
-	struct client_opts o = {
-		.socket = getenv("SEGLOG_SOCKET"),
-		.dir = getenv("SEGLOG_DIR"),
-	};
-	char **orig_argv = argv;
-	const char *cmd;
 	int c;
 
-	if (!o.socket || !*o.socket)
-		o.socket = RUNSTATEDIR "/seglog/seglog.sock";
-	if (!o.dir || !*o.dir)
-		o.dir = LOCALSTATEDIR "/log/seglog";
-	/* "+": stop at the subcommand, whose options are its own */
 	while ((c = getopt_long(argc, argv, "+s:d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			o.socket = optarg;
+			o->socket = optarg;
 			break;
 		case 'd':
-			o.dir = optarg;
+			o->dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return CLIENT_EXIT_OK;
+			return 1;
 		case 'V':
 			printf("seglog %s\n", PACKAGE_VERSION);
-			return CLIENT_EXIT_OK;
+			return 1;
 		default:
 			usage(stderr);
-			return CLIENT_EXIT_USAGE;
+			return -1;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return CLIENT_EXIT_USAGE;
+		return -1;
 	}
-	cmd = argv[optind];
-	argc -= optind;
-	argv += optind;
-	optind = 0; /* a full reset of getopt for the subcommand */
+	return 0;
+}
+
+#ifndef SEGLOG_SHIP_HELPER
+static const struct seglog_command {
+	const char *name;
+	int (*fn)(const struct client_opts *o, int argc, char **argv);
+} seglog_commands[] = {
+	{ "send", cmd_send },	  { "tail", cmd_tail },	    { "cat", cmd_tail },
+	{ "verify", cmd_verify }, { "status", cmd_status }, { "rotate", cmd_ctl },
+	{ "sync", cmd_ctl },	  { "reload", cmd_ctl },    { "vacuum", cmd_ctl },
+};
+#endif
+
+/* Runs the subcommand argv[0]; orig_argv is the whole command line, for
+ * the shipper program. */
+static int
+seglog_run(const struct client_opts *o, int argc, char **argv, char **orig_argv)
+{
+	const char *cmd = argv[0];
+
 #ifdef SEGLOG_SHIP_HELPER
 	(void)orig_argv;
 	if (strcmp(cmd, "ship") == 0)
-		return cmd_ship(&o, argc, argv);
+		return cmd_ship(o, argc, argv);
 	fprintf(stderr, "seglog-ship: runs only 'seglog ship' (see seglog(1))\n");
 	return CLIENT_EXIT_USAGE;
 #else
 	if (strcmp(cmd, "ship") == 0)
 		return seglog_exec_ship(orig_argv);
-	if (strcmp(cmd, "send") == 0)
-		return cmd_send(&o, argc, argv);
-	if (strcmp(cmd, "tail") == 0 || strcmp(cmd, "cat") == 0)
-		return cmd_tail(&o, argc, argv);
-	if (strcmp(cmd, "verify") == 0)
-		return cmd_verify(&o, argc, argv);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(&o, argc, argv);
-	if (strcmp(cmd, "rotate") == 0 || strcmp(cmd, "sync") == 0 || strcmp(cmd, "reload") == 0 ||
-	    strcmp(cmd, "vacuum") == 0)
-		return cmd_ctl(&o, argc, argv);
+	for (size_t i = 0; i < sizeof(seglog_commands) / sizeof(seglog_commands[0]); i++)
+		if (strcmp(cmd, seglog_commands[i].name) == 0)
+			return seglog_commands[i].fn(o, argc, argv);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return CLIENT_EXIT_OK;
@@ -148,4 +149,25 @@ main(int argc, char **argv)
 	fprintf(stderr, "seglog: unknown command '%s'; try 'seglog --help'\n", cmd);
 	return CLIENT_EXIT_USAGE;
 #endif
+}
+
+int
+main(int argc, char **argv)
+{
+	struct client_opts o = {
+		.socket = getenv("SEGLOG_SOCKET"),
+		.dir = getenv("SEGLOG_DIR"),
+	};
+	int k;
+
+	if (!o.socket || !*o.socket)
+		o.socket = RUNSTATEDIR "/seglog/seglog.sock";
+	if (!o.dir || !*o.dir)
+		o.dir = LOCALSTATEDIR "/log/seglog";
+	k = seglog_parse(&o, argc, argv);
+	if (k != 0)
+		return k > 0 ? CLIENT_EXIT_OK : CLIENT_EXIT_USAGE;
+	k = optind;
+	optind = 0; /* a full reset of getopt for the subcommand */
+	return seglog_run(&o, argc - k, argv + k, argv);
 }

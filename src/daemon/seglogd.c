@@ -434,11 +434,49 @@ daemon_statuscb(evutil_socket_t fd, short what, void *arg)
 			      (unsigned long long)ss.segment_first_seq, server_clients(d->server));
 }
 
+static void
+daemon_version(void)
+{
+#ifdef SEGLOG_ACK_AUDIT
+	printf("seglogd %s (ack-audit)\n", PACKAGE_VERSION);
+#else
+	printf("seglogd %s\n", PACKAGE_VERSION);
+#endif
+}
+
+enum { OPT_DIR = 256, OPT_SOCKET, OPT_DGRAM, OPT_STREAM, OPT_DURABILITY, OPT_CHECK, OPT_VERSION,
+       OPT_DUMP };
+
+/* The options that set one key of the configuration, over the file. */
+static const struct daemon_override_opt {
+	int opt;
+	const char *section, *key;
+} daemon_override_opts[] = {
+	{ OPT_DIR, "storage", "dir" },
+	{ OPT_SOCKET, "server", "socket" },
+	{ OPT_DGRAM, "server", "syslog_dgram" },
+	{ OPT_STREAM, "server", "syslog_stream" },
+	{ OPT_DURABILITY, "storage", "durability" },
+};
+
+/* Option o (getopt_long's value) as an override of its key, with the
+ * value arg; false if o is none of them. */
+static bool
+daemon_add_override(struct daemon *d, int o, const char *arg)
+{
+	for (size_t i = 0; i < ELEMENTSOF(daemon_override_opts); i++) {
+		const struct daemon_override_opt *x = &daemon_override_opts[i];
+		if (x->opt == o) {
+			d->overrides[d->n_overrides++] = (struct override){ x->section, x->key, arg };
+			return true;
+		}
+	}
+	return false;
+}
+
 static int
 daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 {
-	enum { OPT_DIR = 256, OPT_SOCKET, OPT_DGRAM, OPT_STREAM, OPT_DURABILITY, OPT_CHECK,
-	       OPT_VERSION, OPT_DUMP };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "dir", required_argument, NULL, OPT_DIR },
@@ -456,49 +494,30 @@ daemon_parse_args(struct daemon *d, int argc, char **argv, bool *ret_check)
 
 	d->cfg_path = CFG_DEFAULT_PATH;
 	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) >= 0) {
-		struct override *ov = &d->overrides[d->n_overrides];
 		switch (o) {
 		case 'c':
 			d->cfg_path = optarg;
 			d->cfg_explicit = true;
-			continue;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		case OPT_VERSION:
-#ifdef SEGLOG_ACK_AUDIT
-			printf("seglogd %s (ack-audit)\n", PACKAGE_VERSION);
-#else
-			printf("seglogd %s\n", PACKAGE_VERSION);
-#endif
+			daemon_version();
 			exit(0);
-		case OPT_CHECK:
-			*ret_check = true;
-			continue;
 		case OPT_DUMP:
 			d->dump = true;
 			*ret_check = true;
-			continue;
-		case OPT_DIR:
-			*ov = (struct override){ "storage", "dir", optarg };
 			break;
-		case OPT_SOCKET:
-			*ov = (struct override){ "server", "socket", optarg };
-			break;
-		case OPT_DGRAM:
-			*ov = (struct override){ "server", "syslog_dgram", optarg };
-			break;
-		case OPT_STREAM:
-			*ov = (struct override){ "server", "syslog_stream", optarg };
-			break;
-		case OPT_DURABILITY:
-			*ov = (struct override){ "storage", "durability", optarg };
+		case OPT_CHECK:
+			*ret_check = true;
 			break;
 		default:
+			if (daemon_add_override(d, o, optarg))
+				break;
 			usage(stderr);
 			return -EINVAL;
 		}
-		d->n_overrides++;
 	}
 	if (optind < argc) {
 		log_error("Unexpected argument \"%s\"; seglogd takes options only (see --help)",
@@ -554,19 +573,13 @@ daemon_kmsg_append(void *userdata, struct record *r)
 	return engine_append(d->engine, r);
 }
 
+/* The event loop and the io_uring ring, with every opcode seglogd uses. */
 static int
-daemon_run(struct daemon *d)
+daemon_open_ring(struct daemon *d)
 {
-	_cleanup_(event_freep) struct event *term = NULL, *intr = NULL, *hup = NULL, *usr1 = NULL;
-	struct store_config sc = daemon_store_config(&d->cfg);
-	struct engine_config ec = daemon_engine_config(&d->cfg);
-	struct engine_callbacks cb = { daemon_committed, daemon_pressure, daemon_storage_error,
-				       daemon_sealed };
 	const char *missing;
-	uint64_t wd;
 	int r;
 
-	signal(SIGPIPE, SIG_IGN);
 	d->base = event_base_new();
 	if (!d->base)
 		return log_error_errno(ENOMEM, "Failed to create the event loop");
@@ -579,6 +592,20 @@ daemon_run(struct daemon *d)
 	if (missing)
 		return log_error_errno(EOPNOTSUPP, "io_uring on this kernel lacks %s, which seglogd "
 				       "needs (Linux >= 5.15; check seccomp filters)", missing);
+	return 0;
+}
+
+/* The store (recovery), the server and the commit engine, wired to each
+ * other; then the listeners and the kernel log. */
+static int
+daemon_open_modules(struct daemon *d)
+{
+	struct store_config sc = daemon_store_config(&d->cfg);
+	struct engine_config ec = daemon_engine_config(&d->cfg);
+	struct engine_callbacks cb = { daemon_committed, daemon_pressure, daemon_storage_error,
+				       daemon_sealed };
+	int r;
+
 	/* the shipper's progress from the first retention on, recovery's too
 	 * (found by a hostile test: a start that cut a torn tail removed
 	 * every unshipped segment over max_segments) */
@@ -605,7 +632,37 @@ daemon_run(struct daemon *d)
 		/* not readable: kmsgsrv_new said why; the daemon runs on without it */
 		(void)kmsgsrv_new(d->base, &kc, daemon_kmsg_append, d, &d->kmsg);
 	}
+	return 0;
+}
 
+/* systemd's watchdog (WATCHDOG_USEC), pinged twice per period. */
+static int
+daemon_start_watchdog(struct daemon *d)
+{
+	uint64_t wd = notify_watchdog_usec();
+	struct timeval tv = { (time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000) };
+
+	if (!wd)
+		return 0;
+	d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, daemon_watchdogcb, d);
+	if (!d->watchdog_ev || event_add(d->watchdog_ev, &tv))
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+daemon_run(struct daemon *d)
+{
+	_cleanup_(event_freep) struct event *term = NULL, *intr = NULL, *hup = NULL, *usr1 = NULL;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	r = daemon_open_ring(d);
+	if (r < 0)
+		return r;
+	r = daemon_open_modules(d);
+	if (r < 0)
+		return r;
 	term = evsignal_new(d->base, SIGTERM, daemon_termcb, d);
 	intr = evsignal_new(d->base, SIGINT, daemon_termcb, d);
 	hup = evsignal_new(d->base, SIGHUP, daemon_hupcb, d);
@@ -616,13 +673,9 @@ daemon_run(struct daemon *d)
 	    event_add(term, NULL) || event_add(intr, NULL) || event_add(hup, NULL) ||
 	    event_add(usr1, NULL) || event_add(d->status_ev, &(struct timeval){ 10, 0 }))
 		return log_error_errno(ENOMEM, "Failed to set up signal handling");
-	wd = notify_watchdog_usec();
-	if (wd) {
-		struct timeval tv = { (time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000) };
-		d->watchdog_ev = event_new(d->base, -1, EV_PERSIST, daemon_watchdogcb, d);
-		if (!d->watchdog_ev || event_add(d->watchdog_ev, &tv))
-			return -ENOMEM;
-	}
+	r = daemon_start_watchdog(d);
+	if (r < 0)
+		return r;
 	d->status_us = now_us(CLOCK_MONOTONIC);
 	log_info("seglogd %s ready: data %s, next seq %llu, durability %s", PACKAGE_VERSION,
 		 store_path(d->store), (unsigned long long)store_next_seq(d->store),

@@ -1,6 +1,6 @@
 /* Sizes, durations, modes and log levels as seglogd.conf writes them
  * (the parsers are declared in cfg.h); the unit tables are shared with
- * cfg.c's messages, which print values in the largest unit that fits. */
+ * cfgkeys.c's messages, which print values in the largest unit that fits. */
 #pragma once
 
 #include <stdint.h>
