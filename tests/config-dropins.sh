@@ -71,4 +71,15 @@ check_eq "  ... and applies it (status: durability write)" \
 	"$("$SEGLOG" -s "$w/sock" status | awk '$1 == "durability:" {print $2}')" write
 stop_daemon
 check_eq "  ... exit 0" "$?" 0
+
+# an option given many times: the last one wins (seglogd kept every one in
+# an array of 8 and wrote past it from the 9th: a segfault)
+args=()
+for i in $(seq 1 12); do args+=(--dir "$w/d$i" --socket "$w/s$i"); done
+"$SEGLOGD" "${args[@]}" --durability write --durability fsync --check-config --dump \
+	> "$w/many.out" 2>&1
+check_eq "--dir and --socket 12 times each: exit status" "$?" 0
+check "... the last --dir wins" grep -q "^dir = $w/d12\b" "$w/many.out"
+check "... the last --socket wins" grep -q "^socket = $w/s12\b" "$w/many.out"
+check "... the last --durability wins" grep -q "^durability = fsync\b" "$w/many.out"
 summary

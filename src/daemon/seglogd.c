@@ -28,6 +28,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct event *, event_free)
 
 enum {
 	EXIT_CONFIG = 2,
+	DAEMON_N_OVERRIDES = 5, /* the options that set a key: daemon_override_opts */
 	DAEMON_ALARM_GRACE_S = 10, /* after shutdown_timeout, for the SIGALRM backstop */
 };
 
@@ -41,8 +42,9 @@ struct daemon {
 	const char *cfg_path;
 	bool dump; /* --check-config --dump */
 	bool cfg_explicit;
-	struct override overrides[8];
-	size_t n_overrides;
+	/* one per option of daemon_override_opts, in its order (NULL value:
+	 * not given; given again, the last one wins) */
+	struct override overrides[DAEMON_N_OVERRIDES];
 	struct ring *ring;
 	struct store *store;
 	struct engine *engine;
@@ -100,9 +102,10 @@ daemon_load_config(struct daemon *d, struct cfg *c, char *ret_err, size_t err_ca
 			r = cfg_load_file(c, dropins[i], &err);
 		cfg_dropins_free(dropins);
 	}
-	for (size_t i = 0; r >= 0 && i < d->n_overrides; i++) {
+	for (size_t i = 0; r >= 0 && i < DAEMON_N_OVERRIDES; i++) {
 		struct override *o = &d->overrides[i];
-		r = cfg_set(c, "command line", o->section, o->key, o->value, &err);
+		if (o->value)
+			r = cfg_set(c, "command line", o->section, o->key, o->value, &err);
 	}
 	if (r >= 0)
 		r = cfg_validate(c, &err);
@@ -458,6 +461,7 @@ static const struct daemon_override_opt {
 	{ OPT_STREAM, "server", "syslog_stream" },
 	{ OPT_DURABILITY, "storage", "durability" },
 };
+_Static_assert(ELEMENTSOF(daemon_override_opts) == DAEMON_N_OVERRIDES, "one slot per option");
 
 /* Option o (getopt_long's value) as an override of its key, with the
  * value arg; false if o is none of them. */
@@ -467,7 +471,7 @@ daemon_add_override(struct daemon *d, int o, const char *arg)
 	for (size_t i = 0; i < ELEMENTSOF(daemon_override_opts); i++) {
 		const struct daemon_override_opt *x = &daemon_override_opts[i];
 		if (x->opt == o) {
-			d->overrides[d->n_overrides++] = (struct override){ x->section, x->key, arg };
+			d->overrides[i] = (struct override){ x->section, x->key, arg };
 			return true;
 		}
 	}
