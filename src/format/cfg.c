@@ -441,7 +441,7 @@ cfg_check_section(struct cfg_parse *p, const char *line)
 		return cfg_fail(p, NULL, "%.*s: text after the section name (put it on a line of "
 				"its own)", (int)(end + 1 - line), line), false;
 	if (!cfg_known_section(line + 1, (size_t)(end - line - 1)))
-		return cfg_fail(p, NULL, "%.*s: unknown section (known: storage, server)",
+		return cfg_fail(p, NULL, "%.*s: unknown section (known: storage, server, ship)",
 				(int)(end + 1 - line), line), false;
 	return true;
 }
