@@ -307,7 +307,7 @@ START_TEST(test_error_classes)
 		{ "[storage]\nsegment_size = 64Q\n",
 		  "t.conf:2: segment_size: \"64Q\" is not a size (use a whole number with an "
 		  "optional K, M, G or T, e.g. 64M)" },
-		{ "# c\n[foo]\n", "t.conf:2: [foo]: unknown section (known: storage, server)" },
+		{ "# c\n[foo]\n", "t.conf:2: [foo]: unknown section (known: storage, server, ship)" },
 		{ "[storage]\ndir = /a\n[nope]\ndir = /b\n", "t.conf:3: [nope]: unknown section" },
 		{ "\n\n[storage]\nfrobnicate = 1\n",
 		  "t.conf:4: frobnicate: unknown key in [storage] (see seglogd.conf(5)" },
