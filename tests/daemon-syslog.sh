@@ -56,6 +56,25 @@ PY
 sleep 3.5
 check "a 'suppressed N messages from uid U' record is written" \
 	bash -c "grep -q 'suppressed [0-9]* messages from uid $(id -u)' '$w/data/current'"
+# datagrams read in batches (recvmmsg): descriptors a sender passes along
+# (SCM_RIGHTS) are closed, not kept; a batch of 40 with 3 each
+fds0=$(ls /proc/"$DAEMON_PID"/fd | wc -l)
+python3 - "$w/dgram" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(sys.argv[1])
+fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(3)]
+for i in range(40):
+    socket.send_fds(s, [b"<13>fdpass: carrying descriptors %d" % i], fds)
+PY
+for i in $(seq 1 100); do
+	[ "$(records "$w" | grep -c 'carrying descriptors')" -ge 40 ] && break
+	sleep 0.05
+done
+check_eq "40 datagrams with descriptors: all stored" \
+	"$(records "$w" | grep -c 'carrying descriptors')" 40
+check_eq "... and the daemon holds none of the 120 descriptors" \
+	"$(ls /proc/"$DAEMON_PID"/fd | wc -l)" "$fds0"
 n=$(grep -c ' flood ' "$w/data/current")
 check "the flood was limited to the burst ($n passed)" test "$n" -le 1000 -a "$n" -ge 900
 stop_daemon

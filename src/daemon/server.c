@@ -152,7 +152,9 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 	srv->rl_native = ratelimit_new(cfg->rate_limit_burst, cfg->rate_limit_interval_us);
 	srv->rl_syslog = ratelimit_new(cfg->rate_limit_burst, cfg->rate_limit_interval_us);
 	srv->dgram_cap = cfg->max_record + 4096;
-	srv->dgram_buf = malloc(srv->dgram_cap + 1);
+	/* SERVER_DGRAM_BATCH buffers for recvmmsg; pages a datagram does not
+	 * reach are never touched, so small ones cost a page each */
+	srv->dgram_buf = malloc(SERVER_DGRAM_BATCH * (srv->dgram_cap + 1));
 	srv->suppress_ev = event_new(base, -1, EV_PERSIST, syslogsrv_reportcb, srv);
 	srv->drain_ev = event_new(base, -1, 0, server_draincb, srv);
 	if (!srv->rl_native || !srv->rl_syslog || !srv->dgram_buf || !srv->suppress_ev ||

@@ -30,6 +30,10 @@ struct server;
 struct server_client; /* server_internal.h: one accepted connection */
 struct server_uid;    /* server_accept.c: connections per uid */
 
+enum {
+	SERVER_DGRAM_BATCH = 16, /* syslog datagrams per recvmmsg(2) */
+};
+
 enum listener_kind {
 	LISTENER_NATIVE,
 	LISTENER_SYSLOG_DGRAM,
@@ -89,7 +93,7 @@ struct server {
 	struct event *suppress_ev;
 	struct event *drain_ev; /* re-checks the drain from the loop */
 	struct server_stats st;
-	uint8_t *dgram_buf;
+	uint8_t *dgram_buf; /* SERVER_DGRAM_BATCH of dgram_cap + 1 bytes */
 	size_t dgram_cap;
 	void (*drained)(struct server *srv); /* called once drain completes */
 	const struct server_control_ops *ctl_ops; /* CONTROL reload, vacuum */

@@ -99,53 +99,77 @@ syslogsrv_append(struct server *srv, const char *buf, size_t len, const struct u
 	}
 }
 
-/* Reads up to a batch of datagrams per wake-up (fairness with the stream
- * clients), stopping while the engine is full: the kernel queue then
- * fills and senders block, which is the backpressure syslog(3) knows. */
+/* The sender's credentials (SCM_CREDENTIALS; none: uid/gid -1), closing
+ * any descriptors a sender passed (SCM_RIGHTS: not ours to keep). */
+static struct ucred
+syslogsrv_cred(struct msghdr *mh)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
+			memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+		else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int *fds = (int *)CMSG_DATA(cm);
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t j = 0; j < k; j++)
+				safe_close(fds[j]);
+		}
+	return cred;
+}
+
+/* Reads up to SYSLOGSRV_WAKEUP_MAX datagrams per wake-up (fairness with
+ * the stream clients), SERVER_DGRAM_BATCH per recvmmsg(2), stopping while
+ * the engine is full: the kernel queue then fills and senders block, which
+ * is the backpressure syslog(3) knows.  (A batch received is taken whole:
+ * at most SERVER_DGRAM_BATCH - 1 datagrams past the engine's pause.) */
 void
 syslogsrv_readcb(int fd, short what, void *arg)
 {
+	enum { SYSLOGSRV_WAKEUP_MAX = 256 };
 	struct server *srv = arg;
 	uint64_t now = now_us(CLOCK_REALTIME), mono = now_us(CLOCK_MONOTONIC);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+	} control[SERVER_DGRAM_BATCH];
+	struct iovec iov[SERVER_DGRAM_BATCH];
+	struct mmsghdr mm[SERVER_DGRAM_BATCH];
 
-	for (int i = 0; i < 256; i++) {
-		union {
-			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(struct ucred))];
-		} control;
-		struct iovec iov = { srv->dgram_buf, srv->dgram_cap };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = &control, .msg_controllen = sizeof(control),
-		};
-		struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
-		ssize_t n;
+	for (int got = 0; got < SYSLOGSRV_WAKEUP_MAX;) {
+		int n;
 
 		if (!engine_can_accept(srv->engine))
 			return; /* the engine has asked us to pause; it resumes us */
-		n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		for (int i = 0; i < SERVER_DGRAM_BATCH; i++) {
+			iov[i] = (struct iovec){ srv->dgram_buf + (size_t)i * (srv->dgram_cap + 1),
+						 srv->dgram_cap };
+			mm[i].msg_hdr = (struct msghdr){
+				.msg_iov = &iov[i], .msg_iovlen = 1,
+				.msg_control = &control[i], .msg_controllen = sizeof(control[i]),
+			};
+		}
+		n = recvmmsg(fd, mm, SERVER_DGRAM_BATCH, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warning_errno(errno, "recvmsg on the syslog socket: %m");
+				log_warning_errno(errno, "recvmmsg on the syslog socket: %m");
 			return;
 		}
-		srv->st.dgrams++;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-			if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS &&
-			    cm->cmsg_len == CMSG_LEN(sizeof(struct ucred)))
-				memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
-			else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-				int *fds = (int *)CMSG_DATA(cm);
-				size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-				for (size_t j = 0; j < k; j++)
-					safe_close(fds[j]);
+		for (int i = 0; i < n; i++) {
+			struct ucred cred = syslogsrv_cred(&mm[i].msg_hdr);
+			srv->st.dgrams++;
+			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				srv->st.dropped_oversize++;
+				srv->st.oversize_total++;
+				continue;
 			}
-		if (mh.msg_flags & MSG_TRUNC) {
-			srv->st.dropped_oversize++;
-			srv->st.oversize_total++;
-			continue;
+			syslogsrv_append(srv, (const char *)iov[i].iov_base, mm[i].msg_len, &cred, now,
+					 mono);
 		}
-		syslogsrv_append(srv, (const char *)srv->dgram_buf, (size_t)n, &cred, now, mono);
+		if (n < SERVER_DGRAM_BATCH)
+			return; /* the queue is empty */
+		got += n;
 	}
 }
 
