@@ -1,12 +1,22 @@
 #!/bin/bash
-# The layer rule of src/ (src/LAYERS, docs/design.md): every `#include "..."`
-# of src/** names a header of its own folder or of a folder its layer may
-# include, a header named *_internal.h is included from its own folder only,
-# header names are unique (the check maps a name to its folder), no
-# source lies outside a layer, and Makefile.am compiles each layer with the -I
-# of those folders only.  Then the check runs on a scratch copy with one
-# include against the order, and must fail there naming that file and line,
-# so that it cannot pass by checking nothing.
+# The layer rule of src/ (src/LAYERS, docs/design.md), on the sources:
+#  - every `#include` of src/** names a header of its own folder or of a
+#    folder its layer may include, as a bare "name.h" (no path, macro,
+#    #import, or project header in <...>);
+#  - a header named *_internal.h is included from its own folder only, and
+#    by .c files or other private headers (a public one would pass it on);
+#  - header names are unique (the check maps a name to its folder), no
+#    source lies outside a layer, and none is a symlink;
+#  - src/LAYERS is an order: a line names only layers above it;
+#  - Makefile.am compiles each layer's library with the -I of those folders
+#    only (LAYER_I, no `+=`), builds every file of src/ in its layer's
+#    library or programs (never in another layer's), and links each program
+#    with the libraries of the layers it may use.
+# tests/, bench/ and the fuzzers sit above every layer and are not checked.
+# tests/layers-link.sh checks the same rule on the objects, for what no
+# include shows (a bare `extern` declaration).  Then the check runs on
+# scratch copies with one break of the rule each, and must fail there
+# naming the file and line, so that it cannot pass by checking nothing.
 #
 #   tests/layers.sh            the tree at $top_srcdir (make check)
 #   tests/layers.sh --root D   the tree at D only, no self-test (used by the self-test)
@@ -19,25 +29,15 @@ if [ "${1:-}" = --root ]; then
 	self_test=0
 fi
 
-passed=0 failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-	echo "$*"
-	failed=$((failed + 1))
-}
+. "$(dirname "$0")/layers-table.sh"
+layers_table_read
+[ ${#layers[@]} -gt 0 ] || exit 1
 
-# The table: allow[layer] = "folder ... folder/header.h ...".
-declare -A allow=()
-layers=()
-while read -r layer rest; do
-	case $layer in '' | '#'*) continue ;; esac
-	allow[$layer]=$(echo $rest)
-	layers+=("$layer")
-done <"$root/src/LAYERS"
-[ ${#layers[@]} -gt 0 ] || {
-	echo "src/LAYERS: no layers"
-	exit 1
-}
+# A symlink under src/ would be skipped by the scan below, or name a file
+# of another layer: none is allowed.
+while IFS= read -r f; do
+	fail "${f#"$root"/}: a symlink; put the file itself in its layer's folder"
+done < <(find "$root/src" -type l | LC_ALL=C sort)
 
 # Where each header lives; a name in two folders is an error.
 declare -A folder_of=()
@@ -116,6 +116,8 @@ while IFS= read -r f; do
 			fail "$rel:$line: includes $inc: no such header in src/"
 		elif [[ $name == *_internal.h ]] && [ "$to" != "$layer" ]; then
 			fail "$rel:$line: includes $to/$name: private to src/$to"
+		elif [[ $name == *_internal.h && $rel == *.h && $rel != *_internal.h ]]; then
+			fail "$rel:$line: includes $name: a public header may not include a private one (every includer would get it); include it from the .c files"
 		elif [ "$to" = "$layer" ] || [[ " ${allow[$layer]} " == *" $to "* ]] ||
 			[[ " ${allow[$layer]} " == *" $to/$name "* ]]; then
 			pass
@@ -126,44 +128,113 @@ while IFS= read -r f; do
 	done < <(directives "$f")
 done < <(find "$root/src" -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
 
-# Makefile.am: LAYER_I = -I$(srcdir)/src/X ... $(OTHER_I), the folders of
-# the layer itself and of the table's line, no more, no less.
-declare -A ivar=()
+# Makefile.am, its assignments with continued lines joined: mvar[NAME] is
+# the value; a `+=` to a flags variable is refused (the check reads `=`).
+declare -A mvar=()
 if [ -f "$root/Makefile.am" ]; then
-	while IFS= read -r l; do
-		ivar[${l%% =*}]=${l#*= }
-	done < <(grep -E '^[A-Z]+_I = ' "$root/Makefile.am")
+	while IFS=$'\t' read -r n name op value; do
+		if [ "$op" = "+=" ] && [[ $name == *_I || $name == *FLAGS || $name == *_LDADD || $name == *_LIBS ]]; then
+			fail "Makefile.am:$n: $name +=: give $name in one \`=\` (tests/layers.sh reads that)"
+		elif [ "$op" = "=" ]; then
+			mvar[$name]=$value
+		fi
+	done < <(awk '
+	{
+		if (cont == "") start = NR
+		line = cont $0
+		if (line ~ /\\$/) { cont = substr(line, 1, length(line) - 1) " "; next }
+		cont = ""
+		if (match(line, /^[A-Za-z_][A-Za-z0-9_]*[ \t]*\+?=/)) {
+			name = substr(line, 1, RLENGTH); value = substr(line, RLENGTH + 1)
+			op = name ~ /\+=$/ ? "+=" : "="
+			sub(/[ \t]*\+?=$/, "", name); gsub(/[ \t]+/, " ", value); sub(/^ /, "", value); sub(/ $/, "", value)
+			print start "\t" name "\t" op "\t" value
+		}
+	}' "$root/Makefile.am")
 fi
+# expand VAR: the words of $(VAR), variables expanded.
 expand() {
-	local w out=
-	for w in ${ivar[$1]:-}; do
+	local w
+	for w in ${mvar[$1]:-}; do
 		case $w in
-		'$('*'_I)') w=${w#'$('} && out+=" $(expand "${w%)}")" ;;
-		*src/*) out+=" ${w##*src/}" ;;
+		'$('*')') w=${w#'$('} && expand "${w%)}" ;;
+		*) echo "$w" ;;
 		esac
 	done
-	echo "$out"
 }
-if [ -f "$root/Makefile.am" ]; then
-	for layer in "${layers[@]}"; do
-		var=${layer^^}_I
-		if [ -z "${ivar[$var]+set}" ]; then
-			fail "Makefile.am: no $var for the $layer layer"
+# The folders a layer's code may use: itself and its line of the table.
+may_use() { for w in "$1" ${allow[$1]}; do echo "${w%%/*}"; done | sort -u | xargs; }
+
+# Each layer: LAYER_I gives the -I of exactly the folders it may use, and
+# its library is compiled with that and nothing else.
+for layer in "${layers[@]}"; do
+	var=${layer^^}_I
+	if [ -z "${mvar[$var]+set}" ]; then
+		[ -f "$root/Makefile.am" ] && fail "Makefile.am: no $var for the $layer layer"
+		continue
+	fi
+	got=$(expand "$var" | sed -n 's|.*src/||p' | sort -u | xargs)
+	if [ "$(may_use "$layer")" = "$got" ]; then
+		pass
+	else
+		fail "Makefile.am: $var gives -I of { $got }, src/LAYERS says { $(may_use "$layer") }"
+	fi
+	flags=lib${layer}_a_CPPFLAGS
+	if [ "${mvar[$flags]:-}" = "\$(SEGLOG_DEFS) \$($var)" ]; then
+		pass
+	else
+		fail "Makefile.am: $flags is \"${mvar[$flags]:-}\"; it must be \"\$(SEGLOG_DEFS) \$($var)\""
+	fi
+done
+
+# No -I of src/ but in the LAYER_I variables and AM_CPPFLAGS (tests,
+# fuzzers and benchmarks, above every layer: every target built from src/
+# has its own CPPFLAGS, checked here).
+for name in "${!mvar[@]}"; do
+	[[ $name == *_I || $name == AM_CPPFLAGS ]] && continue
+	case " ${mvar[$name]} " in *" -I"*src/*)
+		fail "Makefile.am: $name gives an -I of src/; only the LAYER_I variables may" ;;
+	esac
+done
+
+# Every file of src/LAYER/ is a source of exactly one kind: of libLAYER.a,
+# or of programs whose sources are all in LAYER, compiled with LAYER_I and
+# linked with the libraries of the layers it may use.  A file in no
+# _SOURCES would never be compiled, so never checked by the compiler.
+declare -A listed=()
+for name in "${!mvar[@]}"; do
+	[[ $name == *_SOURCES ]] || continue
+	target=${name%_SOURCES}
+	for f in ${mvar[$name]}; do
+		case $f in src/*) ;; *) continue ;; esac
+		folder=${f#src/} && folder=${folder%%/*}
+		listed[$f]=1
+		if [[ $target == lib*_a ]]; then
+			[ "lib${folder}_a" = "$target" ] && pass ||
+				fail "Makefile.am: $name lists $f, a file of src/$folder/ (only lib${folder}.a may)"
 			continue
 		fi
-		want=$(for w in "$layer" ${allow[$layer]}; do echo "${w%%/*}"; done | sort -u | xargs)
-		got=$(for w in $(expand "$var"); do echo "$w"; done | sort -u | xargs)
-		if [ "$want" = "$got" ]; then
-			pass
-		else
-			fail "Makefile.am: $var gives -I of { $got }, src/LAYERS says { $want }"
-		fi
+		want="\$(SEGLOG_DEFS) \$(${folder^^}_I)"
+		case "${mvar[${target}_CPPFLAGS]:-} " in "$want "*) pass ;; *)
+			fail "Makefile.am: ${target}_CPPFLAGS must begin with $want, for $f" ;;
+		esac
+		for lib in $(expand "${target}_LDADD" | grep -E '^lib[a-z]+\.a$'); do
+			to=${lib#lib} && to=${to%.a}
+			[[ " $(may_use "$folder") " == *" $to "* ]] && pass ||
+				fail "Makefile.am: ${target}_LDADD links $lib; $f is of $folder, which may use $(may_use "$folder")"
+		done
 	done
-fi
+done
+while IFS= read -r f; do
+	rel=${f#"$root"/}
+	[ -n "${listed[$rel]+set}" ] || [ ! -f "$root/Makefile.am" ] ||
+		fail "$rel: in no _SOURCES of Makefile.am (add it to its layer's library)"
+done < <(find "$root/src" -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
 
 # The self-test: a store file including a daemon header, a read file
-# including the store's private header, and a header name used twice, must
-# each make the check fail, naming the place.
+# including the store's private header, a header name used twice, and each
+# way past the check a hostile review found, must each make the check fail,
+# naming the place.
 if [ $self_test = 1 ]; then
 	scratch=$(mktemp -d) || exit 1
 	trap 'rm -rf "$scratch"' EXIT
@@ -179,7 +250,8 @@ if [ $self_test = 1 ]; then
 		fi
 	}
 	tricks=(relative angle comment continued computed import)
-	for t in bad-include private dup-name "${tricks[@]}"; do
+	build=(unlisted flags plus ldadd progflags order symlink reexport)
+	for t in bad-include private dup-name "${tricks[@]}" "${build[@]}"; do
 		mkdir -p "$scratch/$t" && cp -R "$root/src" "$scratch/$t/" &&
 			cp "$root/Makefile.am" "$scratch/$t/" || exit 1
 	done
@@ -207,6 +279,26 @@ if [ $self_test = 1 ]; then
 	expect_fail computed "$(at computed): #include EVIL: a computed include"
 	add import '#import "server.h"'
 	expect_fail import "$(at import): #import: write #include"
+	# the build and the table (the same review): each way past the -I check
+	mk() { echo "$scratch/$1/Makefile.am"; }
+	edit() { local t=$1 && shift && sed -i "$@" "$(mk "$t")"; }
+	touch "$scratch/unlisted/src/daemon/stray.c"
+	expect_fail unlisted "src/daemon/stray.c: in no _SOURCES of Makefile.am"
+	edit flags 's|^libstore_a_CPPFLAGS = .*|& -I$(srcdir)/src/daemon|'
+	expect_fail flags "Makefile.am: libstore_a_CPPFLAGS gives an -I of src/"
+	echo 'STORE_I += -I$(srcdir)/src/daemon' >>"$(mk plus)"
+	expect_fail plus "Makefile.am:$(wc -l <"$(mk plus)"): STORE_I +=: give STORE_I in one"
+	edit ldadd 's|^src_seglogd_LDADD = |&libclient.a |'
+	expect_fail ldadd "Makefile.am: src_seglogd_LDADD links libclient.a; src/daemon/seglogd.c is of daemon"
+	edit progflags 's|^src_seglogd_CPPFLAGS = .*|src_seglogd_CPPFLAGS = $(SEGLOG_DEFS) $(CLIENT_I)|'
+	expect_fail progflags "Makefile.am: src_seglogd_CPPFLAGS must begin with \$(SEGLOG_DEFS) \$(DAEMON_I)"
+	sed -i 's/^format .*/& store/' "$scratch/order/src/LAYERS"
+	expect_fail order "format may use store, which is not a layer above this line"
+	ln -s ../daemon/conn.h "$scratch/symlink/src/store/conn_link.h"
+	expect_fail symlink "src/store/conn_link.h: a symlink"
+	f=$scratch/reexport/src/store/cursor.h
+	echo '#include "store_internal.h"' >>"$f"
+	expect_fail reexport "src/store/cursor.h:$(wc -l <"$f"): includes store_internal.h: a public header may not include a private one"
 fi
 
 echo "layers: $passed passed, $failed failed"
