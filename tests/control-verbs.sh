@@ -85,7 +85,11 @@ check_eq "... 3 still there" "$(sealed)" 3
 check_eq "vacuum without a limit: usage error" "$?" 2
 "${S[@]}" rotate --size 1M > "$w/out" 2>&1
 check_eq "rotate --size: usage error" "$?" 2
-check "... naming the option" grep -q 'not an option of rotate' "$w/out"
+check "... naming the option, not its value" grep -q -- '--size is not an option of rotate' "$w/out"
+check "... and the verb that takes it" grep -q -- 'it is one of vacuum' "$w/out"
+"${S[@]}" rotate --files=3 > "$w/out" 2>&1
+check_eq "rotate --files=3: usage error" "$?" 2
+check "... naming the option alone" grep -q -- 'rotate: --files is not an option of rotate' "$w/out"
 "${S[@]}" vacuum --size lots > "$w/out" 2>&1
 check_eq "vacuum --size lots: usage error" "$?" 2
 

@@ -224,6 +224,22 @@ ctl_check_args(uint8_t verb, int argc, char **argv, const struct proto_control *
 	return 0;
 }
 
+/* "seglog rotate: --size is not an option of rotate; it is one of vacuum". */
+static void
+ctl_not_an_option(uint8_t verb, const struct ctl_option *o)
+{
+	const char *sep = "";
+
+	fprintf(stderr, "seglog %s: --%s is not an option of %s; it is one of", ctl_names[verb],
+		o->name, ctl_names[verb]);
+	for (uint8_t v = 1; v <= PROTO_VERB_MAX; v++)
+		if (o->verbs & CTL_VERB(v)) {
+			fprintf(stderr, "%s %s", sep, ctl_names[v]);
+			sep = ",";
+		}
+	fprintf(stderr, " (seglog %s --help)\n", ctl_names[verb]);
+}
+
 /* Parses the options of one verb into req; -1 for a usage error, 1 for
  * --help (printed), 0 to go on. */
 static int
@@ -247,8 +263,7 @@ ctl_parse(uint8_t verb, int argc, char **argv, struct proto_control *req, int *t
 		}
 		o = &ctl_options[k - CTL_OPT_BASE];
 		if (!(o->verbs & CTL_VERB(verb))) {
-			fprintf(stderr, "seglog %s: %s is not an option of %s\n", a.name,
-				argv[optind - 1], a.name);
+			ctl_not_an_option(verb, o);
 			return -1;
 		}
 		if (o->fn(&a, optarg) < 0)
