@@ -296,6 +296,29 @@ START_TEST(test_next_vanished)
 }
 END_TEST
 
+/* A seek back after everything was read, then the segment it landed in
+ * vanishes before it is opened: the new listing must still offer the
+ * segments after it, although they were read to their end before the seek
+ * (the reader remembers that, in done_first; the seek's target is what
+ * counts now). */
+START_TEST(test_seek_back_then_vanished)
+{
+	_cleanup_(reader_freep) struct reader *rd = NULL;
+	char name[SEGDIR_NAME_LEN + 1];
+
+	make_sealed(1, 2);
+	make_sealed(3, 4);
+	make_sealed(5, 6);
+	make_seg(SEGDIR_CURRENT, 7, 7);
+	ck_assert_int_eq(reader_open(dir, &rd), 0);
+	ck_trace(rd, 0, "r1 r2 r3 r4 r5 r6 r7 .");
+	ck_assert_int_eq(reader_seek_seq(rd, 1), 0);
+	segdir_name(1, name);
+	ck_assert_int_eq(unlinkat(dir_fd, name, 0), 0);
+	ck_trace(rd, 0, "G1-2 r3 r4 r5 r6 r7 .");
+}
+END_TEST
+
 /* Something named like a segment that is not a regular file: reported,
  * then skipped. */
 START_TEST(test_next_bad_segment)
@@ -498,6 +521,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_next_nothing);
 	tcase_add_test(tc, test_next_gaps);
 	tcase_add_test(tc, test_next_vanished);
+	tcase_add_test(tc, test_seek_back_then_vanished);
 	tcase_add_test(tc, test_next_bad_segment);
 	tcase_add_test(tc, test_next_bad_segment_then_sealed);
 	tcase_add_test(tc, test_next_bad_segment_then_current);
