@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the bench/ scripts (sourced).  Not part of `make check`.
 #
 # Environment: BENCH_FULL=1 for the full sizes, RUNS (default 3),
@@ -116,3 +117,7 @@ bigdir() {
 machine_note() {
 	echo "machine: $(nproc) CPUs, $(uname -r), $(findmnt -no FSTYPE,SOURCE -T "$WORK" | tr -s ' ' ' '), noisy shared VM, load $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS runs"
 }
+
+# save_results NAME: with BENCH_OUT set (bench/run-all), keeps this script's
+# measurements as $BENCH_OUT/NAME.tsv for bench/report.py.
+save_results() { [ -z "${BENCH_OUT:-}" ] || cp "$RESULTS" "$BENCH_OUT/$1.tsv"; }
