@@ -254,13 +254,13 @@ def median(path, case, metric):
 
 
 def section(doc, body):
-    begin, end = "<!-- run-all:begin -->", "<!-- run-all:end -->"
+    begin, end = "\n<!-- run-all:begin -->\n", "\n<!-- run-all:end -->\n"
     text = open(doc).read()
     i, j = text.find(begin), text.find(end)
     if i < 0 or j < i:
-        raise SystemExit("section: %s has no %s ... %s lines: add them where the "
-                         "results go" % (doc, begin, end))
-    new = text[:i + len(begin)] + "\n" + open(body).read().rstrip("\n") + "\n" + text[j:]
+        raise SystemExit("section: %s has no lines %s ... %s: add them where the "
+                         "results go" % (doc, begin.strip(), end.strip()))
+    new = text[:i + len(begin)] + open(body).read().rstrip("\n") + text[j:]
     tmp = doc + ".tmp"
     with open(tmp, "w") as f:
         f.write(new)

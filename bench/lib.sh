@@ -5,7 +5,9 @@
 # BUILD (default ../build), BENCH_TMPDIR (default /var/tmp: on disk, not tmpfs),
 # BENCH_BIGDIR (an existing ~1 GiB data directory to reuse, left in place).
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e alone ends a script without a word: say what failed, and where
+trap 'echo "bench: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH/.." && pwd)
@@ -61,7 +63,7 @@ untrack() {
 }
 
 # stop PID: SIGTERM, wait, untrack.
-stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; untrack "$1"; }
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; untrack "$1"; }
 
 # start_seglogd DIR [seglogd options...]: fresh daemon on DIR/data with socket
 # DIR/sock, log DIR/seglogd.log; sets SEGLOGD_PID once it is ready.

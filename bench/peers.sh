@@ -27,7 +27,9 @@
 #
 # Cases run interleaved, RUNS rounds (3), the order rotated each round.
 # Missing peers are left out with a message (bench/deps installs them).
-# PEERS_CLIENTS / PEERS_RECORDS / PEERS_DGRAMS shrink the load for a try.
+# PEERS_CLIENTS / PEERS_RECORDS / PEERS_DGRAMS shrink the load for a try;
+# PEERS_CASES (a regex against the case functions, e.g. 's6|rsyslog on')
+# keeps only some.
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -129,8 +131,10 @@ load() {
 finish() {
 	local c=$1 k=$2 m=$3 r
 	if [ -n "$RPID" ]; then
+		kill -0 "$RPID" 2>/dev/null || say "$c: the relay had exited before the end"
 		stop "$RPID"
-		r=$(grep '^relay ' "$D/relay.err") || { cat "$D/relay.err" >&2; exit 1; }
+		r=$(grep '^relay ' "$D/relay.err") ||
+			{ cat "$D/relay.err" >&2; echo "bench: $c: bench/relay did not report" >&2; exit 1; }
 		rec "$c" relay_us/rec "$(calc "($(kv user_s "$r") + $(kv sys_s "$r")) * 1e6 / ($k * $m)")"
 	fi
 	stop "$DPID"
@@ -255,6 +259,10 @@ cases+=("case_seglogd stream write" "case_seglogd stream fsync"
 	"case_seglogd native write" "case_seglogd native fsync")
 [ "$have_rsyslog" = 1 ] && cases+=(case_dgram_rsyslog)
 cases+=(case_dgram_seglogd)
+if [ -n "${PEERS_CASES:-}" ]; then	# a regex, e.g. PEERS_CASES='s6|rsyslog'
+	for j in "${!cases[@]}"; do [[ ${cases[$j]} =~ $PEERS_CASES ]] || unset "cases[$j]"; done
+	cases=("${cases[@]}")
+fi
 
 say "peers: stream $K x $M x $SIZE B, datagrams 1 x $DM; ${#cases[@]} cases, $RUNS rounds"
 for i in $(seq 1 "$RUNS"); do
@@ -274,4 +282,7 @@ echo
 echo "verification (bench/loadverify, every run):"
 sort -s -t "$(printf '\t')" -k1,1 "$VERIFY" | uniq -c | sed 's/^ *\([0-9]*\) \(.*\)\t/\2: \1 x /'
 save_results peers
-[ -z "${BENCH_OUT:-}" ] || cp "$VERIFY" "$BENCH_OUT/peers-verify.tsv"
+if [ -n "${BENCH_OUT:-}" ]; then
+	cp "$VERIFY" "$BENCH_OUT/peers-verify.tsv"
+	echo "$K $M $SIZE $DM" >"$BENCH_OUT/peers-load.txt"
+fi
