@@ -42,6 +42,22 @@ def med(d, c, m):
     return statistics.median(v) if v else None
 
 
+def spread(d, c, m):
+    """(max - min) / median of one metric over the runs, in percent."""
+    v = d.get(c, {}).get(m)
+    if not v or len(v) < 2 or not statistics.median(v):
+        return "-"
+    return "%.0f%%" % (100 * (max(v) - min(v)) / statistics.median(v))
+
+
+def every_run(d, metrics):
+    """A <details> block with each run's value of each metric, for the noise."""
+    rows = [[c, m, " / ".join(benchlib.fmt(x) for x in d[c][m])]
+            for c in d for m in metrics if m in d[c]]
+    return "\n".join(["<details><summary>every run, round 1 / 2 / 3</summary>", "",
+                      table(["case", "metric", "runs"], rows), "", "</details>"])
+
+
 def ratio(a, b):
     return a / b if a is not None and b else None
 
@@ -83,12 +99,12 @@ def stream_table(p, ver):
     for c in p:
         if c.startswith("dgram:"):
             continue
-        rows.append([c, fx(med(p, c, "rec/s")), fx(med(p, c, "MB/s")),
+        rows.append([c, fx(med(p, c, "rec/s")), spread(p, c, "rec/s"), fx(med(p, c, "MB/s")),
                      fx(med(p, c, "cpu_us/rec")), fx(med(p, c, "relay_us/rec")),
                      fx(med(p, c, "rss_MiB")), ver.get(c, "-"),
                      fr(ratio(med(p, c, "rec/s"), med(p, S6, "rec/s"))),
                      fr(ratio(med(p, c, "rec/s"), med(p, RS_ON, "rec/s")))])
-    return table(["case", "rec/s", "MB/s", "daemon µs/rec", "relay µs/rec", "peak RSS MiB",
+    return table(["case", "rec/s", "spread", "MB/s", "daemon µs/rec", "relay µs/rec", "peak RSS MiB",
                   "verified", "× s6-log", "× rsyslog sync=on"], rows)
 
 
@@ -96,10 +112,11 @@ def dgram_table(p, ver):
     rows = []
     for c in p:
         if c.startswith("dgram:"):
-            rows.append([c[len("dgram: "):], fx(med(p, c, "rec/s")), fx(med(p, c, "cpu_us/rec")),
+            rows.append([c[len("dgram: "):], fx(med(p, c, "rec/s")), spread(p, c, "rec/s"),
+                         fx(med(p, c, "cpu_us/rec")),
                          fx(med(p, c, "rss_MiB")), ver.get(c, "-"),
                          fr(ratio(med(p, c, "rec/s"), med(p, RS_DG, "rec/s")))])
-    return table(["case", "datagrams/s", "daemon µs/datagram", "peak RSS MiB", "verified",
+    return table(["case", "datagrams/s", "spread", "daemon µs/datagram", "peak RSS MiB", "verified",
                   "× rsyslog"], rows)
 
 
@@ -198,6 +215,9 @@ def main(outdir, doc, png):
         "", dgram_table(p, ver), "",
         "### The disk (fio, same filesystem) and one client waiting for each ack",
         "", latency_table(lt), "",
+        "`spread` is (max − min) / median of the runs' rec/s.", "",
+        every_run(p, ["rec/s", "cpu_us/rec", "relay_us/rec"]), "",
+        every_run(lt, ["MB/s", "p50_us"]), "",
     ]
     for name in ["send", "ingest", "open-time", "verify", "read"]:
         f = os.path.join(outdir, name + ".txt")
