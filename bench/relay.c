@@ -150,7 +150,7 @@ static int
 relay_listen(const char *path)
 {
 	_cleanup_close_ int fd = -EBADF;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "relay: socket path too long: %s\n", path);
@@ -175,7 +175,7 @@ relay_accept(int lfd, int ep, struct relay_stats *st)
 	for (;;) {
 		_cleanup_close_ int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		struct relay_conn *c;
-		struct epoll_event ev = { .events = EPOLLIN };
+		struct epoll_event ev = {.events = EPOLLIN};
 
 		if (fd < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
@@ -199,10 +199,11 @@ relay_report(const struct relay_stats *st)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	fprintf(stderr, "relay conns=%" PRIu64 " lines=%" PRIu64 " bytes=%" PRIu64
+	fprintf(stderr,
+		"relay conns=%" PRIu64 " lines=%" PRIu64 " bytes=%" PRIu64
 		" user_s=%ld.%06ld sys_s=%ld.%06ld\n",
-		st->conns, st->lines, st->bytes, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
-		(long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
+		st->conns, st->lines, st->bytes, (long)ru.ru_utime.tv_sec,
+		(long)ru.ru_utime.tv_usec, (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec);
 }
 
 /* The event loop: the listening socket (tagged NULL), the signalfd (tagged
@@ -211,8 +212,8 @@ static int
 relay_run(int lfd, int sfd)
 {
 	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event evs[RELAY_EVENTS], ev = { .events = EPOLLIN };
-	struct relay_stats st = { 0 };
+	struct epoll_event evs[RELAY_EVENTS], ev = {.events = EPOLLIN};
+	struct relay_stats st = {0};
 	static int sig_tag;
 
 	if (ep < 0)
@@ -238,8 +239,8 @@ relay_run(int lfd, int sfd)
 			}
 			r = c ? relay_conn_readable(c, &st) : relay_accept(lfd, ep, &st);
 			if (r < 0) {
-				fprintf(stderr, "relay: %s: %s\n", c ? "writing to stdout" : "accept",
-					strerror(-r));
+				fprintf(stderr, "relay: %s: %s\n",
+					c ? "writing to stdout" : "accept", strerror(-r));
 				return r;
 			}
 			if (c && r == 0)
@@ -252,9 +253,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	    {"socket", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	_cleanup_close_ int lfd = -EBADF, sfd = -EBADF;
 	const char *path = NULL;
@@ -268,7 +269,8 @@ main(int argc, char **argv)
 		}
 		fprintf(c == 'h' ? stdout : stderr,
 			"Usage: relay -s SOCK | LOGGER...\n"
-			"Accepts Unix stream connections on SOCK and writes their whole lines to stdout;\n"
+			"Accepts Unix stream connections on SOCK and writes their whole lines to "
+			"stdout;\n"
 			"on SIGTERM/SIGINT prints its figures on stderr and exits.\n");
 		return c == 'h' ? 0 : 2;
 	}
