@@ -16,6 +16,7 @@ RELAY=${top_builddir:-.}/bench/relay
 w=$(test_tmpdir)
 "$RELAY" -s "$w/sock" >"$w/out" 2>"$w/err" &
 pid=$!
+DAEMON_PID=$pid	# wait_for_socket gives up when this process is gone
 wait_for_socket "$w/sock" || fail "relay made no socket ($(cat "$w/err"))"
 "$LOADGEN" -q -m stream -s "$w/sock" -c 8 -n 5000 >"$w/lg" 2>&1
 check_eq "loadgen exits 0" "$?" 0
