@@ -1,45 +1,80 @@
 #!/usr/bin/env bash
-# Ack latency of one client that waits for each ack before sending the next
-# record (bench/ack-latency.py), against the disk's own fdatasync latency
-# (fio: 4 KiB writes, fdatasync after each, in the same directory).
-# Target (PRODUCT.md §10): the median within 50 µs of fdatasync's.
+# The disk's own figures and the latency of one client against them, in
+# the directory the data goes to (issue #14, docs/bench.md):
+#  - fio, sequential 1 MiB writes of 512 MiB (one fsync at the end):
+#    bandwidth;
+#  - fio, 4 KiB appends to a new file (no preallocation, file_append), an
+#    fdatasync after each, as seglogd's `current` grows: the fdatasync's
+#    latency p50/p99 (fio's "sync" figures) and the write's;
+#  - bench/loadgen, one native client waiting for each ack (-c 1 -w 1),
+#    against seglogd in durability fsync and write: the round trip of one
+#    durable record, p50/p99.
+# Target (PRODUCT.md §10): seglogd fsync's p50 within 30 µs of fio's
+# fdatasync p50.  Interleaved, RUNS rounds (3).
+# shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-N=500
-[ "$FULL" = 1 ] && N=2000
+LOADGEN=$BUILD/bench/loadgen
+[ -x "$LOADGEN" ] || { echo "bench: $LOADGEN missing: build first (cd $BUILD && make -j2)" >&2; exit 1; }
+N=${LATENCY_RECORDS:-2000}
+SEQ_MB=${LATENCY_SEQ_MB:-512}
 have_fio=0
-if command -v fio >/dev/null; then have_fio=1; else say "fio missing (apt-get install -y fio): no disk reference"; fi
+if command -v fio >/dev/null; then have_fio=1; else say "fio missing (bench/deps installs it): no disk reference"; fi
 
-fio_run() {
-	local out
-	out=$(fio --name=fdatasync --directory="$WORK" --rw=write --bs=4k --size=$((N * 4))k \
-		--fdatasync=1 --ioengine=sync --output-format=json 2>/dev/null)
-	python3 -c 'import json, sys
-p = json.loads(sys.stdin.read())["jobs"][0]["sync"]["lat_ns"]["percentile"]
-print("%.1f %.1f" % (p["50.000000"] / 1e3, p["99.000000"] / 1e3))' <<<"$out"
-	rm -f "$WORK"/fdatasync.*
+# fio_json ARGS...: one fio job in $WORK/fio, its JSON on stdout.
+fio_json() {
+	rm -rf "$WORK/fio"
+	mkdir -p "$WORK/fio"
+	fio --name=bench --directory="$WORK/fio" --ioengine=psync --output-format=json "$@" 2>"$WORK/fio.err" || {
+		cat "$WORK/fio.err" >&2
+		echo "bench: fio $* failed" >&2
+		exit 1
+	}
 }
 
-say "latency: $N records one at a time, $RUNS runs per case"
+fio_seq() {
+	fio_json --rw=write --bs=1m --size="${SEQ_MB}m" --end_fsync=1 |
+		jq -r '.jobs[0].write.bw_bytes / 1e6' | { read -r v; rec "fio seq write 1 MiB" MB/s "$v"; }
+}
+
+fio_fdatasync() {
+	local c="fio 4k append+fdatasync"
+	fio_json --rw=write --bs=4k --size=$((N * 4))k --fdatasync=1 --fallocate=none --file_append=1 |
+		jq -r '.jobs[0] | [.sync.lat_ns.percentile["50.000000"], .sync.lat_ns.percentile["99.000000"],
+			.write.clat_ns.percentile["50.000000"]] | map(. / 1000) | @tsv' | {
+		read -r p50 p99 w50
+		rec "$c" p50_us "$p50"
+		rec "$c" p99_us "$p99"
+		rec "$c" write_p50_us "$w50"
+	}
+}
+
+# one_client fsync|write
+one_client() {
+	local c="seglogd 1 client -w 1, $1" out
+	rm -rf "$WORK/run"
+	start_seglogd "$WORK/run" --durability "$1"
+	out=$("$LOADGEN" -q -m native -c 1 -n "$N" -w 1 -s "$WORK/run/sock")
+	rec "$c" p50_us "$(tr ' ' '\n' <<<"$out" | sed -n 's/^p50_us=//p')"
+	rec "$c" p99_us "$(tr ' ' '\n' <<<"$out" | sed -n 's/^p99_us=//p')"
+	stop "$SEGLOGD_PID"
+}
+
 for i in $(seq 1 "$RUNS"); do
 	if [ "$have_fio" = 1 ]; then
-		say "run $i: fio fdatasync"
-		read -r p50 p99 <<<"$(fio_run)"
-		rec "fio 4k write+fdatasync" p50_us "$p50"
-		rec "fio 4k write+fdatasync" p99_us "$p99"
+		say "round $i: fio sequential write, $SEQ_MB MiB"
+		fio_seq
+		say "round $i: fio 4 KiB append + fdatasync, $N"
+		fio_fdatasync
 	fi
 	for dur in fsync write; do
-		say "run $i: one client, durability=$dur"
-		rm -rf "$WORK/run"
-		start_seglogd "$WORK/run" --durability "$dur"
-		out=$(python3 "$BENCH/ack-latency.py" "$WORK/run/sock" "$N")
-		rec "seglog ack, $dur" p50_us "$(field p50_us "$out")"
-		rec "seglog ack, $dur" p99_us "$(field p99_us "$out")"
-		stop "$SEGLOGD_PID"
+		say "round $i: one client waiting for each ack, durability=$dur, $N records"
+		one_client "$dur"
 	done
 done
 
-echo "== latency: one client waiting for each ack, $N records ($(machine_note))"
+echo "== latency: the disk (fio) and one client waiting for each ack, $N records ($(machine_note))"
 ratios=()
-[ "$have_fio" = 1 ] && ratios=(--ratio "p50_us:fio 4k write+fdatasync:x fio-p50")
+[ "$have_fio" = 1 ] && ratios=(--ratio "p50_us:fio 4k append+fdatasync:x fio-p50")
 benchlib summary "$RESULTS" "${ratios[@]}"
+save_results latency

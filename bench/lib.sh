@@ -1,10 +1,13 @@
+# shellcheck shell=bash
 # Shared helpers of the bench/ scripts (sourced).  Not part of `make check`.
 #
 # Environment: BENCH_FULL=1 for the full sizes, RUNS (default 3),
 # BUILD (default ../build), BENCH_TMPDIR (default /var/tmp: on disk, not tmpfs),
 # BENCH_BIGDIR (an existing ~1 GiB data directory to reuse, left in place).
 
-set -euo pipefail
+set -Eeuo pipefail
+# set -e alone ends a script without a word: say what failed, and where
+trap 'echo "bench: ${BASH_SOURCE[0]##*/} line $LINENO: \"$BASH_COMMAND\" failed (exit $?)" >&2' ERR
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH/.." && pwd)
@@ -60,7 +63,7 @@ untrack() {
 }
 
 # stop PID: SIGTERM, wait, untrack.
-stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null || true; untrack "$1"; }
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; untrack "$1"; }
 
 # start_seglogd DIR [seglogd options...]: fresh daemon on DIR/data with socket
 # DIR/sock, log DIR/seglogd.log; sets SEGLOGD_PID once it is ready.
@@ -116,3 +119,7 @@ bigdir() {
 machine_note() {
 	echo "machine: $(nproc) CPUs, $(uname -r), $(findmnt -no FSTYPE,SOURCE -T "$WORK" | tr -s ' ' ' '), noisy shared VM, load $(cut -d' ' -f1-3 /proc/loadavg); medians of $RUNS runs"
 }
+
+# save_results NAME: with BENCH_OUT set (bench/run-all), keeps this script's
+# measurements as $BENCH_OUT/NAME.tsv for bench/report.py.
+save_results() { [ -z "${BENCH_OUT:-}" ] || cp "$RESULTS" "$BENCH_OUT/$1.tsv"; }
