@@ -213,17 +213,22 @@ case_sng() {
 	stream_run "$c"
 }
 
-# case_seglogd stream|native write|fsync
+# case_seglogd stream|native write|fsync [baseline]: with baseline, the
+# seglogd of $BENCH_BASELINE's build (the "before" of a speed change).
 case_seglogd() {
-	local c
+	local c SEGLOGD=$SEGLOGD who=seglogd
+	if [ "${3:-}" = baseline ]; then
+		SEGLOGD=$BENCH_BASELINE/src/seglogd
+		who="seglogd baseline"
+	fi
 	fresh
 	if [ "$1" = stream ]; then
-		c="seglogd syslog stream, $2"
+		c="$who syslog stream, $2"
 		start_seglogd "$D" --durability "$2" --syslog-stream "$D/stream"
 		DPID=$SEGLOGD_PID
 		load "$c" stream "$K" "$M" "$D/stream" --status-socket "$D/sock"
 	else
-		c="seglogd native+acks, $2"
+		c="$who native+acks, $2"
 		start_seglogd "$D" --durability "$2"
 		DPID=$SEGLOGD_PID
 		load "$c" native "$K" "$M" "$D/sock"
@@ -257,6 +262,12 @@ cases=()
 [ "$have_sng" = 1 ] && cases+=("case_sng no" "case_sng yes")
 cases+=("case_seglogd stream write" "case_seglogd stream fsync"
 	"case_seglogd native write" "case_seglogd native fsync")
+# BENCH_BASELINE=DIR: another build's seglogd too, e.g. main before a change
+if [ -n "${BENCH_BASELINE:-}" ]; then
+	[ -x "$BENCH_BASELINE/src/seglogd" ] ||
+		{ echo "bench: BENCH_BASELINE=$BENCH_BASELINE has no src/seglogd: build it there first" >&2; exit 1; }
+	cases+=("case_seglogd stream fsync baseline" "case_seglogd native fsync baseline")
+fi
 [ "$have_rsyslog" = 1 ] && cases+=(case_dgram_rsyslog)
 cases+=(case_dgram_seglogd)
 if [ -n "${PEERS_CASES:-}" ]; then	# a regex, e.g. PEERS_CASES='s6|rsyslog'

@@ -22,6 +22,8 @@ SG_DG = "dgram: seglogd, fsync"
 SG_FSYNC = "seglogd syslog stream, fsync"
 SG_WRITE = "seglogd syslog stream, write"
 NAT_FSYNC = "seglogd native+acks, fsync"
+BASE_FSYNC = "seglogd baseline syslog stream, fsync"
+BASE_NAT = "seglogd baseline native+acks, fsync"
 FIO = "fio 4k append+fdatasync"
 ONE = "seglogd 1 client -w 1, fsync"
 
@@ -150,7 +152,8 @@ def targets(p, lt):
     """PRODUCT.md §10's targets against this run's figures: (what, figure, met)."""
     def t(what, v, ok, unit="×"):
         shown = fr(v) if unit == "×" else fx(v, unit)
-        return [what, shown, "-" if v is None else ("yes" if ok(v) else "**no**")]
+        met = "-" if v is None or ok is None else ("yes" if ok(v) else "**no**")
+        return [what, shown, met]
 
     rss = [med(p, c, "rss_MiB") for c in p if "seglogd" in c]
     return table(["target", "this run", "met"], [
@@ -162,6 +165,10 @@ def targets(p, lt):
           med(p, SG_FSYNC, "cpu_us/rec"), lambda v: v <= 0.25, " µs"),
         t("daemon CPU ≤ 0.25 µs/record, syslog stream, write",
           med(p, SG_WRITE, "cpu_us/rec"), lambda v: v <= 0.25, " µs"),
+        t("native 8 clients fsync+acks ≥ 1.5× the baseline build (BENCH_BASELINE)",
+          ratio(p, NAT_FSYNC, BASE_NAT), lambda v: v >= 1.5),
+        t("syslog stream fsync against the baseline build (no target)",
+          ratio(p, SG_FSYNC, BASE_FSYNC), None),
         t("native 8 clients fsync+acks faster than syslog stream fsync",
           ratio(p, NAT_FSYNC, SG_FSYNC), lambda v: v > 1),
         t("datagrams: daemon CPU ≤ 0.6 µs/datagram", med(p, SG_DG, "cpu_us/rec"),
