@@ -7,16 +7,18 @@
 #    by .c files or other private headers (a public one would pass it on);
 #  - header names are unique (the check maps a name to its folder), no
 #    source lies outside a layer, and none is a symlink;
-#  - src/LAYERS is an order: a line names only layers above it;
+#  - src/LAYERS is an order: a line names only layers above it, and no
+#    layer twice;
 #  - Makefile.am compiles each layer's library with the -I of those folders
-#    only (LAYER_I, no `+=`), builds every file of src/ in its layer's
-#    library or programs (never in another layer's), and links each program
-#    with the libraries of the layers it may use.
-# tests/, bench/ and the fuzzers sit above every layer and are not checked.
-# tests/layers-link.sh checks the same rule on the objects, for what no
-# include shows (a bare `extern` declaration).  Then the check runs on
-# scratch copies with one break of the rule each, and must fail there
-# naming the file and line, so that it cannot pass by checking nothing.
+#    only (LAYER_I, no `+=`), so that a bare name of a higher layer's
+#    header is not found.
+# This reads the sources as written, to name the line.  The authority is
+# tests/layers-build.sh, which checks what the build did: the headers the
+# compiler read, the objects make lists, the symbols nm shows.  tests/,
+# bench/ and the fuzzers sit above every layer and are not checked.  Then
+# the check runs on scratch copies with one break of the rule each, and must
+# fail there naming the file and line, so that it cannot pass by checking
+# nothing.
 #
 #   tests/layers.sh            the tree at $top_srcdir (make check)
 #   tests/layers.sh --root D   the tree at D only, no self-test (used by the self-test)
@@ -29,7 +31,37 @@ if [ "${1:-}" = --root ]; then
 	self_test=0
 fi
 
-. "$(dirname "$0")/layers-table.sh"
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+	echo "$*"
+	failed=$((failed + 1))
+}
+
+# The table: allow[LAYER] = "folder ... folder/header.h ...", what LAYER may
+# use, and layers in the table's order.  A line naming a layer not defined
+# above it, or a layer twice, is refused: the table is an order, lowest
+# first, so it has no cycle.
+declare -A allow=()
+layers=()
+layers_table_read() {
+	local layer rest w n=0
+	while read -r layer rest; do
+		n=$((n + 1))
+		case $layer in '' | '#'*) continue ;; esac
+		[ -z "${allow[$layer]+set}" ] || fail "src/LAYERS:$n: $layer is defined twice (one line per layer)"
+		for w in $rest; do
+			if [ -z "${allow[${w%%/*}]+set}" ]; then
+				fail "src/LAYERS:$n: $layer may use ${w%%/*}, which is not a layer above this line (the table is an order, lowest first)"
+			else
+				pass
+			fi
+		done
+		allow[$layer]=$(echo $rest)
+		layers+=("$layer")
+	done <"$root/src/LAYERS"
+	[ ${#layers[@]} -gt 0 ] || fail "src/LAYERS: no layers"
+}
 layers_table_read
 [ ${#layers[@]} -gt 0 ] || exit 1
 
@@ -187,50 +219,6 @@ for layer in "${layers[@]}"; do
 	fi
 done
 
-# No -I of src/ but in the LAYER_I variables and AM_CPPFLAGS (tests,
-# fuzzers and benchmarks, above every layer: every target built from src/
-# has its own CPPFLAGS, checked here).
-for name in "${!mvar[@]}"; do
-	[[ $name == *_I || $name == AM_CPPFLAGS ]] && continue
-	case " ${mvar[$name]} " in *" -I"*src/*)
-		fail "Makefile.am: $name gives an -I of src/; only the LAYER_I variables may" ;;
-	esac
-done
-
-# Every file of src/LAYER/ is a source of exactly one kind: of libLAYER.a,
-# or of programs whose sources are all in LAYER, compiled with LAYER_I and
-# linked with the libraries of the layers it may use.  A file in no
-# _SOURCES would never be compiled, so never checked by the compiler.
-declare -A listed=()
-for name in "${!mvar[@]}"; do
-	[[ $name == *_SOURCES ]] || continue
-	target=${name%_SOURCES}
-	for f in ${mvar[$name]}; do
-		case $f in src/*) ;; *) continue ;; esac
-		folder=${f#src/} && folder=${folder%%/*}
-		listed[$f]=1
-		if [[ $target == lib*_a ]]; then
-			[ "lib${folder}_a" = "$target" ] && pass ||
-				fail "Makefile.am: $name lists $f, a file of src/$folder/ (only lib${folder}.a may)"
-			continue
-		fi
-		want="\$(SEGLOG_DEFS) \$(${folder^^}_I)"
-		case "${mvar[${target}_CPPFLAGS]:-} " in "$want "*) pass ;; *)
-			fail "Makefile.am: ${target}_CPPFLAGS must begin with $want, for $f" ;;
-		esac
-		for lib in $(expand "${target}_LDADD" | grep -E '^lib[a-z]+\.a$'); do
-			to=${lib#lib} && to=${to%.a}
-			[[ " $(may_use "$folder") " == *" $to "* ]] && pass ||
-				fail "Makefile.am: ${target}_LDADD links $lib; $f is of $folder, which may use $(may_use "$folder")"
-		done
-	done
-done
-while IFS= read -r f; do
-	rel=${f#"$root"/}
-	[ -n "${listed[$rel]+set}" ] || [ ! -f "$root/Makefile.am" ] ||
-		fail "$rel: in no _SOURCES of Makefile.am (add it to its layer's library)"
-done < <(find "$root/src" -type f \( -name '*.c' -o -name '*.h' \) | LC_ALL=C sort)
-
 # The self-test: a store file including a daemon header, a read file
 # including the store's private header, a header name used twice, and each
 # way past the check a hostile review found, must each make the check fail,
@@ -250,7 +238,7 @@ if [ $self_test = 1 ]; then
 		fi
 	}
 	tricks=(relative angle comment continued computed import)
-	build=(unlisted flags plus ldadd progflags order symlink reexport)
+	build=(flags plus order twice symlink reexport)
 	for t in bad-include private dup-name "${tricks[@]}" "${build[@]}"; do
 		mkdir -p "$scratch/$t" && cp -R "$root/src" "$scratch/$t/" &&
 			cp "$root/Makefile.am" "$scratch/$t/" || exit 1
@@ -282,18 +270,14 @@ if [ $self_test = 1 ]; then
 	# the build and the table (the same review): each way past the -I check
 	mk() { echo "$scratch/$1/Makefile.am"; }
 	edit() { local t=$1 && shift && sed -i "$@" "$(mk "$t")"; }
-	touch "$scratch/unlisted/src/daemon/stray.c"
-	expect_fail unlisted "src/daemon/stray.c: in no _SOURCES of Makefile.am"
 	edit flags 's|^libstore_a_CPPFLAGS = .*|& -I$(srcdir)/src/daemon|'
-	expect_fail flags "Makefile.am: libstore_a_CPPFLAGS gives an -I of src/"
+	expect_fail flags "Makefile.am: libstore_a_CPPFLAGS is"
 	echo 'STORE_I += -I$(srcdir)/src/daemon' >>"$(mk plus)"
 	expect_fail plus "Makefile.am:$(wc -l <"$(mk plus)"): STORE_I +=: give STORE_I in one"
-	edit ldadd 's|^src_seglogd_LDADD = |&libclient.a |'
-	expect_fail ldadd "Makefile.am: src_seglogd_LDADD links libclient.a; src/daemon/seglogd.c is of daemon"
-	edit progflags 's|^src_seglogd_CPPFLAGS = .*|src_seglogd_CPPFLAGS = $(SEGLOG_DEFS) $(CLIENT_I)|'
-	expect_fail progflags "Makefile.am: src_seglogd_CPPFLAGS must begin with \$(SEGLOG_DEFS) \$(DAEMON_I)"
 	sed -i 's/^format .*/& store/' "$scratch/order/src/LAYERS"
 	expect_fail order "format may use store, which is not a layer above this line"
+	echo 'read basic format store ship' >>"$scratch/twice/src/LAYERS"
+	expect_fail twice "read is defined twice"
 	ln -s ../daemon/conn.h "$scratch/symlink/src/store/conn_link.h"
 	expect_fail symlink "src/store/conn_link.h: a symlink"
 	f=$scratch/reexport/src/store/cursor.h
