@@ -35,7 +35,8 @@ static const char *const keys[] = {
 	"memory_limit",  "batch_max",
 	"dir_mode",	 "file_mode",	  "socket",	   "socket_mode",   "socket_group",
 	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_clients_per_uid",
-	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "hello_timeout",
+	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "memory_budget",
+	"hello_timeout",
 	"rate_limit_burst", "rate_limit_interval",
 	"shutdown_timeout", "log_level", "kmsg",
 };
@@ -116,6 +117,7 @@ assert_same_settings(const struct cfg *a, const struct cfg *b)
 	ck_assert_uint_eq(a->max_record, b->max_record);
 	ck_assert_uint_eq(a->client_buffer, b->client_buffer);
 	ck_assert_uint_eq(a->ack_queue_max, b->ack_queue_max);
+	ck_assert_uint_eq(a->memory_budget, b->memory_budget);
 	ck_assert_uint_eq(a->hello_timeout_us, b->hello_timeout_us);
 	ck_assert_uint_eq(a->rate_limit_burst, b->rate_limit_burst);
 	ck_assert_uint_eq(a->rate_limit_interval_us, b->rate_limit_interval_us);
@@ -168,7 +170,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.max_age_us, 0);
 	ck_assert_uint_eq(c.keep_free_bytes, 0);
 	ck_assert_uint_eq(c.keep_free_percent, 0);
-	ck_assert_uint_eq(c.memory_limit, 16 * MIB);
+	ck_assert_uint_eq(c.memory_limit, 4 * MIB);
 	ck_assert_uint_eq(c.batch_max, MIB);
 	ck_assert_uint_eq(c.dir_mode, 0750);
 	ck_assert_uint_eq(c.file_mode, 0640);
@@ -183,6 +185,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.max_record, 64 * KIB);
 	ck_assert_uint_eq(c.client_buffer, 256 * KIB);
 	ck_assert_uint_eq(c.ack_queue_max, MIB);
+	ck_assert_uint_eq(c.memory_budget, 16 * MIB);
 	ck_assert_uint_eq(c.hello_timeout_us, 10 * SEC);
 	ck_assert_uint_eq(c.rate_limit_burst, 0);
 	ck_assert_uint_eq(c.rate_limit_interval_us, SEC);
@@ -242,6 +245,7 @@ static const char every_key[] = "# every key, none at its default\n"
 				"max_record = 1M\n"
 				"client_buffer = 2M\n"
 				"ack_queue_max = 64K\n"
+				"memory_budget = 64M\n"
 				"hello_timeout = 500ms\n"
 				"rate_limit_burst = 1000\n"
 				"rate_limit_interval = 30s\n"
@@ -283,6 +287,7 @@ START_TEST(test_every_key_from_file)
 	ck_assert_uint_eq(c.max_record, MIB);
 	ck_assert_uint_eq(c.client_buffer, 2 * MIB);
 	ck_assert_uint_eq(c.ack_queue_max, 64 * KIB);
+	ck_assert_uint_eq(c.memory_budget, 64 * MIB);
 	ck_assert_uint_eq(c.hello_timeout_us, 500000);
 	ck_assert_uint_eq(c.rate_limit_burst, 1000);
 	ck_assert_uint_eq(c.rate_limit_interval_us, 30 * SEC);
@@ -764,7 +769,7 @@ START_TEST(test_validate_memory_limit)
 {
 	_cleanup_(cfg_done) struct cfg c = { 0 };
 
-	load_ok(&c, "[storage]\nbatch_max = 8M\nmemory_limit = 16M\n");
+	load_ok(&c, "[storage]\nbatch_max = 8M\nmemory_limit = 16M\n[server]\nmemory_budget = 32M\n");
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
 	ck_assert_int_eq(cfg_set(&c, "command line", "storage", "memory_limit", "16383K", NULL),
 			 0);
@@ -779,6 +784,27 @@ START_TEST(test_validate_memory_limit)
 		       "or lower max_record", NULL);
 	ck_assert_int_eq(cfg_set(&c, "command line", "storage", "memory_limit", "9M", NULL), 0);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+}
+END_TEST
+
+/* memory_budget holds memory_limit and two full read buffers; the message
+ * names the key, where it was set, the others and the least that works. */
+START_TEST(test_validate_memory_budget)
+{
+	_cleanup_(cfg_done) struct cfg c = { 0 };
+
+	load_ok(&c, "[storage]\nmemory_limit = 16M\n");
+	assert_invalid(&c, "t.conf:2: memory_budget: must hold memory_limit and two read buffers "
+		       "(2 x client_buffer = 524288): raise it to at least 17301504 or lower "
+		       "memory_limit or client_buffer",
+		       "(memory_budget = 16M by default, memory_limit = 16M at t.conf:2)", NULL);
+	ck_assert_int_eq(cfg_set(&c, "command line", "server", "memory_budget", "16896K", NULL), 0);
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0); /* 16M + 2 x 256K exactly */
+	ck_assert_int_eq(cfg_set(&c, "command line", "server", "memory_budget", "16895K", NULL), 0);
+	assert_invalid(&c, "command line: memory_budget: must hold", "16895K at command line",
+		       NULL);
+	ck_assert_int_ne(cfg_load_string(&c, "t.conf", "[server]\nmemory_budget = 512K\n", NULL),
+			 0); /* under 1M: refused by the key's own range */
 }
 END_TEST
 
@@ -1034,6 +1060,7 @@ cfg_suite(void)
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_validate_client_buffer);
 	tcase_add_test(tc, test_validate_memory_limit);
+	tcase_add_test(tc, test_validate_memory_budget);
 	tcase_add_test(tc, test_validate_rate_limit_and_sockets);
 	tcase_add_test(tc, test_client_limits);
 	tcase_add_test(tc, test_cfg_set);

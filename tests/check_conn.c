@@ -1069,6 +1069,111 @@ START_TEST(test_server_pressure_resumes_blocked)
 }
 END_TEST
 
+/* --- the memory pool ------------------------------------------------------ */
+
+/* The recno of the last ACK a peer has read, 0 if none. */
+static uint64_t
+peer_last_ack(struct peer *p)
+{
+	static struct frame f[8192];
+	size_t n;
+	uint64_t last = 0;
+
+	peer_read(p);
+	n = peer_frames(p, f, ELEMENTSOF(f), NULL);
+	ck_assert_uint_le(n, ELEMENTSOF(f));
+	for (size_t i = 0; i < n; i++) {
+		struct proto_ack a;
+		ck_assert_int_eq(f[i].type, PROTO_ACK);
+		ck_assert_int_eq(proto_parse_ack(f[i].body, f[i].len, &a), 0);
+		ck_assert_uint_gt(a.recno, last); /* in order, each ack newer */
+		last = a.recno;
+	}
+	return last;
+}
+
+/* Sends what the socket takes of the next n bytes of peer i's stream of
+ * RECS copies of frame (flen bytes each), from sent[i] on. */
+static void
+pool_send(struct peer *p, const uint8_t *frame, size_t flen, size_t *sent, size_t upto)
+{
+	while (*sent < upto) {
+		size_t off = *sent % flen, n = flen - off;
+		ssize_t k;
+
+		if (n > upto - *sent)
+			n = upto - *sent;
+		k = send(p->fd, frame + off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k <= 0)
+			return;
+		*sent += (size_t)k;
+	}
+}
+
+/* Bounded memory (issue #14): N clients each pipeline RECS records of 30 KB
+ * (each needs a full read buffer) against a pool that lends two full read
+ * buffers.  First every client sends half of its first record and stops:
+ * two connections get full buffers, the rest wait for the pool, none holds
+ * pool memory with a frame it cannot finish (the deadlock the rule
+ * excludes).  Then they send everything: every record is taken, every
+ * client's last ACK arrives, in bounded time, and the pool never lent past
+ * its limit. */
+START_TEST(test_pool_many_large_records)
+{
+	enum { N = 24, RECS = 6, MSG = 30000 };
+	static struct peer ps[N];
+	static uint8_t frame[MSG + 512];
+	static char msg[MSG + 1];
+	struct conn_pool *pool;
+	struct conn_pool_stats st;
+	size_t flen, sent[N] = { 0 }, done = 0;
+	struct timespec t0, t1;
+
+	cfg.client_buffer = 64 * 1024;
+	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
+	host.pool = pool;
+	memset(msg, 'L', MSG);
+	for (size_t i = 0; i < N; i++) {
+		peer_open(&ps[i], CONN_NATIVE);
+		peer_greet(&ps[i]);
+	}
+	cfg.max_record = MSG + 100;
+	eng.durable = UINT64_MAX / 2; /* every record durable at once */
+	flen = put_record(frame, msg);
+	for (size_t i = 0; i < N; i++)
+		pool_send(&ps[i], frame, flen, &sent[i], flen / 2);
+	run_ready(200);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048)); /* two full buffers */
+	ck_assert(st.waiting);
+	ck_assert_uint_eq(eng.appended, 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t1 = t0;
+	while (done < N && t1.tv_sec - t0.tv_sec < 20) {
+		done = 0;
+		for (size_t i = 0; i < N; i++) {
+			pool_send(&ps[i], frame, flen, &sent[i], RECS * flen);
+			done += peer_last_ack(&ps[i]) == RECS;
+		}
+		run_ready(4);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	}
+	ck_assert_uint_eq(done, N);
+	ck_assert_uint_eq(eng.appended, N * RECS);
+	ck_assert_uint_eq(cst.received, N * RECS);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_le(st.peak, st.limit);
+	ck_assert_uint_eq(st.forced, 0);
+	ck_assert_uint_ge(st.waits, N - 2);
+	for (size_t i = 0; i < N; i++)
+		peer_close(&ps[i]);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 0); /* every byte given back */
+	host.pool = conn_pool_free(pool);
+}
+END_TEST
+
 /* --- the rate limiter -------------------------------------------------------- */
 
 START_TEST(test_ratelimit_windows)
@@ -1396,6 +1501,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_sync_fsync_waits_for_fdatasync);
 	tcase_add_test(tc, test_control_host_verbs);
 	tcase_add_test(tc, test_sync_then_eof);
+	tcase_add_test(tc, test_pool_many_large_records);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ratelimit");
 	tcase_add_test(tc, test_ratelimit_windows);

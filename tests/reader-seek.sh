@@ -54,7 +54,7 @@ small() {
 build() {
 	dw=$w/$1
 	mkdir -p "$dw"
-	printf '[storage]\ndurability = write\n[server]\nmax_record = 1M\nclient_buffer = 2M\n' > "$dw/conf"
+	printf '[storage]\ndurability = write\nmemory_limit = 9M\n[server]\nmax_record = 1M\nclient_buffer = 2M\n' > "$dw/conf"
 	start_daemon "$dw" -c "$dw/conf" || fail "seglogd did not start"
 	small 10 1
 	kill -USR1 "$DAEMON_PID"

@@ -19,7 +19,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 write_conf() { # durability memory_limit batch_max
 	printf '[storage]\ndurability = %s\nmemory_limit = %s\nbatch_max = %s\nsegment_size = 2M\n' \
 		"$1" "$2" "$3" > "$w/conf.new"
-	printf '[server]\nshutdown_timeout = 5s\nrate_limit_burst = 0\n' >> "$w/conf.new"
+	printf '[server]\nshutdown_timeout = 5s\nrate_limit_burst = 0\nmemory_budget = 32M\n' >> "$w/conf.new"
 	mv "$w/conf.new" "$w/conf"
 }
 

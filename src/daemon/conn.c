@@ -62,8 +62,7 @@ conn_free(struct conn *c)
 	conn_free_events(c);
 	safe_close(c->fd);
 	c->host->ops->gone(c->host->ctx, c->cookie);
-	free(c->rbuf);
-	free(c->wbuf);
+	conn_buf_free(c);
 	free(c->marks);
 	free(c);
 }
@@ -83,19 +82,16 @@ conn_new(const struct conn_host *host, void *cookie, enum conn_proto proto, int 
 		.proto = proto,
 		.fd = TAKE_FD(sfd),
 		.cred = *cred,
-		.rcap = host->cfg->client_buffer,
 		.framer = SYSLOG_FRAMER_INIT,
+		.wlast = SIZE_MAX,
 	};
-	c->rbuf = malloc(c->rcap);
 	c->rev = event_new(host->base, fd, EV_READ | EV_PERSIST, conn_readcb, c);
 	c->wev = event_new(host->base, fd, EV_WRITE | EV_PERSIST, conn_writecb, c);
 	c->timer = evtimer_new(host->base, conn_timeoutcb, c);
 	c->ctl_ev = evtimer_new(host->base, conn_ctlcb, c);
-	if (!c->rbuf || !c->rev || !c->wev || !c->timer || !c->ctl_ev ||
-	    event_add(c->rev, NULL) < 0) {
+	if (!c->rev || !c->wev || !c->timer || !c->ctl_ev || event_add(c->rev, NULL) < 0) {
 		safe_close(c->fd);
 		conn_free_events(c);
-		free(c->rbuf);
 		free(c);
 		return -ENOMEM;
 	}
@@ -123,6 +119,7 @@ conn_sent(struct conn *c, size_t n)
 		c->wlen = c->whead = 0;
 		return;
 	}
+	c->wlast = c->wlast != SIZE_MAX && c->wlast >= n ? c->wlast - n : SIZE_MAX;
 	while (pos < n) {
 		const uint8_t *h = c->wbuf + pos;
 		pos += 4 + ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 |
@@ -154,10 +151,12 @@ conn_flush(struct conn *c)
 			 * committed (a client may send and close at once) */
 			c->wlen = c->whead = 0;
 			c->peer_gone = true;
+			c->owes_ack = false;
 			break;
 		}
 		conn_sent(c, (size_t)n);
 	}
+	conn_wbuf_empty(c);
 	if (c->closing)
 		event_active(c->wev, EV_WRITE, 0);
 	else
@@ -198,14 +197,24 @@ conn_writecb(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 
 	conn_flush(c);
-	if (c->closing && c->wlen == 0)
+	if (c->closing && c->wlen == 0) {
 		conn_finish(c);
+		return;
+	}
+	conn_ack_owed(c, false);
+	if (c->wblocked && !c->pool_wait && !c->closing) {
+		/* the client read: room for the replies to its input again */
+		if (c->draining)
+			conn_drain_input(c);
+		else
+			conn_resume(c);
+	}
 }
 
 bool
 conn_blocked(const struct conn *c)
 {
-	return !c->closing && c->blocked;
+	return !c->closing && (c->blocked || c->wblocked || c->pool_wait);
 }
 
 bool
@@ -214,23 +223,26 @@ conn_reading(const struct conn *c)
 	return c->reading;
 }
 
-/* Appends n bytes to the output queue, growing it.  False (and the
- * connection closing) without memory. */
+/* Appends one frame of n bytes to the output queue, growing it within
+ * the pool (conn_buf.c).  A reply to input had its room made before the
+ * frame was handled; an ACK the pool refuses replaces the unsent ACK at
+ * the tail, or waits (conn_ack_owed()); what is left past the pool is the
+ * final ERROR(0).  False (and the connection closing) without memory. */
 static bool
 conn_append(struct conn *c, const void *data, size_t n)
 {
-	if (c->wlen + n > c->wcap) {
-		size_t ncap = c->wcap ? c->wcap : 256;
-		while (ncap < c->wlen + n)
-			ncap *= 2;
-		uint8_t *nb = realloc(c->wbuf, ncap);
-		if (!nb) {
-			conn_close(c, "out of memory");
-			return false;
-		}
-		c->wbuf = nb;
-		c->wcap = ncap;
+	const uint8_t *f = data;
+	int r = conn_wbuf_make_room(c, n, false);
+
+	if (r == -ENOBUFS && conn_wbuf_replace_ack(c, f, n))
+		return true;
+	if (r == -ENOBUFS)
+		r = conn_wbuf_make_room(c, n, true);
+	if (r < 0) {
+		conn_close(c, "out of memory");
+		return false;
 	}
+	c->wlast = c->wlen;
 	memcpy(c->wbuf + c->wlen, data, n);
 	c->wlen += n;
 	return true;
@@ -256,10 +268,12 @@ conn_queue(struct conn *c, const void *data, size_t n)
 	if (c->closing)
 		return false;
 	c->host->stats->slow_readers++;
+	c->owes_ack = false;
 	log_warning("Dropping client pid %d uid %u: it left %zu bytes of acknowledgements "
 		    "unread (ack_queue_max = %llu)",
 		    (int)c->cred.pid, c->cred.uid, c->wlen, (unsigned long long)max);
 	c->wlen = c->whead;
+	c->wlast = SIZE_MAX;
 	if (conn_append(c, err, proto_put_error(err, 0, PROTO_ERR_SLOW_READER, text,
 						sizeof(text) - 1)))
 		conn_close(c, "slow reader");
@@ -292,6 +306,8 @@ conn_error(struct conn *c, uint64_t recno, uint16_t code, const char *text)
 
 	if (tl > 256)
 		tl = 256;
+	if (recno == 0)
+		conn_ack_owed(c, true); /* the last ACK before the last word */
 	if (conn_queue(c, buf, proto_put_error(buf, recno, code, text, tl)) && recno == 0)
 		conn_close(c, text);
 }
@@ -315,7 +331,7 @@ conn_process(struct conn *c)
 	uint64_t now = conn_now_us(CLOCK_REALTIME), mono = conn_now_us(CLOCK_MONOTONIC);
 	size_t used;
 
-	c->blocked = false;
+	c->blocked = c->wblocked = false;
 	used = c->proto == CONN_NATIVE ? conn_native(c, now, mono) : conn_syslog(c, now, mono);
 	if (c->closing)
 		return;
@@ -328,9 +344,29 @@ conn_process(struct conn *c)
 		conn_ack(c, engine_durable_seq(c->host->engine));
 		if (c->wlen && !c->closing)
 			conn_flush(c);
+		else if (!c->wlen)
+			conn_wbuf_empty(c);
 	} else if (c->eof && !c->blocked) {
 		conn_close(c, "end of stream");
 	}
+}
+
+/* After input was processed: stop reading while it cannot go on (a full
+ * engine, a CONTROL that waits, no room for replies); a buffer full of
+ * one partial frame grows, or waits for the pool; otherwise the buffer is
+ * sized to what it holds (filled: the read took all the room it had). */
+static void
+conn_after_input(struct conn *c, bool filled)
+{
+	if (c->closing)
+		return;
+	if (c->blocked || c->ctl_verb || c->wblocked) {
+		conn_pause(c);
+		return;
+	}
+	if (c->rlen > 0 && c->rlen == c->rcap && !conn_rbuf_grow(c))
+		return;
+	conn_rbuf_settle(c, filled);
 }
 
 /* Reads what the socket has (up to the free buffer space) and processes
@@ -341,19 +377,22 @@ static void
 conn_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
+	size_t room;
 	ssize_t n;
 
 	if (c->closing) {
 		conn_finish(c);
 		return;
 	}
-	if (c->rlen == c->rcap) {
+	room = conn_rbuf_room(c);
+	if (c->closing)
+		return;
+	if (room == 0) {
 		conn_process(c);
-		if (!c->closing && (c->blocked || c->ctl_verb))
-			conn_pause(c);
+		conn_after_input(c, true);
 		return;
 	}
-	n = recv(fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+	n = recv(fd, c->rbuf + c->rlen, room, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -368,8 +407,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 	}
 	c->rlen += (size_t)n;
 	conn_process(c);
-	if (!c->closing && (c->blocked || c->ctl_verb))
-		conn_pause(c);
+	conn_after_input(c, (size_t)n == room);
 }
 
 static void
@@ -395,11 +433,13 @@ conn_pause(struct conn *c)
 void
 conn_resume(struct conn *c)
 {
-	if (c->closing)
+	if (c->closing || c->pool_wait)
 		return;
 	if (c->rlen > 0 || c->eof) {
 		conn_process(c);
-		if (c->closing || c->blocked || c->ctl_verb)
+		if (c->closing || c->blocked || c->ctl_verb || c->wblocked)
+			return;
+		if (c->rlen > 0 && c->rlen == c->rcap && !conn_rbuf_grow(c))
 			return;
 		conn_maybe_done(c);
 	}
@@ -419,18 +459,31 @@ conn_drain_input(struct conn *c)
 		c->draining = true;
 		(void)shutdown(c->fd, SHUT_RD);
 	}
+	if (c->pool_wait)
+		return; /* drained once the pool serves it */
 	for (;;) {
+		size_t room = conn_rbuf_room(c), before;
 		ssize_t n = 1;
-		size_t before;
 
-		if (c->rlen < c->rcap) {
-			n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, MSG_DONTWAIT);
+		if (c->closing)
+			return;
+		if (room > 0) {
+			n = recv(c->fd, c->rbuf + c->rlen, room, MSG_DONTWAIT);
 			if (n > 0)
 				c->rlen += (size_t)n;
 		}
 		before = c->rlen;
 		conn_process(c);
-		if (c->closing || c->blocked || c->ctl_verb || n <= 0 || c->rlen == before)
+		if (c->closing || c->blocked || c->ctl_verb || c->wblocked)
+			return;
+		if (c->rlen > 0 && c->rlen == c->rcap && !conn_rbuf_grow(c))
+			return;
+		if (n == 0 && c->rcharge) {
+			/* all read: a partial frame left will never complete,
+			 * and its pool memory may be what others wait for */
+			conn_rbuf_discard(c);
+		}
+		if (n <= 0 || c->rlen == before)
 			return;
 	}
 }

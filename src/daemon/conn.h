@@ -28,6 +28,7 @@
 #include "proto.h"
 
 struct conn;
+struct conn_pool;
 struct engine;
 struct event_base;
 struct ratelimit;
@@ -81,6 +82,23 @@ struct conn_host_ops {
 			   char *text, size_t cap);
 };
 
+/* The memory every connection's buffers share beyond the minimum each
+ * always has (conn_buf.c): a byte budget, and the queue of connections
+ * waiting for it.  The host makes one and hands it to its connections in
+ * struct conn_host; without one (NULL) buffers grow unbounded by it. */
+struct conn_pool_stats {
+	uint64_t limit, used, peak; /* bytes */
+	uint64_t refused;	    /* charges the pool refused */
+	uint64_t forced;	    /* final ERRORs charged past the limit */
+	uint64_t waits;		    /* connections that stopped to wait for it */
+	bool waiting;		    /* one waits now */
+};
+int conn_pool_new(struct event_base *base, uint64_t limit, struct conn_pool **ret);
+/* After the last connection that used it is freed; NULL-safe. */
+struct conn_pool *conn_pool_free(struct conn_pool *p);
+void conn_pool_set_limit(struct conn_pool *p, uint64_t limit);
+void conn_pool_get_stats(const struct conn_pool *p, struct conn_pool_stats *ret);
+
 /* Everything a connection uses of its host.  The host owns it, may change
  * its engine before connections use it, and keeps it alive (and cfg
  * current: cfg is read at use, so a reload applies to open connections)
@@ -93,6 +111,7 @@ struct conn_host {
 	struct engine *engine;
 	struct ratelimit *rl; /* the native protocol's per-uid limit */
 	struct conn_stats *stats;
+	struct conn_pool *pool; /* NULL: no budget */
 };
 
 /* Takes fd (a connected, nonblocking stream socket; closed on failure too)

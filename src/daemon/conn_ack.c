@@ -32,7 +32,8 @@ struct conn_ackmark {
 void
 conn_maybe_done(struct conn *c)
 {
-	if (c->eof && !c->closing && !c->blocked && !c->ctl_verb && c->marks_len == 0)
+	if (c->eof && !c->closing && !c->blocked && !c->wblocked && !c->pool_wait && !c->ctl_verb &&
+	    c->marks_len == 0 && !c->owes_ack)
 		conn_close(c, "end of stream");
 }
 
@@ -66,11 +67,31 @@ conn_push_mark(struct conn *c)
 	conn_set_waiting(c, true);
 }
 
+/* Queues the ACK owed if the queue has room (or has an unsent ACK at its
+ * tail to replace), else leaves it owed until the client reads
+ * (conn_writecb); force: queues it whatever the pool says. */
+void
+conn_ack_owed(struct conn *c, bool force)
+{
+	uint8_t buf[PROTO_ACK_LEN];
+
+	if (!c->owes_ack)
+		return;
+	proto_put_ack(buf, &c->ack_owed);
+	if (!force && conn_wbuf_make_room(c, sizeof(buf), false) < 0) {
+		if (conn_wbuf_replace_ack(c, buf, sizeof(buf)))
+			c->owes_ack = false;
+		return;
+	}
+	c->owes_ack = false;
+	if (conn_queue(c, buf, sizeof(buf)) && !force)
+		conn_flush(c);
+}
+
 void
 conn_ack(struct conn *c, uint64_t durable_seq)
 {
 	struct proto_ack a = { 0, 0 };
-	uint8_t buf[PROTO_ACK_LEN];
 	bool any = false;
 
 	while (c->marks_len > 0) {
@@ -89,8 +110,9 @@ conn_ack(struct conn *c, uint64_t durable_seq)
 		/* --enable-ack-audit: every seq acknowledged on the wire is one a
 		 * completed fdatasync covered (ackaudit.h) */
 		ack_audit_wire(engine_ack_audit(c->host->engine), a.seq);
-		if (conn_queue(c, buf, proto_put_ack(buf, &a)))
-			conn_flush(c);
+		c->ack_owed = a;
+		c->owes_ack = !c->peer_gone;
+		conn_ack_owed(c, false);
 	}
 	if (c->ctl_verb)
 		conn_control_check(c, durable_seq);
@@ -106,6 +128,7 @@ conn_control_reply(struct conn *c, uint8_t verb, uint8_t status, uint64_t value,
 
 	if (d.text_len > CONN_CONTROL_TEXT_MAX)
 		d.text_len = CONN_CONTROL_TEXT_MAX;
+	c->wreserve = 0; /* the room kept for this reply */
 	if (conn_queue(c, frame, proto_put_control_done(frame, &d)))
 		conn_flush(c);
 }
@@ -200,11 +223,13 @@ conn_control(struct conn *c, const uint8_t *body, size_t len)
 		if (req.verb == PROTO_VERB_SYNC)
 			engine_request_sync(e);
 		c->ctl_verb = req.verb;
+		c->wreserve = CONN_REPLY_MAX; /* the reply's room, made before the frame */
 		conn_set_waiting(c, true);
 		conn_control_check(c, engine_durable_seq(e));
 		return;
 	}
 	c->ctl_verb = req.verb;
+	c->wreserve = CONN_REPLY_MAX;
 	c->ctl_req = req;
 	event_active(c->ctl_ev, EV_TIMEOUT, 0);
 }

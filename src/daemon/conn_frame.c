@@ -20,7 +20,6 @@
 #include "syslogmsg.h"
 
 enum {
-	CONN_STATUS_MAX = 4096,
 	CONN_SYSLOG_HEADER_MAX = 1024,
 };
 
@@ -168,7 +167,7 @@ conn_frame_judge(struct conn *c, const uint8_t *p, size_t n, uint8_t *ret_type,
 		c->skip = blen;
 		return CONN_FRAME_SKIP;
 	}
-	if ((size_t)blen + PROTO_FRAME_HEADER > c->rcap) {
+	if ((size_t)blen + PROTO_FRAME_HEADER > cfg->client_buffer) {
 		conn_malformed(c, "frame larger than client_buffer");
 		return CONN_FRAME_STOP;
 	}
@@ -204,6 +203,20 @@ conn_handle_frame(struct conn *c, uint8_t type, const uint8_t *body, uint32_t bl
 	}
 }
 
+/* Room in the output queue for the reply to the frame at p, whatever it
+ * turns out to be (conn_buf.c: conn_wbuf_room()). */
+static bool
+conn_reply_room(struct conn *c, const uint8_t *p, size_t n)
+{
+	uint8_t type;
+	uint32_t blen;
+
+	if (proto_frame_header(p, n, &type, &blen) <= 0)
+		return true; /* not a whole header yet, or the final ERROR(0) */
+	return conn_wbuf_room(c, type == PROTO_STATUS_REQ ? PROTO_FRAME_HEADER + CONN_STATUS_MAX
+							  : CONN_REPLY_MAX);
+}
+
 /* Parses as many native frames as the buffer holds.  Returns the bytes
  * consumed; stops early (leaving the rest buffered, c->blocked set) at a
  * record the engine cannot take, and behind a CONTROL that waits. */
@@ -225,6 +238,8 @@ conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us)
 		}
 		if (c->ctl_verb)
 			break; /* behind a CONTROL that waits: read on once it is done */
+		if (!conn_reply_room(c, c->rbuf + pos, c->rlen - pos))
+			break; /* no room for its reply: read on once there is */
 		v = conn_frame_judge(c, c->rbuf + pos, c->rlen - pos, &type, &blen);
 		if (v == CONN_FRAME_SKIP) {
 			pos += PROTO_FRAME_HEADER;
@@ -251,8 +266,9 @@ static size_t
 conn_syslog_frame_max(const struct conn *c)
 {
 	size_t max = c->host->cfg->max_record + CONN_SYSLOG_HEADER_MAX;
+	size_t big = c->host->cfg->client_buffer;
 
-	return max < c->rcap - 16 ? max : c->rcap - 16;
+	return max < big - 16 ? max : big - 16;
 }
 
 size_t

@@ -46,6 +46,31 @@ struct conn {
 	struct conn_ackmark *marks;
 	size_t marks_head, marks_len;
 	struct syslog_framer framer;
+	/* memory (conn_buf.c): what rbuf and wbuf take from the host's pool
+	 * beyond CONN_RBUF_MIN and CONN_WBUF_MIN; the newest queued frame's
+	 * offset (SIZE_MAX: none); queue room kept for a CONTROL_DONE owed;
+	 * an ACK owed that found no room; the pool's queue of waiters, and
+	 * what this connection waits there for */
+	size_t rcharge, wcharge;
+	size_t wlast, wreserve;
+	struct proto_ack ack_owed;
+	bool owes_ack;
+	bool wblocked; /* stopped taking input: no room for a reply */
+	bool pool_wait;
+	struct conn *pool_prev, *pool_next;
+	/* a full read buffer: in the pool's list of them, and whether a read
+	 * filled it since the pool's last sweep */
+	bool rbig, rbusy;
+	struct conn *big_prev, *big_next;
+	size_t pool_need, want_rcap, want_wroom;
+};
+
+enum {
+	CONN_RBUF_MIN = 2048, /* read buffer every connection may have, uncharged */
+	CONN_WBUF_MIN = 1024, /* output queue likewise */
+	CONN_STATUS_MAX = 4096,
+	/* the longest reply to a frame other than STATUS_REQ (CONTROL_DONE) */
+	CONN_REPLY_MAX = PROTO_FRAME_HEADER + PROTO_CONTROL_DONE_FIXED + CONN_CONTROL_TEXT_MAX,
 };
 
 /* conn.c: tell the host whether acks are owed; send what is queued; queue
@@ -62,9 +87,25 @@ void conn_malformed(struct conn *c, const char *why);
 size_t conn_native(struct conn *c, uint64_t now_us, uint64_t mono_us);
 size_t conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us);
 
-/* conn_ack.c: close a native connection at end of stream once nothing is
+/* conn_buf.c: the memory of the buffers and the pool's queue
+ * (conn_buf.c's head comment has the rules) */
+size_t conn_rbuf_room(struct conn *c);
+bool conn_rbuf_grow(struct conn *c);
+void conn_rbuf_settle(struct conn *c, bool filled);
+void conn_rbuf_discard(struct conn *c);
+int conn_wbuf_make_room(struct conn *c, size_t n, bool force);
+bool conn_wbuf_room(struct conn *c, size_t n);
+bool conn_wbuf_replace_ack(struct conn *c, const uint8_t *frame, size_t n);
+void conn_wbuf_empty(struct conn *c);
+void conn_pool_leave(struct conn *c);
+void conn_buf_free(struct conn *c);
+
+/* conn_ack.c: send the ACK owed, if the queue has room now (force: even
+ * past the pool, before a final ERROR);
+ * close a native connection at end of stream once nothing is
  * owed; mark the records of this read; one CONTROL frame; the loop's side
  * of a CONTROL (reload, vacuum, then the input behind it) */
+void conn_ack_owed(struct conn *c, bool force);
 void conn_maybe_done(struct conn *c);
 void conn_push_mark(struct conn *c);
 void conn_control(struct conn *c, const uint8_t *body, size_t len);

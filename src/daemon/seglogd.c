@@ -6,6 +6,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -709,6 +710,19 @@ daemon_done(struct daemon *d)
 	cfg_done(&d->cfg);
 }
 
+/* Memory that is freed goes back to the kernel (docs/design.md, "Bounded
+ * memory"): glibc serves blocks of 128 KiB and more (the full read
+ * buffers, the engine's chunks) with mmap(2) and unmaps them on free(3),
+ * and a fixed threshold keeps it from raising that threshold to the
+ * largest block freed, which would keep such blocks in the heap, resident
+ * after a burst (mallopt(3), M_MMAP_THRESHOLD). */
+static void
+daemon_malloc_policy(void)
+{
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -716,6 +730,7 @@ main(int argc, char **argv)
 	bool check = false;
 	int r;
 
+	daemon_malloc_policy();
 	log_set_prefix(true);
 	if (daemon_parse_args(&d, argc, argv, &check) < 0)
 		return EXIT_CONFIG;

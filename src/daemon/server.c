@@ -135,6 +135,16 @@ static const struct conn_host_ops server_conn_ops = {
 
 /* --- setup ---------------------------------------------------------------- */
 
+/* What the connections' buffers may take beyond their minimums: the
+ * budget less the engine's share (cfg_validate() keeps it >= 2 read
+ * buffers). */
+static uint64_t
+server_pool_limit(const struct cfg *cfg)
+{
+	return cfg->memory_budget > cfg->memory_limit ? cfg->memory_budget - cfg->memory_limit
+						      : 0;
+}
+
 int
 server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 {
@@ -158,7 +168,8 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 	srv->suppress_ev = event_new(base, -1, EV_PERSIST, syslogsrv_reportcb, srv);
 	srv->drain_ev = event_new(base, -1, 0, server_draincb, srv);
 	if (!srv->rl_native || !srv->rl_syslog || !srv->dgram_buf || !srv->suppress_ev ||
-	    !srv->drain_ev || event_add(srv->suppress_ev, &sec))
+	    !srv->drain_ev || event_add(srv->suppress_ev, &sec) ||
+	    conn_pool_new(base, server_pool_limit(cfg), &srv->pool) < 0)
 		return -ENOMEM;
 	srv->host = (struct conn_host){
 		.ops = &server_conn_ops,
@@ -167,6 +178,7 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 		.cfg = cfg,
 		.rl = srv->rl_native,
 		.stats = &srv->cst,
+		.pool = srv->pool,
 	};
 	*ret = TAKE_PTR(srv);
 	return 0;
@@ -187,6 +199,7 @@ server_free(struct server *srv)
 		event_free(srv->drain_ev);
 	ratelimit_free(srv->rl_native);
 	ratelimit_free(srv->rl_syslog);
+	conn_pool_free(srv->pool);
 	free(srv->uids);
 	free(srv->dgram_buf);
 	free(srv);
@@ -305,6 +318,7 @@ server_reconfigure(struct server *srv)
 			    srv->cfg->rate_limit_interval_us);
 	ratelimit_configure(srv->rl_syslog, srv->cfg->rate_limit_burst,
 			    srv->cfg->rate_limit_interval_us);
+	conn_pool_set_limit(srv->pool, server_pool_limit(srv->cfg));
 }
 
 /* --- the drain ------------------------------------------------------------ */
@@ -437,6 +451,25 @@ server_status_ship(struct server *srv, const struct store_status *ss, char *buf,
 			(unsigned long long)ss->unshipped_removed);
 }
 
+/* The memory budget (docs/design.md, "Bounded memory"): its size, what
+ * is taken of it now (the engine's pending bytes and the connections'
+ * buffers beyond their minimums), the buffers' share, their peak, and how
+ * often a connection had to wait for memory. */
+static int
+server_status_memory(struct server *srv, const struct engine_stats *es, char *buf, size_t cap)
+{
+	struct conn_pool_stats ps;
+
+	conn_pool_get_stats(srv->pool, &ps);
+	return snprintf(buf, cap,
+			"memory_budget %llu\nmemory_used %llu\nbuffer_bytes %llu\n"
+			"buffer_limit %llu\nbuffer_peak %llu\nbuffer_waits %llu\n",
+			(unsigned long long)srv->cfg->memory_budget,
+			(unsigned long long)(es->pending_bytes + ps.used),
+			(unsigned long long)ps.used, (unsigned long long)ps.limit,
+			(unsigned long long)ps.peak, (unsigned long long)ps.waits);
+}
+
 /* The commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))
  * µs, the last one open-ended), for seglog status -o openmetrics, after
  * the n bytes of buf already written: the new n. */
@@ -465,6 +498,8 @@ server_status(struct server *srv, char *buf, size_t cap)
 	n = server_status_figures(srv, es, &ss, buf, cap);
 	if (ss.have_ship && n >= 0 && (size_t)n < cap)
 		n += server_status_ship(srv, &ss, buf + n, cap - (size_t)n);
+	if (n >= 0 && (size_t)n < cap)
+		n += server_status_memory(srv, es, buf + n, cap - (size_t)n);
 	n = server_status_latency(es, buf, cap, n);
 	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
 }

@@ -78,6 +78,7 @@ struct server {
 	struct listener listeners[_LISTENER_MAX];
 	struct conn_host host; /* what every connection uses of us */
 	struct conn_stats cst; /* the connections' counters (conn.c writes them) */
+	struct conn_pool *pool; /* their buffers' memory beyond the minimum */
 	struct server_client *clients;
 	struct server_client *waiters; /* clients owed acks */
 	struct server_uid *uids;       /* sorted by uid */

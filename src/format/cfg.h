@@ -13,7 +13,7 @@
  *	max_age = 0                        duration, 0 = no limit
  *	keep_free = 0                      size or percentage ("15%") of the file system
  *	retention_waits_for_ship = no      yes: keep what [ship]'s cursor has not passed
- *	memory_limit = 16M                 bytes accepted but not yet committed
+ *	memory_limit = 4M                  bytes accepted but not yet committed
  *	batch_max = 1M                     bytes in one commit (write + fdatasync)
  *	dir_mode = 0750                    octal
  *	file_mode = 0640                   octal
@@ -30,6 +30,8 @@
  *	max_record = 64K                   size, 1 .. 1M (message bytes)
  *	client_buffer = 256K               read buffer per connection, > max_record
  *	ack_queue_max = 1M                 unsent bytes to one client before it is dropped
+ *	memory_budget = 16M                memory_limit + every connection's buffers beyond
+ *	                                   their minimum (docs/design.md, "Bounded memory")
  *	hello_timeout = 10s                a native client must say HELLO within this
  *	rate_limit_burst = 0               records per uid per interval, 0 = off
  *	rate_limit_interval = 1s
@@ -53,7 +55,7 @@
 #include <sys/types.h>
 
 enum {
-	CFG_N_KEYS = 30, /* keys in the table above */
+	CFG_N_KEYS = 31, /* keys in the table above */
 };
 
 enum cfg_durability {
@@ -89,6 +91,7 @@ struct cfg {
 	uint32_t max_record;
 	uint64_t client_buffer;
 	uint64_t ack_queue_max;
+	uint64_t memory_budget; /* memory_limit + the connections' pool */
 	uint64_t hello_timeout_us;
 	uint32_t rate_limit_burst;
 	uint64_t rate_limit_interval_us;

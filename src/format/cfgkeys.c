@@ -61,6 +61,7 @@ const struct cfg_key cfg_keys[CFG_N_KEYS] = {
 	CFG_KEY("server", max_record, max_record, CFG_SIZE, 0, 1, CFG_MIB),
 	CFG_KEY("server", client_buffer, client_buffer, CFG_SIZE, 0, CFG_KIB, CFG_GIB),
 	CFG_KEY("server", ack_queue_max, ack_queue_max, CFG_SIZE, 0, CFG_KIB, CFG_GIB),
+	CFG_KEY("server", memory_budget, memory_budget, CFG_SIZE, 0, CFG_MIB, CFG_TIB),
 	CFG_KEY("server", hello_timeout, hello_timeout_us, CFG_DURATION, 0, CFG_MS, CFG_NOLIMIT),
 	CFG_KEY("server", rate_limit_burst, rate_limit_burst, CFG_COUNT, 0, 0, UINT32_MAX),
 	CFG_KEY("server", rate_limit_interval, rate_limit_interval_us, CFG_DURATION, 0, 0,
@@ -103,7 +104,7 @@ cfg_init(struct cfg *c)
 		.durability = CFG_DURABILITY_FSYNC,
 		.segment_size = 64 * CFG_MIB,
 		.segment_age_us = 86400 * CFG_SEC,
-		.memory_limit = 16 * CFG_MIB,
+		.memory_limit = 4 * CFG_MIB,
 		.batch_max = CFG_MIB,
 		.dir_mode = 0750,
 		.file_mode = 0640,
@@ -114,6 +115,7 @@ cfg_init(struct cfg *c)
 		.max_record = 64 * CFG_KIB,
 		.client_buffer = 256 * CFG_KIB,
 		.ack_queue_max = CFG_MIB,
+		.memory_budget = 16 * CFG_MIB,
 		.hello_timeout_us = 10 * CFG_SEC,
 		.rate_limit_interval_us = CFG_SEC,
 		.shutdown_timeout_us = 10 * CFG_SEC,
@@ -329,7 +331,10 @@ cfg_invalid(const struct cfg *c, char **ret_error, const char *key, const char *
 /* What no single key can check: the read buffer holds the largest record
  * frame; memory_limit leaves room for the next batch (2 * batch_max) and
  * for at least one record of max_record while a batch is in flight (twice
- * its encoded line, see record_line_max()); a rate limit has a window; the
+ * its encoded line, see record_line_max()); memory_budget holds
+ * memory_limit and, for the connections' buffers, at least two full read
+ * buffers (so one connection can always grow to finish a frame: the
+ * no-deadlock rule of docs/design.md); a rate limit has a window; the
  * sockets do not share a path. */
 int
 cfg_validate(const struct cfg *c, char **ret_error)
@@ -350,6 +355,12 @@ cfg_validate(const struct cfg *c, char **ret_error)
 		return cfg_invalid(c, ret_error, "memory_limit", "max_record", "must hold two of "
 				   "the longest records (%llu bytes each when encoded): raise it to "
 				   "at least %llu or lower max_record", line, 2 * line);
+	if (c->memory_budget < c->memory_limit + 2 * c->client_buffer)
+		return cfg_invalid(c, ret_error, "memory_budget", "memory_limit", "must hold "
+				   "memory_limit and two read buffers (2 x client_buffer = %llu): "
+				   "raise it to at least %llu or lower memory_limit or client_buffer",
+				   2 * (unsigned long long)c->client_buffer,
+				   (unsigned long long)(c->memory_limit + 2 * c->client_buffer));
 	if (c->rate_limit_burst && !c->rate_limit_interval_us)
 		return cfg_invalid(c, ret_error, "rate_limit_interval", "rate_limit_burst",
 				   "must be more than 0 when rate_limit_burst is set: set it, e.g. "

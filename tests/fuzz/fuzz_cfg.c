@@ -42,6 +42,7 @@ cfg_equal(const struct cfg *a, const struct cfg *b, bool origins)
 	       a->file_mode == b->file_mode && a->socket_mode == b->socket_mode &&
 	       a->max_clients == b->max_clients && a->max_record == b->max_record &&
 	       a->client_buffer == b->client_buffer && a->ack_queue_max == b->ack_queue_max &&
+	       a->memory_budget == b->memory_budget &&
 	       a->hello_timeout_us == b->hello_timeout_us &&
 	       a->rate_limit_burst == b->rate_limit_burst &&
 	       a->rate_limit_interval_us == b->rate_limit_interval_us &&

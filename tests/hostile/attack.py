@@ -121,8 +121,12 @@ def halfframe(path, stallers, nohello, seconds):
     deadline = t0 + seconds
     while time.monotonic() < deadline:
         rl = [s for s in nh if s not in closed_at] + [s for s, _, _ in ss if s not in replied]
-        r, _, _ = select.select(rl, [], [], 0.05)
-        for s in r:
+        # poll(2), not select(2): 1,000 stallers pass FD_SETSIZE
+        po = select.poll()
+        byfd = {s.fileno(): s for s in rl}
+        for fd in byfd:
+            po.register(fd, select.POLLIN)
+        for s in [byfd[fd] for fd, _ in po.poll(50)]:
             if s in nh:
                 frames, eof, _ = drain_frames(s, 0.5)
                 closed_at[s] = (time.monotonic() - t0, frames, eof)
