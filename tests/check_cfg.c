@@ -788,18 +788,31 @@ START_TEST(test_validate_memory_limit)
 END_TEST
 
 /* memory_budget holds memory_limit and two full read buffers; the message
- * names the key, where it was set, the others and the least that works. */
+ * names the key, where it was set, the others and the least that works.
+ * Left at its default, it follows memory_limit and client_buffer, so that
+ * a file written before the budget existed (memory_limit = 16M was the
+ * shipped value) still loads. */
 START_TEST(test_validate_memory_budget)
 {
 	_cleanup_(cfg_done) struct cfg c = { 0 };
 
 	load_ok(&c, "[storage]\nmemory_limit = 16M\n");
-	assert_invalid(&c, "t.conf:2: memory_budget: must hold memory_limit and two read buffers "
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	ck_assert_uint_eq(cfg_memory_budget(&c), 28 * MIB); /* 16M + the default 12M share */
+	load_ok(&c, "[server]\nclient_buffer = 8M\nmax_record = 1M\n[storage]\nmemory_limit = 32M\n");
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	ck_assert_uint_eq(cfg_memory_budget(&c), 48 * MIB); /* 32M + 2 x client_buffer */
+	cfg_done(&c);
+	ck_assert_int_eq(cfg_init(&c), 0);
+	ck_assert_uint_eq(cfg_memory_budget(&c), 16 * MIB);
+	load_ok(&c, "[storage]\nmemory_limit = 16M\n[server]\nmemory_budget = 16M\n");
+	assert_invalid(&c, "t.conf:4: memory_budget: must hold memory_limit and two read buffers "
 		       "(2 x client_buffer = 524288): raise it to at least 17301504 or lower "
 		       "memory_limit or client_buffer",
-		       "(memory_budget = 16M by default, memory_limit = 16M at t.conf:2)", NULL);
+		       "(memory_budget = 16M at t.conf:4, memory_limit = 16M at t.conf:2)", NULL);
 	ck_assert_int_eq(cfg_set(&c, "command line", "server", "memory_budget", "16896K", NULL), 0);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0); /* 16M + 2 x 256K exactly */
+	ck_assert_uint_eq(cfg_memory_budget(&c), 16896 * 1024ull);
 	ck_assert_int_eq(cfg_set(&c, "command line", "server", "memory_budget", "16895K", NULL), 0);
 	assert_invalid(&c, "command line: memory_budget: must hold", "16895K at command line",
 		       NULL);

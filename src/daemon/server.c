@@ -141,7 +141,7 @@ static const struct conn_host_ops server_conn_ops = {
 static uint64_t
 server_pool_limit(const struct cfg *cfg)
 {
-	return cfg->memory_budget > cfg->memory_limit ? cfg->memory_budget - cfg->memory_limit
+	return cfg_memory_budget(cfg) > cfg->memory_limit ? cfg_memory_budget(cfg) - cfg->memory_limit
 						      : 0;
 }
 
@@ -464,7 +464,7 @@ server_status_memory(struct server *srv, const struct engine_stats *es, char *bu
 	return snprintf(buf, cap,
 			"memory_budget %llu\nmemory_used %llu\nbuffer_bytes %llu\n"
 			"buffer_limit %llu\nbuffer_peak %llu\nbuffer_waits %llu\n",
-			(unsigned long long)srv->cfg->memory_budget,
+			(unsigned long long)cfg_memory_budget(srv->cfg),
 			(unsigned long long)(es->pending_bytes + ps.used),
 			(unsigned long long)ps.used, (unsigned long long)ps.limit,
 			(unsigned long long)ps.peak, (unsigned long long)ps.waits);

@@ -132,6 +132,12 @@ int cfg_set(struct cfg *c, const char *name, const char *section, const char *ke
 /* Cross-key checks (client_buffer > max_record, ...), after all sources.
  * The message starts with the FILE:LINE of the key to change, if any. */
 int cfg_validate(const struct cfg *c, char **ret_error);
+/* The memory budget in force: memory_budget as set, or, left at its
+ * default, 16M or memory_limit plus the connections' share (12M, or two
+ * read buffers if client_buffer is larger), whichever is more, so that a
+ * file that raises memory_limit (16M was the shipped value before the
+ * budget) needs no memory_budget line. */
+uint64_t cfg_memory_budget(const struct cfg *c);
 /* The effective configuration as a file seglogd would read (every key,
  * sections in order), each key set by a file or the command line followed
  * by "  # FILE:LINE" (seglogd --check-config --dump). */

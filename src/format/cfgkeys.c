@@ -215,6 +215,9 @@ cfg_dump_value(const struct cfg *c, const struct cfg_key *k, char buf[static CFG
 	uint64_t n = k->size == sizeof(uint32_t) ? *(const uint32_t *)field
 		     : k->size == sizeof(uint64_t) ? *(const uint64_t *)field : 0;
 
+	if (field == (const char *)&c->memory_budget)
+		n = cfg_memory_budget(c); /* the budget in force, if derived */
+
 	switch (k->type) {
 	case CFG_PATH:
 	case CFG_STRING:
@@ -328,6 +331,17 @@ cfg_invalid(const struct cfg *c, char **ret_error, const char *key, const char *
 	return -EINVAL;
 }
 
+uint64_t
+cfg_memory_budget(const struct cfg *c)
+{
+	static const uint64_t share = 16 * CFG_MIB - 4 * CFG_MIB; /* the defaults' */
+	uint64_t need = c->memory_limit + (2 * c->client_buffer > share ? 2 * c->client_buffer : share);
+
+	if (c->origin[cfg_find(NULL, "memory_budget")])
+		return c->memory_budget;
+	return need > c->memory_budget ? need : c->memory_budget;
+}
+
 /* What no single key can check: the read buffer holds the largest record
  * frame; memory_limit leaves room for the next batch (2 * batch_max) and
  * for at least one record of max_record while a batch is in flight (twice
@@ -355,7 +369,7 @@ cfg_validate(const struct cfg *c, char **ret_error)
 		return cfg_invalid(c, ret_error, "memory_limit", "max_record", "must hold two of "
 				   "the longest records (%llu bytes each when encoded): raise it to "
 				   "at least %llu or lower max_record", line, 2 * line);
-	if (c->memory_budget < c->memory_limit + 2 * c->client_buffer)
+	if (cfg_memory_budget(c) < c->memory_limit + 2 * c->client_buffer)
 		return cfg_invalid(c, ret_error, "memory_budget", "memory_limit", "must hold "
 				   "memory_limit and two read buffers (2 x client_buffer = %llu): "
 				   "raise it to at least %llu or lower memory_limit or client_buffer",
