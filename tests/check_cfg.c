@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "cleanup.h"
+#include "record.h"
 #include "testutil.h"
 
 #ifndef LOCALSTATEDIR
@@ -784,6 +785,17 @@ START_TEST(test_validate_memory_limit)
 		       "or lower max_record", NULL);
 	ck_assert_int_eq(cfg_set(&c, "command line", "storage", "memory_limit", "9M", NULL), 0);
 	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	/* left at its default, it follows max_record and batch_max, so that a
+	 * file from when the default was 16M still loads */
+	load_ok(&c, "[server]\nmax_record = 1M\nclient_buffer = 2M\n");
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	ck_assert_uint_eq(cfg_memory_limit(&c), 2 * record_line_max(RECORD_TAG_MAX, MIB));
+	ck_assert_uint_eq(cfg_memory_budget(&c), cfg_memory_limit(&c) + 12 * MIB);
+	load_ok(&c, "[storage]\nbatch_max = 8M\n");
+	ck_assert_int_eq(cfg_validate(&c, NULL), 0);
+	ck_assert_uint_eq(cfg_memory_limit(&c), 16 * MIB);
+	load_ok(&c, "");
+	ck_assert_uint_eq(cfg_memory_limit(&c), 4 * MIB);
 }
 END_TEST
 

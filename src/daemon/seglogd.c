@@ -145,7 +145,7 @@ daemon_engine_config(const struct cfg *c)
 		.durability = c->durability,
 		.segment_size = c->segment_size,
 		.segment_age_us = c->segment_age_us,
-		.memory_limit = c->memory_limit,
+		.memory_limit = cfg_memory_limit(c),
 		.batch_max = c->batch_max,
 		.max_record = c->max_record,
 	};

@@ -141,7 +141,7 @@ static const struct conn_host_ops server_conn_ops = {
 static uint64_t
 server_pool_limit(const struct cfg *cfg)
 {
-	return cfg_memory_budget(cfg) > cfg->memory_limit ? cfg_memory_budget(cfg) - cfg->memory_limit
+	return cfg_memory_budget(cfg) > cfg_memory_limit(cfg) ? cfg_memory_budget(cfg) - cfg_memory_limit(cfg)
 						      : 0;
 }
 

@@ -132,8 +132,13 @@ int cfg_set(struct cfg *c, const char *name, const char *section, const char *ke
 /* Cross-key checks (client_buffer > max_record, ...), after all sources.
  * The message starts with the FILE:LINE of the key to change, if any. */
 int cfg_validate(const struct cfg *c, char **ret_error);
+/* The engine's memory_limit in force: as set, or, left at its default,
+ * 4M or what max_record and batch_max need (two of the longest lines, two
+ * batches), whichever is more: a file that raises max_record alone (the
+ * default was 16M before the budget) still loads. */
+uint64_t cfg_memory_limit(const struct cfg *c);
 /* The memory budget in force: memory_budget as set, or, left at its
- * default, 16M or memory_limit plus the connections' share (12M, or two
+ * default, 16M or cfg_memory_limit() plus the connections' share (12M, or two
  * read buffers if client_buffer is larger), whichever is more, so that a
  * file that raises memory_limit (16M was the shipped value before the
  * budget) needs no memory_budget line. */

@@ -216,7 +216,9 @@ cfg_dump_value(const struct cfg *c, const struct cfg_key *k, char buf[static CFG
 		     : k->size == sizeof(uint64_t) ? *(const uint64_t *)field : 0;
 
 	if (field == (const char *)&c->memory_budget)
-		n = cfg_memory_budget(c); /* the budget in force, if derived */
+		n = cfg_memory_budget(c); /* the values in force, if derived */
+	if (field == (const char *)&c->memory_limit)
+		n = cfg_memory_limit(c);
 
 	switch (k->type) {
 	case CFG_PATH:
@@ -332,10 +334,23 @@ cfg_invalid(const struct cfg *c, char **ret_error, const char *key, const char *
 }
 
 uint64_t
+cfg_memory_limit(const struct cfg *c)
+{
+	uint64_t need = 2 * record_line_max(RECORD_TAG_MAX, c->max_record);
+
+	if (c->origin[cfg_find(NULL, "memory_limit")])
+		return c->memory_limit;
+	if (need < 2 * (uint64_t)c->batch_max)
+		need = 2 * (uint64_t)c->batch_max;
+	return need > c->memory_limit ? need : c->memory_limit;
+}
+
+uint64_t
 cfg_memory_budget(const struct cfg *c)
 {
 	static const uint64_t share = 16 * CFG_MIB - 4 * CFG_MIB; /* the defaults' */
-	uint64_t need = c->memory_limit + (2 * c->client_buffer > share ? 2 * c->client_buffer : share);
+	uint64_t lim = cfg_memory_limit(c);
+	uint64_t need = lim + (2 * c->client_buffer > share ? 2 * c->client_buffer : share);
 
 	if (c->origin[cfg_find(NULL, "memory_budget")])
 		return c->memory_budget;
@@ -356,25 +371,26 @@ cfg_validate(const struct cfg *c, char **ret_error)
 	static const char *const sockets[] = { "socket", "syslog_dgram", "syslog_stream" };
 	unsigned long long frame = c->max_record + (unsigned long long)CFG_FRAME_OVERHEAD;
 	unsigned long long line = record_line_max(RECORD_TAG_MAX, c->max_record);
+	uint64_t lim = cfg_memory_limit(c);
 
 	if (c->client_buffer <= frame)
 		return cfg_invalid(c, ret_error, "client_buffer", "max_record", "must be larger "
 				   "than max_record plus %d bytes of frame overhead: raise it to at "
 				   "least %llu or lower max_record", (int)CFG_FRAME_OVERHEAD, frame + 1);
-	if (c->memory_limit / 2 < c->batch_max)
+	if (lim / 2 < c->batch_max)
 		return cfg_invalid(c, ret_error, "memory_limit", "batch_max", "must be at least "
 				   "twice batch_max: raise it to at least %llu or lower batch_max",
 				   2 * (unsigned long long)c->batch_max);
-	if (c->memory_limit / 2 < line)
+	if (lim / 2 < line)
 		return cfg_invalid(c, ret_error, "memory_limit", "max_record", "must hold two of "
 				   "the longest records (%llu bytes each when encoded): raise it to "
 				   "at least %llu or lower max_record", line, 2 * line);
-	if (cfg_memory_budget(c) < c->memory_limit + 2 * c->client_buffer)
+	if (cfg_memory_budget(c) < lim + 2 * c->client_buffer)
 		return cfg_invalid(c, ret_error, "memory_budget", "memory_limit", "must hold "
 				   "memory_limit and two read buffers (2 x client_buffer = %llu): "
 				   "raise it to at least %llu or lower memory_limit or client_buffer",
 				   2 * (unsigned long long)c->client_buffer,
-				   (unsigned long long)(c->memory_limit + 2 * c->client_buffer));
+				   (unsigned long long)(lim + 2 * c->client_buffer));
 	if (c->rate_limit_burst && !c->rate_limit_interval_us)
 		return cfg_invalid(c, ret_error, "rate_limit_interval", "rate_limit_burst",
 				   "must be more than 0 when rate_limit_burst is set: set it, e.g. "
