@@ -47,6 +47,16 @@ START_TEST(test_put)
 		hex_put_u64(buf, v);
 		ck_assert_str_eq(buf, want);
 	}
+	/* every digit value at every position (the digits are made sixteen at
+	 * a time, a word each half) */
+	for (int pos = 0; pos < 16; pos++)
+		for (uint64_t d = 0; d < 16; d++) {
+			char want[17];
+			uint64_t v = (0x9e3779b97f4a7c15u & ~(UINT64_C(15) << 4 * pos)) | d << 4 * pos;
+			snprintf(want, sizeof(want), "%016llx", (unsigned long long)v);
+			hex_put_u64(buf, v);
+			ck_assert_str_eq(buf, want);
+		}
 	memset(buf, 0, sizeof(buf));
 	hex_put_byte(buf, 0xa5);
 	ck_assert_str_eq(buf, "a5");

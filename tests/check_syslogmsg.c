@@ -322,6 +322,40 @@ check_vector(const struct vector *v)
 
 /* An impossible date is no claimed time, and the rest parses as usual
  * (a hostile test: 2026-02-31 became March 3). */
+/* The last RFC 3164 timestamp converted is kept: the same text at
+ * another now (a new year) or in another zone is converted anew, and
+ * alternating between them gives each its own time. */
+START_TEST(test_bsd_time_cache)
+{
+	static const char line[] = "<13>Dec 31 23:00:00 t: m";
+	static const struct {
+		uint64_t now_s;
+		int32_t offset;
+		uint64_t want_s;
+	} at[] = {
+		{ 1798848000u, 0, 1798758000u },    /* 2027-01-01: last year's Dec 31 */
+		{ 1767225600u, 0, 1767222000u },    /* 2026-01-01: 2025-12-31 */
+		{ 1798848000u, 3600, 1798754400u }, /* the same now, UTC+1 */
+		{ 1798848000u, 0, 1798758000u },
+	};
+	struct syslog_msg m;
+
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			syslog_parse_local(line, sizeof(line) - 1, at[i].now_s * US + 5, at[i].offset,
+					   &m);
+			ck_assert_uint_eq(m.claimed_time_us, at[i].want_s * US);
+			ck_assert_uint_eq(m.tag_len, 1);
+		}
+	/* a text that differs only in the seconds, at the same now */
+	syslog_parse_local("<13>Dec 31 23:00:01 t: m", 24, at[0].now_s * US, 0, &m);
+	ck_assert_uint_eq(m.claimed_time_us, (at[0].want_s + 1) * US);
+	/* not a timestamp after one was kept: no claim, all of it the message */
+	syslog_parse_local("<13>Dec 31 23:00:0x t: m", 24, at[0].now_s * US, 0, &m);
+	ck_assert_uint_eq(m.claimed_time_us, 0);
+}
+END_TEST
+
 START_TEST(test_impossible_dates)
 {
 	struct syslog_msg m;
@@ -882,6 +916,7 @@ syslogmsg_suite(void)
 	tcase_add_loop_test(tc, test_rfc3164, 0, sizeof(rfc3164) / sizeof(rfc3164[0]));
 	tcase_add_loop_test(tc, test_degenerate, 0, sizeof(degenerate) / sizeof(degenerate[0]));
 	tcase_add_test(tc, test_impossible_dates);
+	tcase_add_test(tc, test_bsd_time_cache);
 	tcase_add_test(tc, test_invalid_pri_keeps_input);
 	tcase_add_test(tc, test_tag_length);
 	suite_add_tcase(s, tc);

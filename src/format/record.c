@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* the checksum of every record: inlined, no call through the PLT */
 #include <xxhash.h>
 
 #include "datetime.h"
@@ -14,26 +15,39 @@
 #include "record.h"
 #include "utf8.h"
 
-static const char *const record_facilities[24] = {
-	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-	"uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
-	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+/* The names padded to 16 bytes, with their lengths: the encoder copies 16
+ * bytes and advances by the length. */
+struct record_name {
+	char text[16];
+	uint8_t len;
+};
+#define RECORD_NAME(s) { s, sizeof(s) - 1 }
+
+static const struct record_name record_facilities[24] = {
+	RECORD_NAME("kern"), RECORD_NAME("user"), RECORD_NAME("mail"), RECORD_NAME("daemon"),
+	RECORD_NAME("auth"), RECORD_NAME("syslog"), RECORD_NAME("lpr"), RECORD_NAME("news"),
+	RECORD_NAME("uucp"), RECORD_NAME("cron"), RECORD_NAME("authpriv"), RECORD_NAME("ftp"),
+	RECORD_NAME("ntp"), RECORD_NAME("security"), RECORD_NAME("console"),
+	RECORD_NAME("solaris-cron"), RECORD_NAME("local0"), RECORD_NAME("local1"),
+	RECORD_NAME("local2"), RECORD_NAME("local3"), RECORD_NAME("local4"), RECORD_NAME("local5"),
+	RECORD_NAME("local6"), RECORD_NAME("local7"),
 };
 
-static const char *const record_severities[8] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+static const struct record_name record_severities[8] = {
+	RECORD_NAME("emerg"), RECORD_NAME("alert"), RECORD_NAME("crit"), RECORD_NAME("err"),
+	RECORD_NAME("warning"), RECORD_NAME("notice"), RECORD_NAME("info"), RECORD_NAME("debug"),
 };
 
 const char *
 record_facility_name(unsigned facility)
 {
-	return facility < 24 ? record_facilities[facility] : NULL;
+	return facility < 24 ? record_facilities[facility].text : NULL;
 }
 
 const char *
 record_severity_name(unsigned severity)
 {
-	return severity < 8 ? record_severities[severity] : NULL;
+	return severity < 8 ? record_severities[severity].text : NULL;
 }
 
 static bool
@@ -48,7 +62,7 @@ int
 record_facility_from_name(const char *name, size_t len)
 {
 	for (int i = 0; i < 24; i++)
-		if (record_word_eq(name, len, record_facilities[i]))
+		if (record_word_eq(name, len, record_facilities[i].text))
 			return i;
 	return -EINVAL;
 }
@@ -65,7 +79,7 @@ record_severity_from_name(const char *name, size_t len)
 		if (record_word_eq(name, len, aliases[i].name))
 			return aliases[i].value;
 	for (int i = 0; i < 8; i++)
-		if (record_word_eq(name, len, record_severities[i]))
+		if (record_word_eq(name, len, record_severities[i].text))
 			return i;
 	return -EINVAL;
 }
@@ -118,32 +132,33 @@ record_severity_parse(const char *s, size_t len)
 
 /* --- time ---------------------------------------------------------------- */
 
-/* Two seconds' "YYYY-MM-DDTHH:MM:SS." kept, the one used last first: a
- * syslog record formats its receive time and the time it claims, which
- * would evict each other from one. */
+/* The digit pairs 00..99, for times and numbers. */
+static const char record_pairs[201] = "00010203040506070809101112131415161718192021222324"
+				      "25262728293031323334353637383940414243444546474849"
+				      "50515253545556575859606162636465666768697071727374"
+				      "75767778798081828384858687888990919293949596979899";
+
+/* Two seconds' "YYYY-MM-DDTHH:MM:SS." kept: a syslog record formats its
+ * receive time and the time it claims, which would evict each other from
+ * one.  A miss replaces the one not used last. */
 struct record_time_text {
 	uint64_t sec;
 	char text[20];
 };
 static __thread struct record_time_text record_time_cache[2] = { { .sec = UINT64_MAX },
 								 { .sec = UINT64_MAX } };
+static __thread unsigned record_time_last;
 
-/* Times after datetime_max_us (a client's claimed time can be any u64)
- * are written as datetime_max_us, so every line the encoder writes
- * decodes; the year field would otherwise wrap to a wrong or invalid
- * year. */
-void
-record_format_time(uint64_t time_us, char *buf)
+static const struct record_time_text *
+record_time_second(uint64_t sec)
 {
-	if (time_us > datetime_max_us)
-		time_us = datetime_max_us;
+	struct record_time_text *t;
+	unsigned i = record_time_last;
 
-	uint64_t sec = time_us / 1000000;
-	unsigned us = (unsigned)(time_us % 1000000);
-
-	if (sec != record_time_cache[0].sec) {
-		struct record_time_text *t = &record_time_cache[1], swap;
-		if (sec != t->sec) {
+	if (record_time_cache[i].sec != sec) {
+		i ^= 1;
+		t = &record_time_cache[i];
+		if (t->sec != sec) {
 			int64_t y;
 			unsigned mo, d, sod = (unsigned)(sec % 86400);
 			datetime_civil_from_days((int64_t)(sec / 86400), &y, &mo, &d);
@@ -153,15 +168,27 @@ record_format_time(uint64_t time_us, char *buf)
 			t->text[19] = '.';
 			t->sec = sec;
 		}
-		swap = record_time_cache[0];
-		record_time_cache[0] = *t;
-		*t = swap;
+		record_time_last = i;
 	}
-	memcpy(buf, record_time_cache[0].text, 20);
-	for (int i = 25; i >= 20; i--) {
-		buf[i] = (char)('0' + us % 10);
-		us /= 10;
-	}
+	return &record_time_cache[i];
+}
+
+/* Times after datetime_max_us (a client's claimed time can be any u64)
+ * are written as datetime_max_us, so every line the encoder writes
+ * decodes; the year field would otherwise wrap to a wrong or invalid
+ * year.  The microseconds go in as three digit pairs. */
+void
+record_format_time(uint64_t time_us, char *buf)
+{
+	if (time_us > datetime_max_us)
+		time_us = datetime_max_us;
+
+	unsigned us = (unsigned)(time_us % 1000000), r = us % 10000;
+
+	memcpy(buf, record_time_second(time_us / 1000000)->text, 20);
+	memcpy(buf + 20, record_pairs + 2 * (us / 10000), 2);
+	memcpy(buf + 22, record_pairs + 2 * (r / 100), 2);
+	memcpy(buf + 24, record_pairs + 2 * (r % 100), 2);
 	buf[26] = 'Z';
 }
 
@@ -199,32 +226,44 @@ record_parse_time(const char *s, size_t len, uint64_t *ret_time_us)
 
 /* --- numbers -------------------------------------------------------------- */
 
+/* The number of decimal digits of v, 1..20: from the bit length
+ * (log10(2) ~ 1233 / 4096), corrected by one compare. */
+static unsigned
+record_digits(uint64_t v)
+{
+	static const uint64_t pow10[20] = {
+		1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u,
+		1000000000u, 10000000000u, 100000000000u, 1000000000000u, 10000000000000u,
+		100000000000000u, 1000000000000000u, 10000000000000000u, 100000000000000000u,
+		1000000000000000000u, 10000000000000000000u,
+	};
+	unsigned t = (unsigned)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+
+	return t - (v < pow10[t]) + 1;
+}
+
 /* Two digits per division (the digit pairs 00..99), written from the end
- * of a scratch buffer, then copied: it runs for every seq, pid and time. */
+ * of the number's own place, whose length is counted first: it runs for
+ * every seq, pid and time.  One digit (a uid or gid 0) is one store. */
 char *
 record_put_u64(char *p, uint64_t v)
 {
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
-	char tmp[20];
-	char *e = tmp + sizeof(tmp), *b = e;
+	char *b, *e;
 
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-		v /= 100;
-		b -= 2;
-		memcpy(b, pairs + 2 * r, 2);
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
 	}
-	if (v >= 10) {
+	b = e = p + record_digits(v);
+	for (; v >= 100; v /= 100) {
 		b -= 2;
-		memcpy(b, pairs + 2 * v, 2);
-	} else {
-		*--b = (char)('0' + v);
+		memcpy(b, record_pairs + 2 * (v % 100), 2);
 	}
-	memcpy(p, b, (size_t)(e - b));
-	return p + (e - b);
+	if (v >= 10)
+		memcpy(b - 2, record_pairs + 2 * v, 2);
+	else
+		b[-1] = (char)('0' + v);
+	return e;
 }
 
 static int
@@ -280,12 +319,15 @@ record_put_token(char *p, const char *s, size_t n)
 	return p;
 }
 
+/* A facility or severity name: 16 bytes copied, its length kept.  The
+ * line goes on for more than 16 bytes after either (at least the three
+ * ids, the tag, the claims and the checksum), so the copy never writes
+ * past the line's end. */
 static char *
-record_put_name(char *p, const char *name)
+record_put_name(char *p, const struct record_name *name)
 {
-	size_t n = strlen(name);
-	memcpy(p, name, n);
-	return p + n;
+	memcpy(p, name->text, sizeof(name->text));
+	return p + name->len;
 }
 
 /* Appends " CSUM LF" for everything written since buf. */
@@ -310,9 +352,9 @@ record_encode_version(const struct record *r, unsigned version, char *buf)
 	*p++ = ' ';
 	p = record_put_u64(p, r->seq);
 	*p++ = ' ';
-	p = record_put_name(p, record_facilities[r->facility % 24]);
+	p = record_put_name(p, &record_facilities[r->facility % 24]);
 	*p++ = '.';
-	p = record_put_name(p, record_severities[r->severity % 8]);
+	p = record_put_name(p, &record_severities[r->severity % 8]);
 	*p++ = ' ';
 	p = record_put_u64(p, (uint64_t)(r->pid < 0 ? 0 : r->pid));
 	*p++ = ' ';
@@ -405,7 +447,7 @@ record_parse_head(const char *line, size_t len, const char **pos, const char *en
 		int fa = dot ? record_facility_from_name(f, (size_t)(dot - f)) : -1;
 		int se = dot ? record_severity_from_name(dot + 1, n - (size_t)(dot - f) - 1) : -1;
 		if (fa < 0 || se < 0 ||
-		    !record_word_eq(dot + 1, n - (size_t)(dot - f) - 1, record_severities[se]))
+		    !record_word_eq(dot + 1, n - (size_t)(dot - f) - 1, record_severities[se].text))
 			REJECT("unknown facility.severity");
 		r->facility = (uint8_t)fa;
 		r->severity = (uint8_t)se;

@@ -44,8 +44,8 @@ record_escape(const char *src, size_t n, char *dst, bool with_space)
 		uint8_t cl = record_class[c];
 
 		if (cl == CL_COPY && !(with_space && c == ' ')) {
-			size_t run = utf8_ascii_run(s + i, n - i, '\\', with_space ? ' ' : '\\');
-			memcpy(d, s + i, run);
+			/* the output left is at least the n - i bytes of input left */
+			size_t run = utf8_ascii_copy(s + i, n - i, d, '\\', with_space ? ' ' : '\\');
 			d += run;
 			i += run;
 			continue;

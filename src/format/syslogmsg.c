@@ -42,13 +42,14 @@ static const bool syslog_hostname_char[256] = {
 static size_t
 syslog_parse_pri(const char *b, size_t len, struct syslog_msg *m)
 {
-	uint64_t v;
-	size_t i;
+	unsigned v = 0;
+	size_t i = 1;
 
-	if (len < 3 || b[0] != '<' || parse_u64_prefix(b + 1, len - 1 < 3 ? len - 1 : 3, &v, &i) < 0)
+	if (len < 3 || b[0] != '<')
 		return 0;
-	i++;
-	if (i >= len || b[i] != '>' || v > SYSLOG_PRI_MAX)
+	for (; i < 4 && i < len && parse_is_digit(b[i]); i++)
+		v = v * 10 + (unsigned)(b[i] - '0');
+	if (i == 1 || i >= len || b[i] != '>' || v > SYSLOG_PRI_MAX)
 		return 0;
 	m->facility = (uint8_t)(v / 8);
 	m->severity = (uint8_t)(v % 8);
@@ -89,33 +90,28 @@ syslog_parse_rfc3339(const char *s, size_t n, uint64_t *ret_us)
 	return true;
 }
 
-/* RFC 3164 §4.1.2 TIMESTAMP "Mmm dd hh:mm:ss", the day space-padded (" 4",
- * as glibc and logger write it) or zero-padded, followed by SP or the end.
- * It has no year and no zone: the year is now's, or the previous one if
- * that puts the time more than a week ahead (December's message read in
- * January); the wall-clock time is converted with utc_offset_s.  Returns
- * the length consumed (SP included), or 0 if s does not start with one. */
-static size_t
-syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offset_s,
-		      uint64_t *ret_us)
+/* The UTC time of the RFC 3164 TIMESTAMP at s (its separators already
+ * checked), or false if it is none: the year is now's, or the previous one
+ * if that puts the time more than a week ahead (December's message read in
+ * January); the wall-clock time is converted with utc_offset_s.  *ret_us
+ * is 0 for a timestamp that names no day ("Feb 30"). */
+static bool
+syslog_bsd_time_value(const char *s, int64_t now_s, int32_t utc_offset_s, uint64_t *ret_us)
 {
 	unsigned mo, d, h, mi, se, now_mo, now_d;
-	int64_t now_s = (int64_t)(now_us / 1000000), y, base, t;
+	int64_t y, base, t;
 	uint64_t dd;
 	bool pad;
 	int m;
 
-	if (n < SYSLOG_BSD_TIME_LEN || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' ||
-	    (n > SYSLOG_BSD_TIME_LEN && s[SYSLOG_BSD_TIME_LEN] != ' '))
-		return 0;
 	m = datetime_month_from_abbr(s);
 	if (m < 0)
-		return 0;
+		return false;
 	mo = (unsigned)m - 1;
 	pad = s[4] == ' '; /* " 4" */
 	if (parse_digits(s + 4 + pad, 2 - pad, &dd) < 0 ||
 	    datetime_parse_hms(s + 7, &h, &mi, &se) < 0 || dd < 1 || dd > 31)
-		return 0;
+		return false;
 	d = (unsigned)dd;
 
 	base = (int64_t)(h * 3600 + mi * 60 + se) - utc_offset_s;
@@ -126,6 +122,60 @@ syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offs
 	/* "Feb 30", or Feb 29 of a year without it: a timestamp, but no claim
 	 * (it used to roll into March) */
 	*ret_us = t > 0 && d <= datetime_days_in_month(y, mo + 1) ? (uint64_t)t * 1000000 : 0;
+	return true;
+}
+
+/* Whether the 15 bytes at a and b are the same: two overlapping words
+ * (memcmp of 15 bytes is a call). */
+static bool
+syslog_same15(const char *a, const char *b)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 7, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 7, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* RFC 3164 §4.1.2 TIMESTAMP "Mmm dd hh:mm:ss", the day space-padded (" 4",
+ * as glibc and logger write it) or zero-padded, followed by SP or the end.
+ * It has no year and no zone (syslog_bsd_time_value).  Returns the length
+ * consumed (SP included), or 0 if s does not start with one.  The lines of
+ * a stream mostly share their second: the last timestamp converted is
+ * kept (per thread) with the now and the offset it was converted for, and
+ * the same three give the same time without converting again. */
+static size_t
+syslog_parse_bsd_time(const char *s, size_t n, uint64_t now_us, int32_t utc_offset_s,
+		      uint64_t *ret_us)
+{
+	static __thread struct {
+		char text[SYSLOG_BSD_TIME_LEN];
+		int64_t now_s;
+		int32_t utc_offset_s;
+		uint64_t us;
+		bool ok;
+	} last;
+	int64_t now_s = (int64_t)(now_us / 1000000);
+	uint64_t us;
+
+	if (n < SYSLOG_BSD_TIME_LEN || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':' ||
+	    (n > SYSLOG_BSD_TIME_LEN && s[SYSLOG_BSD_TIME_LEN] != ' '))
+		return 0;
+	if (last.ok && last.now_s == now_s && last.utc_offset_s == utc_offset_s &&
+	    syslog_same15(s, last.text)) {
+		us = last.us;
+	} else {
+		if (!syslog_bsd_time_value(s, now_s, utc_offset_s, &us))
+			return 0;
+		memcpy(last.text, s, SYSLOG_BSD_TIME_LEN);
+		last.now_s = now_s;
+		last.utc_offset_s = utc_offset_s;
+		last.us = us;
+		last.ok = true;
+	}
+	*ret_us = us;
 	return n > SYSLOG_BSD_TIME_LEN ? SYSLOG_BSD_TIME_LEN + 1 : SYSLOG_BSD_TIME_LEN;
 }
 

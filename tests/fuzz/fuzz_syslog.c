@@ -5,7 +5,9 @@
  *
  * - every pointer syslog_parse returns lies inside its input, facility
  *   and severity are in range, kept structured data is well-formed and
- *   its elements and parameters walk to its exact end;
+ *   its elements and parameters walk to its exact end; parsing it again,
+ *   after another now and zone, gives the same result (the kept
+ *   timestamp of syslog_parse_bsd_time);
  * - the framer makes progress whenever it holds max + 10 bytes, never
  *   consumes more than it was given, and returns messages inside buf;
  * - chunking does not change the outcome: the messages, the count of
@@ -67,6 +69,15 @@ fuzz_datagram(const char *data, size_t len, int32_t offset)
 	fuzz_check_msg(buf, len, &m);
 	syslog_parse_local(buf, len, fuzz_now, offset, &m);
 	fuzz_check_msg(buf, len, &m);
+	/* the kept RFC 3164 timestamp: another now and zone in between, then
+	 * the first again, gives the first result */
+	struct syslog_msg again;
+	syslog_parse_local(buf, len, fuzz_now + 400 * 86400000000u, offset + 1800, &again);
+	fuzz_check_msg(buf, len, &again);
+	syslog_parse_local(buf, len, fuzz_now, offset, &again);
+	FUZZ_CHECK(again.claimed_time_us == m.claimed_time_us && again.msg == m.msg &&
+		   again.msg_len == m.msg_len && again.tag == m.tag && again.tag_len == m.tag_len &&
+		   again.hostname == m.hostname && again.claimed_pid == m.claimed_pid);
 }
 
 /* What a stream produced, in order: a hash of the messages, how many,
