@@ -65,6 +65,18 @@ out=$("${S[@]}" reload 2>&1)
 check_eq "reload of a broken file: exit 1" "$?" 1
 check "... the message names the file, line and key" grep -q "$conf:2.*segment_size" <<<"$out"
 check "... the running configuration is kept (status answers)" "${S[@]}" status
+# a file valid on its own, but not with the running client_buffer (256K:
+# it changes only at a restart): the pool would hold no read buffer, and a
+# large record would wait for ever (a hostile test's find)
+printf '[server]\nmax_record = 100\nclient_buffer = 1K\nmemory_budget = 1M\n[storage]\nbatch_max = 4K\nmemory_limit = 1046528\n' > "$conf"
+out=$("${S[@]}" reload 2>&1)
+check_eq "reload that breaks memory_budget with the running client_buffer: exit 1" "$?" 1
+check "... the message names memory_budget and the running values" \
+	grep -q 'memory_budget: must hold.*running client_buffer' <<<"$out"
+head -c 60000 /dev/zero | tr '\0' b >"$w/big" && echo >>"$w/big"
+send_big() { timeout 10 "${S[@]}" send -t big <"$w/big"; }
+check "... a 60 KB record is still taken" send_big
+check "... and status answers" timeout 10 "${S[@]}" status
 printf '[storage]\nsegment_size = 64K\nmax_segments = 0\n' > "$conf"
 "${S[@]}" reload > /dev/null || not_ok "reload of the fixed file"
 

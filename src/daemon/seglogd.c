@@ -208,6 +208,25 @@ daemon_termcb(evutil_socket_t sig, short what, void *arg)
 	server_drain(d->server);
 }
 
+/* The file to reload, with the running values of what changes only at a
+ * restart, must pass the cross-checks too.  0, or -EINVAL with the error
+ * logged and in err. */
+static int
+daemon_reload_check(const struct cfg *n, char *err, size_t err_cap)
+{
+	_cleanup_free_ char *why = NULL;
+
+	if (cfg_validate(n, &why) >= 0)
+		return 0;
+	log_error("Reload refused: %s (with the running client_buffer and max_record, which "
+		  "change only at a restart); keeping the running configuration",
+		  why ? why : "configuration error");
+	if (err)
+		snprintf(err, err_cap, "%s (with the running client_buffer and max_record, which "
+			 "change only at a restart)", why ? why : "configuration error");
+	return -EINVAL;
+}
+
 /* SIGHUP and `seglog reload`: re-read the file; apply what can change at
  * run time, say what needs a restart, keep the old configuration on any
  * error.  0, or -EINVAL with the error in err (err_cap bytes). */
@@ -219,6 +238,25 @@ daemon_reload(struct daemon *d, char *err, size_t err_cap)
 	notify("RELOADING=1");
 	if (daemon_load_config(d, &n, err, err_cap) < 0) {
 		log_error("Reload failed; keeping the running configuration");
+		notify("READY=1");
+		return -EINVAL;
+	}
+	if (n.client_buffer != d->cfg.client_buffer || n.socket_mode != d->cfg.socket_mode ||
+	    n.dir_mode != d->cfg.dir_mode || n.file_mode != d->cfg.file_mode ||
+	    n.max_record != d->cfg.max_record)
+		log_warning("client_buffer, max_record, socket_mode, dir_mode and file_mode take "
+			    "effect after a restart");
+	n.client_buffer = d->cfg.client_buffer;
+	n.max_record = d->cfg.max_record;
+	n.socket_mode = d->cfg.socket_mode;
+	n.dir_mode = d->cfg.dir_mode;
+	n.file_mode = d->cfg.file_mode;
+	/* with the running client_buffer and max_record, the new file must
+	 * still hold (memory_budget against two read buffers: the no-deadlock
+	 * rule): checked again, or a reload could leave a pool too small for
+	 * any large record (found by a hostile test) */
+	if (daemon_reload_check(&n, err, err_cap) < 0) {
+		cfg_done(&n);
 		notify("READY=1");
 		return -EINVAL;
 	}
@@ -235,16 +273,6 @@ daemon_reload(struct daemon *d, char *err, size_t err_cap)
 	KEEP_STR(syslog_dgram, "syslog_dgram");
 	KEEP_STR(syslog_stream, "syslog_stream");
 #undef KEEP_STR
-	if (n.client_buffer != d->cfg.client_buffer || n.socket_mode != d->cfg.socket_mode ||
-	    n.dir_mode != d->cfg.dir_mode || n.file_mode != d->cfg.file_mode ||
-	    n.max_record != d->cfg.max_record)
-		log_warning("client_buffer, max_record, socket_mode, dir_mode and file_mode take "
-			    "effect after a restart");
-	n.client_buffer = d->cfg.client_buffer;
-	n.max_record = d->cfg.max_record;
-	n.socket_mode = d->cfg.socket_mode;
-	n.dir_mode = d->cfg.dir_mode;
-	n.file_mode = d->cfg.file_mode;
 	cfg_done(&d->cfg);
 	d->cfg = n;
 	log_set_max_level(d->cfg.log_level);
