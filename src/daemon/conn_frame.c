@@ -213,8 +213,9 @@ conn_reply_room(struct conn *c, const uint8_t *p, size_t n)
 
 	if (proto_frame_header(p, n, &type, &blen) <= 0)
 		return true; /* not a whole header yet, or the final ERROR(0) */
-	return conn_wbuf_room(c, type == PROTO_STATUS_REQ ? PROTO_FRAME_HEADER + CONN_STATUS_MAX
-							  : CONN_REPLY_MAX);
+	if (type == PROTO_STATUS_REQ)
+		return conn_wbuf_status_room(c, PROTO_FRAME_HEADER + CONN_STATUS_MAX);
+	return conn_wbuf_room(c, CONN_REPLY_MAX);
 }
 
 /* Parses as many native frames as the buffer holds.  Returns the bytes

@@ -56,6 +56,7 @@ struct conn {
 	struct proto_ack ack_owed;
 	bool owes_ack;
 	bool wblocked; /* stopped taking input: no room for a reply */
+	bool status_slot; /* holds one of the pool's CONN_STATUS_SLOTS */
 	bool pool_wait;
 	struct conn *pool_prev, *pool_next;
 	/* a full read buffer: in the pool's list of them, and whether a read
@@ -69,6 +70,9 @@ enum {
 	CONN_RBUF_MIN = 2048, /* read buffer every connection may have, uncharged */
 	CONN_WBUF_MIN = 1024, /* output queue likewise */
 	CONN_STATUS_MAX = 4096,
+	/* STATUS replies charged past the pool at once, at most (conn_buf.c):
+	 * seglog status answers while the pool is taken */
+	CONN_STATUS_SLOTS = 4,
 	/* the longest reply to a frame other than STATUS_REQ (CONTROL_DONE) */
 	CONN_REPLY_MAX = PROTO_FRAME_HEADER + PROTO_CONTROL_DONE_FIXED + CONN_CONTROL_TEXT_MAX,
 };
@@ -95,6 +99,7 @@ void conn_rbuf_settle(struct conn *c, bool filled);
 void conn_rbuf_discard(struct conn *c);
 int conn_wbuf_make_room(struct conn *c, size_t n, bool force);
 bool conn_wbuf_room(struct conn *c, size_t n);
+bool conn_wbuf_status_room(struct conn *c, size_t n);
 bool conn_wbuf_replace_ack(struct conn *c, const uint8_t *frame, size_t n);
 void conn_wbuf_empty(struct conn *c);
 void conn_pool_leave(struct conn *c);
