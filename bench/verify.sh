@@ -3,7 +3,7 @@
 # without BENCH_FULL=1), in two layouts: everything in one `current` (the
 # directory of the other benchmarks), and the same size in 16 sealed
 # segments (as the default segment_size = 64M makes it: verify checks
-# segments in parallel, one thread each).  Target (PRODUCT.md §10):
+# segments, and 64 MiB ranges of a bigger one, in parallel).  Target (PRODUCT.md §10):
 # >= 1 GB/s.  Cold runs drop the page cache first (where the kernel lets
 # us); warm runs follow a cold one.  GB/s is the directory's bytes over the
 # process's wall time.

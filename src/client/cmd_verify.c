@@ -3,11 +3,12 @@
  * the fast path), every header (format, name = first seq, the directory's
  * id by segfile.c's one dir-id rule), seq continuity inside and across
  * segments, and entries named like segments that are not regular files.
- * Segments are checked in parallel, one worker thread per CPU, read with
- * pread(2) in 1 MiB blocks through segfile.c's line iterator (never
- * mapped: a file cut or unreadable under us is a reported problem, not a
- * SIGBUS); the results are then reported in seq order, "FILE:OFFSET:
- * problem", followed by a summary.  Read-only; works on a live or a
+ * Segments, and byte ranges of big ones (cmd_verify_walk.c), are checked
+ * in parallel, one worker thread per CPU, read with pread(2) in 1 MiB
+ * blocks through segfile.c's line iterator (never mapped: a file cut or
+ * unreadable under us is a reported problem, not a SIGBUS); the results
+ * are then reported in seq order, "FILE:OFFSET: problem", followed by a
+ * summary.  Read-only; works on a live or a
  * copied directory.
  *
  * What it proves is accidental damage (docs/format.md §6): the checksum
@@ -21,6 +22,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,276 +37,7 @@
 #include "record.h"
 #include "segdir.h"
 #include "segfile.h"
-
-enum {
-	/* read size: the copy pread makes is checked while it is still in the
-	 * L2 cache (4 MiB cost ~5% more CPU on warm sealed segments) */
-	VERIFY_CHUNK = 1 << 20,
-	VERIFY_BLOCK = 4 << 20, /* progress granularity */
-	VERIFY_PROBLEMS_PER_SEGMENT = 1000,
-	VERIFY_THREADS_MAX = 8,
-	VERIFY_PROGRESS_MIN_BYTES = 256 << 20,
-};
-
-struct verify_problem {
-	uint64_t offset;
-	char *text;
-};
-
-/* One segment and, once a worker is done with it, what it found. */
-struct verify_seg {
-	char name[SEGDIR_NAME_LEN + 1];
-	bool is_current;
-	uint64_t name_seq;
-	uint64_t size; /* at listing time, for the progress line */
-	bool regular;  /* false: named like a segment but not a regular file */
-	struct segfile file; /* current: opened before the listing */
-
-	bool missing;  /* vanished before it was read (retention) */
-	bool have_header;
-	struct segment_header hdr;
-	uint64_t bytes, records;
-	bool have_seq;
-	uint64_t first_seq, last_seq;
-	uint64_t trailing_damaged; /* damaged lines after the last valid record */
-	bool torn;		   /* an incomplete last line ... */
-	uint64_t torn_offset;	   /* ... starting here */
-	struct verify_problem *p;
-	size_t n_p, cap_p, dropped;
-};
-
-struct verify {
-	const char *dir;
-	int dir_fd;
-	bool full;
-	struct verify_seg *segs;
-	size_t n_segs;
-	uint64_t total_bytes;
-	size_t next;	   /* next segment to take (atomic) */
-	uint64_t done_bytes; /* atomic */
-	size_t done_segs;    /* atomic */
-	unsigned problems;
-	unsigned notes;
-	size_t irregular; /* entries named like segments that are not files */
-};
-
-static void
-verify_add(struct verify_seg *s, uint64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Records a problem of segment s at offset (worker side, no output). */
-static void
-verify_add(struct verify_seg *s, uint64_t offset, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	if (s->n_p >= VERIFY_PROBLEMS_PER_SEGMENT) {
-		s->dropped++;
-		return;
-	}
-	if (s->n_p == s->cap_p) {
-		size_t nc = s->cap_p ? 2 * s->cap_p : 16;
-		struct verify_problem *np = realloc(s->p, nc * sizeof(*np));
-		if (!np) {
-			s->dropped++;
-			return;
-		}
-		s->p = np;
-		s->cap_p = nc;
-	}
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
-	va_end(ap);
-	if (!text) {
-		s->dropped++;
-		return;
-	}
-	s->p[s->n_p++] = (struct verify_problem){ offset, text };
-}
-
-/* The state of one segment's line walk. */
-struct verify_walk {
-	struct verify_seg *s;
-	bool header_seen;
-	uint64_t expect;	 /* next seq (0: unknown) */
-	uint64_t run, run_offset; /* consecutive damaged lines */
-	const char *run_reason;
-};
-
-/* Ends a run of damaged lines with one problem for all of them; if a
- * valid record follows, the seqs the run presumably held are named. */
-static void
-verify_end_run(struct verify_walk *w, uint64_t next_seq)
-{
-	uint64_t first = w->expect, last = next_seq ? next_seq - 1 : 0;
-	char seqs[64] = "";
-
-	if (!w->run)
-		return;
-	if (first && next_seq && last >= first && last - first + 1 == w->run) {
-		if (first == last)
-			snprintf(seqs, sizeof(seqs), " (seq %" PRIu64 ")", first);
-		else
-			snprintf(seqs, sizeof(seqs), " (seqs %" PRIu64 "..%" PRIu64 ")", first, last);
-	}
-	if (w->run == 1)
-		verify_add(w->s, w->run_offset, "damaged line%s: %s", seqs, w->run_reason);
-	else
-		verify_add(w->s, w->run_offset, "%" PRIu64 " damaged lines in a row%s; the first: %s",
-			   w->run, seqs, w->run_reason);
-}
-
-/* The first line: the header (name = FIRSTSEQ; the directory id is
- * compared once all are read).  Returns true if the line is done with. */
-static bool
-verify_header(struct verify_walk *w, const struct segfile_line *l)
-{
-	struct verify_seg *s = w->s;
-	const char *reason = NULL;
-
-	w->header_seen = true;
-	if (l->type != SEGFILE_TORN && record_header_decode(l->line, l->len, &s->hdr, &reason) == 0) {
-		s->have_header = true;
-		w->expect = s->hdr.first_seq;
-		if (!s->is_current && s->hdr.first_seq != s->name_seq)
-			verify_add(s, 0, "the name says first seq %" PRIu64
-				   " but the header says %" PRIu64, s->name_seq, s->hdr.first_seq);
-		return true;
-	}
-	if (l->type == SEGFILE_TORN)
-		return false;
-	verify_add(s, 0, "bad segment header: %s", reason ? reason : "unreadable");
-	if (!s->is_current)
-		w->expect = s->name_seq;
-	return record_is_header(l->line, l->len);
-}
-
-static void
-verify_line(struct verify_walk *w, const struct segfile_line *l)
-{
-	struct verify_seg *s = w->s;
-	uint64_t seq = l->rec.seq, off = l->offset;
-
-	if (!w->header_seen && l->offset == 0 && verify_header(w, l))
-		return;
-	if (l->type == SEGFILE_META)
-		return;
-	if (l->type != SEGFILE_RECORD) {
-		if (!w->run++) {
-			w->run_offset = off;
-			w->run_reason = l->reason;
-		}
-		return;
-	}
-	verify_end_run(w, seq);
-	if (w->expect && seq > w->expect && seq - w->expect > w->run)
-		verify_add(s, off, "seqs %" PRIu64 "..%" PRIu64 " missing before this record",
-			   w->expect, seq - 1);
-	else if (w->expect && seq < w->expect)
-		verify_add(s, off, "seq %" PRIu64 " out of order (expected %" PRIu64 ")", seq,
-			   w->expect);
-	w->run = 0;
-	if (w->expect && seq < w->expect)
-		return;
-	if (!s->have_seq)
-		s->first_seq = seq;
-	s->have_seq = true;
-	s->last_seq = seq;
-	s->records++;
-	w->expect = seq + 1;
-}
-
-/* The format version to check lines with: the header's, or if it does not
- * decode, the version it claims ("#seglog N "), or 1. */
-static unsigned
-verify_version(struct segfile *f)
-{
-	char head[16];
-	const char *reason;
-	ssize_t n;
-
-	if (segfile_read_header(f, NULL, &reason) == 0 || f->hdr_len)
-		return f->hdr.version;
-	n = segfile_pread(f->fd, head, sizeof(head), 0);
-	if (n >= 10 && memcmp(head, "#seglog ", 8) == 0 && head[9] == ' ' && head[8] >= '1' &&
-	    head[8] <= '0' + RECORD_FORMAT_MAX)
-		return (unsigned)(head[8] - '0');
-	return 1;
-}
-
-/* Walks one segment's lines with the worker's iterator. */
-static void
-verify_segment(struct verify *v, struct verify_seg *s, struct segfile_iter *it)
-{
-	_cleanup_segfile_ struct segfile f = s->file;
-	struct verify_walk w = { .s = s };
-	struct segfile_line l;
-	uint64_t counted = 0, end;
-	int k = 0;
-
-	s->file = (struct segfile)SEGFILE_INIT; /* f owns it now */
-	if (!s->regular) {
-		verify_add(s, 0, "not a regular file (an entry named like a segment); skipped");
-		return;
-	}
-	if (f.fd < 0)
-		k = segfile_open(v->dir_fd, s->name, O_RDONLY, &f);
-	if (k == -ENOENT) {
-		s->missing = true;
-		return;
-	}
-	if (k < 0) {
-		verify_add(s, 0, "cannot open: %s", k == -EISDIR ? "not a regular file"
-								  : strerror(-k));
-		return;
-	}
-	(void)posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	segfile_iter_start(it, f.fd, verify_version(&f), 0, false);
-	while ((k = segfile_iter_next(it, &l)) > 0) {
-		if (l.type == SEGFILE_TORN) {
-			if (!w.header_seen)
-				verify_header(&w, &l);
-			s->torn = true;
-			s->torn_offset = l.offset;
-			break;
-		}
-		verify_line(&w, &l);
-		if (l.offset - counted >= VERIFY_BLOCK) {
-			__atomic_fetch_add(&v->done_bytes, l.offset - counted, __ATOMIC_RELAXED);
-			counted = l.offset;
-		}
-	}
-	end = s->torn ? l.offset + l.len : segfile_iter_offset(it);
-	if (k < 0)
-		verify_add(s, segfile_iter_offset(it), "read error: %s; the rest of the file is not "
-			   "checked", strerror(-k));
-	__atomic_fetch_add(&v->done_bytes, end - counted, __ATOMIC_RELAXED);
-	s->bytes = end;
-	s->trailing_damaged = w.run;
-	verify_end_run(&w, 0);
-	if (!w.header_seen)
-		verify_add(s, 0, "empty file: no segment header");
-}
-
-static void *
-verify_worker(void *arg)
-{
-	struct verify *v = arg;
-	_cleanup_segfile_iter_ struct segfile_iter it = SEGFILE_ITER_INIT;
-
-	segfile_iter_init(&it, v->full ? SEGFILE_DECODE : SEGFILE_CHECK,
-			  segfile_line_max(SEGFILE_MAX_RECORD), VERIFY_CHUNK);
-	for (;;) {
-		size_t i = __atomic_fetch_add(&v->next, 1, __ATOMIC_RELAXED);
-		if (i >= v->n_segs)
-			break;
-		verify_segment(v, &v->segs[i], &it);
-		__atomic_fetch_add(&v->done_segs, 1, __ATOMIC_RELEASE);
-	}
-	return NULL;
-}
+#include "verify_internal.h"
 
 /* Lists the segments (segfile_list: entries named like segments that are
  * not regular files too, to be reported).  `current` is opened first: if
@@ -466,11 +199,11 @@ verify_report_dir_id(struct verify *v, const struct verify_seg *s, bool have_id,
 static void
 verify_report_problems(struct verify *v, const struct verify_seg *s)
 {
-	for (size_t j = 0; j < s->n_p; j++)
-		verify_report(v, s->name, s->p[j].offset, "%s", s->p[j].text);
-	if (s->dropped) {
-		printf("%s/%s: %zu more problems not shown\n", v->dir, s->name, s->dropped);
-		v->problems += (unsigned)s->dropped;
+	for (size_t j = 0; j < s->pl.n; j++)
+		verify_report(v, s->name, s->pl.p[j].offset, "%s", s->pl.p[j].text);
+	if (s->pl.dropped) {
+		printf("%s/%s: %zu more problems not shown\n", v->dir, s->name, s->pl.dropped);
+		v->problems += (unsigned)s->pl.dropped;
 	}
 }
 
@@ -497,7 +230,7 @@ verify_report_torn(struct verify *v, const struct verify_seg *s, uint64_t start,
 			      "it starts)");
 	} else {
 		verify_report(v, s->name, s->torn_offset, "incomplete last line (presumably "
-			      "seq %" PRIu64 ")", s->have_seq ? s->last_seq + 1 + s->trailing_damaged
+			      "seq %" PRIu64 ")", s->t.have_seq ? s->t.last_seq + 1 + s->trailing_damaged
 							: start);
 	}
 }
@@ -505,11 +238,11 @@ verify_report_torn(struct verify *v, const struct verify_seg *s, uint64_t start,
 static void
 verify_count(struct verify_totals *t, const struct verify_seg *s)
 {
-	t->records += s->records;
+	t->records += s->t.records;
 	t->bytes += s->bytes;
-	if (s->have_seq) {
-		t->first = t->any ? t->first : s->first_seq;
-		t->last = s->last_seq;
+	if (s->t.have_seq) {
+		t->first = t->any ? t->first : s->t.first_seq;
+		t->last = s->t.last_seq;
 		t->any = true;
 	}
 }
@@ -543,7 +276,7 @@ verify_results(struct verify *v, double secs)
 	segdir_id_to_hex(id, want);
 	for (size_t i = 0; i < v->n_segs; i++) {
 		struct verify_seg *s = &v->segs[i];
-		uint64_t start = s->have_header ? s->hdr.first_seq : s->have_seq ? s->first_seq : 0;
+		uint64_t start = s->have_header ? s->hdr.first_seq : s->t.have_seq ? s->t.first_seq : 0;
 		if (s->missing) {
 			printf("note: %s/%s vanished while being verified (retention)\n", v->dir,
 			       s->name);
@@ -557,7 +290,7 @@ verify_results(struct verify *v, double secs)
 		verify_report_torn(v, s, start, &writer);
 		if (start) {
 			prev = s;
-			prev_end = s->have_seq ? s->last_seq : start - 1;
+			prev_end = s->t.have_seq ? s->t.last_seq : start - 1;
 		}
 		verify_count(&t, s);
 	}
@@ -568,11 +301,12 @@ static void
 verify_free(struct verify *v)
 {
 	for (size_t i = 0; i < v->n_segs; i++) {
-		for (size_t j = 0; j < v->segs[i].n_p; j++)
-			free(v->segs[i].p[j].text);
-		free(v->segs[i].p);
+		verify_problems_free(&v->segs[i].pl);
 		segfile_close(&v->segs[i].file);
 	}
+	for (size_t i = 0; i < v->n_ranges; i++)
+		verify_problems_free(&v->ranges[i].pl);
+	free(v->ranges);
 	free(v->segs);
 	safe_close(v->dir_fd);
 }
@@ -590,7 +324,7 @@ verify_run(struct verify *v, unsigned jobs, bool progress)
 	if (!started)
 		verify_worker(v);
 	while (progress &&
-	       __atomic_load_n(&v->done_segs, __ATOMIC_ACQUIRE) < v->n_segs) {
+	       __atomic_load_n(&v->done_ranges, __ATOMIC_ACQUIRE) < v->n_ranges) {
 		uint64_t done = __atomic_load_n(&v->done_bytes, __ATOMIC_RELAXED);
 		fprintf(stderr, "\rverify: %" PRIu64 " of %" PRIu64 " MiB (%u%%)", done >> 20,
 			v->total_bytes >> 20,
@@ -661,7 +395,7 @@ verify_parse(struct verify *v, unsigned *jobs, int argc, char **argv)
 int
 cmd_verify(const struct client_opts *o, int argc, char **argv)
 {
-	struct verify v = { .dir = o->dir };
+	struct verify v = { .dir = o->dir, .lock = PTHREAD_MUTEX_INITIALIZER };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned jobs = cpus > 0 ? (unsigned)cpus : 1;
 	uint64_t t0;
@@ -684,8 +418,19 @@ cmd_verify(const struct client_opts *o, int argc, char **argv)
 	}
 	if (jobs > VERIFY_THREADS_MAX)
 		jobs = VERIFY_THREADS_MAX;
-	if (jobs > v.n_segs)
-		jobs = v.n_segs ? (unsigned)v.n_segs : 1;
+	k = verify_plan(&v, jobs);
+	if (k < 0) {
+		fprintf(stderr, "seglog verify: %s\n", strerror(-k));
+		verify_free(&v);
+		return CLIENT_EXIT_FAILURE;
+	}
+	if (getenv("SEGLOG_VERIFY_RANGE_BYTES")) /* tests: say how the segments were cut */
+		for (size_t i = 0; i < v.n_segs; i++)
+			if (v.segs[i].n_ranges > 1)
+				fprintf(stderr, "seglog verify: %s: %zu ranges\n", v.segs[i].name,
+					v.segs[i].n_ranges);
+	if (jobs > v.n_ranges)
+		jobs = v.n_ranges ? (unsigned)v.n_ranges : 1;
 	verify_run(&v, jobs, isatty(STDERR_FILENO) &&
 				     v.total_bytes >= VERIFY_PROGRESS_MIN_BYTES);
 	verify_results(&v, (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6);
