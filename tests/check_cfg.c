@@ -37,7 +37,7 @@ static const char *const keys[] = {
 	"dir_mode",	 "file_mode",	  "socket",	   "socket_mode",   "socket_group",
 	"syslog_dgram",	 "syslog_stream", "max_clients",   "max_clients_per_uid",
 	"reserved_clients", "max_record",  "client_buffer", "ack_queue_max", "memory_budget",
-	"hello_timeout",
+	"hello_timeout", "frame_timeout",
 	"rate_limit_burst", "rate_limit_interval",
 	"shutdown_timeout", "log_level", "kmsg",
 };
@@ -120,6 +120,7 @@ assert_same_settings(const struct cfg *a, const struct cfg *b)
 	ck_assert_uint_eq(a->ack_queue_max, b->ack_queue_max);
 	ck_assert_uint_eq(a->memory_budget, b->memory_budget);
 	ck_assert_uint_eq(a->hello_timeout_us, b->hello_timeout_us);
+	ck_assert_uint_eq(a->frame_timeout_us, b->frame_timeout_us);
 	ck_assert_uint_eq(a->rate_limit_burst, b->rate_limit_burst);
 	ck_assert_uint_eq(a->rate_limit_interval_us, b->rate_limit_interval_us);
 	ck_assert_uint_eq(a->shutdown_timeout_us, b->shutdown_timeout_us);
@@ -188,6 +189,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c.ack_queue_max, MIB);
 	ck_assert_uint_eq(c.memory_budget, 16 * MIB);
 	ck_assert_uint_eq(c.hello_timeout_us, 10 * SEC);
+	ck_assert_uint_eq(c.frame_timeout_us, 10 * SEC);
 	ck_assert_uint_eq(c.rate_limit_burst, 0);
 	ck_assert_uint_eq(c.rate_limit_interval_us, SEC);
 	ck_assert_uint_eq(c.shutdown_timeout_us, 10 * SEC);
@@ -248,6 +250,7 @@ static const char every_key[] = "# every key, none at its default\n"
 				"ack_queue_max = 64K\n"
 				"memory_budget = 64M\n"
 				"hello_timeout = 500ms\n"
+				"frame_timeout = 0\n"
 				"rate_limit_burst = 1000\n"
 				"rate_limit_interval = 30s\n"
 				"shutdown_timeout = 1min\n"
@@ -290,6 +293,7 @@ START_TEST(test_every_key_from_file)
 	ck_assert_uint_eq(c.ack_queue_max, 64 * KIB);
 	ck_assert_uint_eq(c.memory_budget, 64 * MIB);
 	ck_assert_uint_eq(c.hello_timeout_us, 500000);
+	ck_assert_uint_eq(c.frame_timeout_us, 0);
 	ck_assert_uint_eq(c.rate_limit_burst, 1000);
 	ck_assert_uint_eq(c.rate_limit_interval_us, 30 * SEC);
 	ck_assert_uint_eq(c.shutdown_timeout_us, 60 * SEC);

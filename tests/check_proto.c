@@ -482,7 +482,7 @@ START_TEST(test_error_names)
 {
 	static const char *const want[] = { "unknown", "malformed", "too-large", "rate-limited",
 					    "invalid", "version", "too-many-clients", "shutdown",
-					    "slow-reader", "storage", "unknown" };
+					    "slow-reader", "storage", "stalled", "unknown" };
 
 	for (uint16_t c = 0; c < sizeof(want) / sizeof(want[0]); c++)
 		ck_assert_str_eq(proto_error_name(c), want[c]);

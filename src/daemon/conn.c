@@ -406,6 +406,7 @@ conn_readcb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->rlen += (size_t)n;
+	c->rgot = true;
 	conn_process(c);
 	conn_after_input(c, (size_t)n == room);
 }

@@ -91,6 +91,7 @@ struct conn_pool_stats {
 	uint64_t refused;	    /* charges the pool refused */
 	uint64_t forced;	    /* final ERRORs charged past the limit */
 	uint64_t waits;		    /* connections that stopped to wait for it */
+	uint64_t stalled;	    /* closed for frame_timeout while others waited */
 	bool waiting;		    /* one waits now */
 };
 int conn_pool_new(struct event_base *base, uint64_t limit, struct conn_pool **ret);

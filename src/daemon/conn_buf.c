@@ -27,11 +27,13 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conn.h"
 #include "conn_internal.h"
+#include "log.h"
 #include "membudget.h"
 #include "proto.h"
 
@@ -42,6 +44,7 @@ struct conn_pool {
 	struct conn *head, *tail; /* waiting for memory, oldest first */
 	struct conn *big;	  /* connections with a full read buffer */
 	uint64_t waits;		  /* connections that had to wait */
+	uint64_t stalled;	  /* closed for frame_timeout */
 	unsigned status_slots;	  /* STATUS replies queued past the limit */
 };
 
@@ -97,6 +100,7 @@ conn_pool_get_stats(const struct conn_pool *p, struct conn_pool_stats *ret)
 		.refused = p->b.refused,
 		.forced = p->b.forced,
 		.waits = p->waits,
+		.stalled = p->stalled,
 		.waiting = p->head != NULL,
 	};
 }
@@ -187,11 +191,52 @@ conn_rbuf_resize(struct conn *c, size_t ncap)
 	return 0;
 }
 
+/* A sweep's look at a full read buffer that holds an unfinished frame:
+ * true once no byte came for frame_timeout (in whole sweeps) while the
+ * connection reads, i.e. waits for its client, not for the engine or the
+ * pool. */
+static bool
+conn_stall_tick(struct conn *c)
+{
+	uint64_t timeout = c->host->cfg->frame_timeout_us;
+
+	if (c->rgot || !c->reading || c->closing || !c->rlen) {
+		c->rstall = 0;
+		return false;
+	}
+	c->rstall++;
+	return timeout && (uint64_t)c->rstall * 1000000 >= timeout;
+}
+
+/* Takes a stalled connection's pool memory back while others wait for it:
+ * the connection ends (native: ERROR(0, stalled)), the unfinished frame it
+ * never completed is discarded, and its buffer is given back now. */
+static void
+conn_cut_stalled(struct conn_pool *p, struct conn *c)
+{
+	char why[200];
+	size_t held = c->rlen;
+
+	snprintf(why, sizeof(why), "no byte of an unfinished %s for frame_timeout (%llu ms) "
+		 "while other clients wait for memory", c->proto == CONN_NATIVE ? "frame" : "line",
+		 (unsigned long long)(c->host->cfg->frame_timeout_us / 1000));
+	log_warning("Closing %s of pid %d: %s; its %zu bytes are discarded",
+		    c->proto == CONN_NATIVE ? "connection" : "syslog stream", (int)c->cred.pid, why,
+		    held);
+	p->stalled++;
+	conn_end(c, PROTO_ERR_STALLED, why);
+	c->rlen = 0;
+	(void)conn_rbuf_resize(c, 0);
+}
+
 /* Every second: a full read buffer that no read filled since the last
  * sweep goes back to the minimum, if what it holds fits there (or is
  * freed, empty), so a burst does not leave idle clients holding pool
  * memory; a busy connection keeps its buffer between sweeps, and does not
- * pay for growing and shrinking it at every read. */
+ * pay for growing and shrinking it at every read.  One that holds an
+ * unfinished frame with no byte for frame_timeout is cut while someone
+ * waits for the pool: a few stalled clients cannot keep large records
+ * out for ever (alone, holding harms nobody, and it is left be). */
 static void
 conn_pool_sweepcb(evutil_socket_t fd, short what, void *arg)
 {
@@ -199,9 +244,13 @@ conn_pool_sweepcb(evutil_socket_t fd, short what, void *arg)
 
 	for (struct conn *c = p->big, *next; c; c = next) {
 		next = c->big_next;
-		if (!c->rbusy && !c->closing && c->rlen <= CONN_RBUF_MIN)
+		if (!c->rbusy && !c->closing && c->rlen <= CONN_RBUF_MIN) {
 			(void)conn_rbuf_resize(c, c->rlen ? CONN_RBUF_MIN : 0);
-		c->rbusy = false;
+		} else if (conn_stall_tick(c) && p->head) {
+			conn_cut_stalled(p, c);
+			continue;
+		}
+		c->rbusy = c->rgot = false;
 	}
 }
 

@@ -59,9 +59,11 @@ struct conn {
 	bool status_slot; /* holds one of the pool's CONN_STATUS_SLOTS */
 	bool pool_wait;
 	struct conn *pool_prev, *pool_next;
-	/* a full read buffer: in the pool's list of them, and whether a read
-	 * filled it since the pool's last sweep */
-	bool rbig, rbusy;
+	/* a full read buffer: in the pool's list of them, whether a read
+	 * filled it since the pool's last sweep, whether any byte came since,
+	 * and the sweeps in a row that saw an unfinished frame and no byte */
+	bool rbig, rbusy, rgot;
+	unsigned rstall;
 	struct conn *big_prev, *big_next;
 	size_t pool_need, want_rcap, want_wroom;
 };

@@ -463,11 +463,12 @@ server_status_memory(struct server *srv, const struct engine_stats *es, char *bu
 	conn_pool_get_stats(srv->pool, &ps);
 	return snprintf(buf, cap,
 			"memory_budget %llu\nmemory_used %llu\nbuffer_bytes %llu\n"
-			"buffer_limit %llu\nbuffer_peak %llu\nbuffer_waits %llu\n",
+			"buffer_limit %llu\nbuffer_peak %llu\nbuffer_waits %llu\nbuffer_stalled %llu\n",
 			(unsigned long long)cfg_memory_budget(srv->cfg),
 			(unsigned long long)(es->pending_bytes + ps.used),
 			(unsigned long long)ps.used, (unsigned long long)ps.limit,
-			(unsigned long long)ps.peak, (unsigned long long)ps.waits);
+			(unsigned long long)ps.peak, (unsigned long long)ps.waits,
+			(unsigned long long)ps.stalled);
 }
 
 /* The commit-latency histogram as it is kept (bucket i: [2^i, 2^(i+1))

@@ -33,6 +33,8 @@
  *	memory_budget = 16M                memory_limit + every connection's buffers beyond
  *	                                   their minimum (docs/design.md, "Bounded memory")
  *	hello_timeout = 10s                a native client must say HELLO within this
+ *	frame_timeout = 10s                a stalled unfinished frame is cut after this
+ *	                                   while others wait for memory, 0 = never
  *	rate_limit_burst = 0               records per uid per interval, 0 = off
  *	rate_limit_interval = 1s
  *	shutdown_timeout = 10s             drain limit on SIGTERM
@@ -55,7 +57,7 @@
 #include <sys/types.h>
 
 enum {
-	CFG_N_KEYS = 31, /* keys in the table above */
+	CFG_N_KEYS = 32, /* keys in the table above */
 };
 
 enum cfg_durability {
@@ -93,6 +95,7 @@ struct cfg {
 	uint64_t ack_queue_max;
 	uint64_t memory_budget; /* memory_limit + the connections' pool */
 	uint64_t hello_timeout_us;
+	uint64_t frame_timeout_us; /* 0: never */
 	uint32_t rate_limit_burst;
 	uint64_t rate_limit_interval_us;
 	uint64_t shutdown_timeout_us;

@@ -378,6 +378,7 @@ proto_error_name(uint16_t code)
 		[PROTO_ERR_SHUTDOWN] = "shutdown",
 		[PROTO_ERR_SLOW_READER] = "slow-reader",
 		[PROTO_ERR_STORAGE] = "storage",
+		[PROTO_ERR_STALLED] = "stalled",
 	};
 
 	if (code < sizeof(names) / sizeof(names[0]) && names[code])

@@ -99,6 +99,7 @@ enum proto_error_code {
 	PROTO_ERR_SHUTDOWN = 7,
 	PROTO_ERR_SLOW_READER = 8, /* acks not read: the connection closes */
 	PROTO_ERR_STORAGE = 9,	   /* the daemon cannot write (disk full, I/O error) */
+	PROTO_ERR_STALLED = 10,	   /* a frame unfinished for frame_timeout: closes */
 };
 
 enum proto_durability {
