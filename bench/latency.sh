@@ -8,7 +8,9 @@
 #    latency p50/p99 (fio's "sync" figures) and the write's;
 #  - bench/loadgen, one native client waiting for each ack (-c 1 -w 1),
 #    against seglogd in durability fsync and write: the round trip of one
-#    durable record, p50/p99.
+#    durable record, p50/p99; in fsync mode also with the daemon and the
+#    client on one CPU (taskset), which takes out the wake-up of an idle
+#    second CPU from the round trip (docs/bench.md says why it matters).
 # Target (PRODUCT.md §10): seglogd fsync's p50 within 30 µs of fio's
 # fdatasync p50.  Interleaved, RUNS rounds (3).
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -18,6 +20,7 @@ LOADGEN=$BUILD/bench/loadgen
 [ -x "$LOADGEN" ] || { echo "bench: $LOADGEN missing: build first (cd $BUILD && make -j2)" >&2; exit 1; }
 N=${LATENCY_RECORDS:-2000}
 SEQ_MB=${LATENCY_SEQ_MB:-512}
+PIN_CPU=$(($(nproc) - 1))
 have_fio=0
 if command -v fio >/dev/null; then have_fio=1; else say "fio missing (bench/deps installs it): no disk reference"; fi
 
@@ -49,12 +52,17 @@ fio_fdatasync() {
 	}
 }
 
-# one_client fsync|write
+# one_client fsync|write [CPU]: with CPU, the daemon (and so its io-wq
+# workers, which inherit its affinity) and the client run on that one CPU.
 one_client() {
-	local c="seglogd 1 client -w 1, $1" out
+	local c="seglogd 1 client -w 1, $1" out pin=()
+	if [ -n "${2:-}" ]; then
+		c="$c, one CPU"
+		pin=(taskset -c "$2")
+	fi
 	rm -rf "$WORK/run"
-	start_seglogd "$WORK/run" --durability "$1"
-	out=$("$LOADGEN" -q -m native -c 1 -n "$N" -w 1 -s "$WORK/run/sock")
+	SEGLOGD_PREFIX="${pin[*]}" start_seglogd "$WORK/run" --durability "$1"
+	out=$("${pin[@]}" "$LOADGEN" -q -m native -c 1 -n "$N" -w 1 -s "$WORK/run/sock")
 	rec "$c" p50_us "$(tr ' ' '\n' <<<"$out" | sed -n 's/^p50_us=//p')"
 	rec "$c" p99_us "$(tr ' ' '\n' <<<"$out" | sed -n 's/^p99_us=//p')"
 	stop "$SEGLOGD_PID"
@@ -71,6 +79,8 @@ for i in $(seq 1 "$RUNS"); do
 		say "round $i: one client waiting for each ack, durability=$dur, $N records"
 		one_client "$dur"
 	done
+	say "round $i: the same, fsync, daemon and client on CPU $PIN_CPU"
+	one_client fsync "$PIN_CPU"
 done
 
 echo "== latency: the disk (fio) and one client waiting for each ack, $N records ($(machine_note))"

@@ -70,7 +70,9 @@ stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; unt
 start_seglogd() {
 	local d=$1; shift
 	mkdir -p "$d"
-	"$SEGLOGD" -c "$CONF" --dir "$d/data" --socket "$d/sock" "$@" >"$d/seglogd.log" 2>&1 &
+	# SEGLOGD_PREFIX: a command that execs it, e.g. "taskset -c 1" (same pid)
+	# shellcheck disable=SC2086
+	${SEGLOGD_PREFIX:-} "$SEGLOGD" -c "$CONF" --dir "$d/data" --socket "$d/sock" "$@" >"$d/seglogd.log" 2>&1 &
 	SEGLOGD_PID=$!
 	track "$SEGLOGD_PID"
 	for _ in $(seq 1 1000); do

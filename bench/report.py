@@ -26,6 +26,7 @@ BASE_FSYNC = "seglogd baseline syslog stream, fsync"
 BASE_NAT = "seglogd baseline native+acks, fsync"
 FIO = "fio 4k append+fdatasync"
 ONE = "seglogd 1 client -w 1, fsync"
+ONE_PIN = "seglogd 1 client -w 1, fsync, one CPU"
 
 
 def load(path):
@@ -177,6 +178,8 @@ def targets(p, lt):
           ratio(p, SG_DG, RS_DG), lambda v: v >= 2),
         t("one client -w 1, fsync: p50 within 30 µs of fio's fdatasync p50",
           diff(lt, ONE, FIO), lambda v: v <= 30, " µs"),
+        t("the same, daemon and client on one CPU (no idle-CPU wake-up)",
+          diff(lt, ONE_PIN, FIO), lambda v: v <= 30, " µs"),
         t("seglogd peak RSS ≤ 32 MiB (every seglogd row)", max(rss) if rss else None,
           lambda v: v <= 32, " MiB"),
     ])
