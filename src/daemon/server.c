@@ -161,13 +161,10 @@ server_new(struct event_base *base, struct cfg *cfg, struct server **ret)
 		srv->listeners[k] = (struct listener){ .srv = srv, .kind = k, .fd = -EBADF };
 	srv->rl_native = ratelimit_new(cfg->rate_limit_burst, cfg->rate_limit_interval_us);
 	srv->rl_syslog = ratelimit_new(cfg->rate_limit_burst, cfg->rate_limit_interval_us);
-	srv->dgram_cap = cfg->max_record + 4096;
-	/* SERVER_DGRAM_BATCH buffers for recvmmsg; pages a datagram does not
-	 * reach are never touched, so small ones cost a page each */
-	srv->dgram_buf = malloc(SERVER_DGRAM_BATCH * (srv->dgram_cap + 1));
+	srv->dgrams = syslogsrv_dgrams_new(cfg->max_record + 4096);
 	srv->suppress_ev = event_new(base, -1, EV_PERSIST, syslogsrv_reportcb, srv);
 	srv->drain_ev = event_new(base, -1, 0, server_draincb, srv);
-	if (!srv->rl_native || !srv->rl_syslog || !srv->dgram_buf || !srv->suppress_ev ||
+	if (!srv->rl_native || !srv->rl_syslog || !srv->dgrams || !srv->suppress_ev ||
 	    !srv->drain_ev || event_add(srv->suppress_ev, &sec) ||
 	    conn_pool_new(base, server_pool_limit(cfg), &srv->pool) < 0)
 		return -ENOMEM;
@@ -201,7 +198,7 @@ server_free(struct server *srv)
 	ratelimit_free(srv->rl_syslog);
 	conn_pool_free(srv->pool);
 	free(srv->uids);
-	free(srv->dgram_buf);
+	syslogsrv_dgrams_free(srv->dgrams);
 	free(srv);
 	return NULL;
 }

@@ -29,6 +29,7 @@ struct event_base;
 struct server;
 struct server_client; /* server_internal.h: one accepted connection */
 struct server_uid;    /* server_accept.c: connections per uid */
+struct syslogsrv_dgrams; /* syslogsrv.c: the recvmmsg(2) buffers and headers */
 
 enum {
 	SERVER_DGRAM_BATCH = 16, /* syslog datagrams per recvmmsg(2) */
@@ -94,8 +95,7 @@ struct server {
 	struct event *suppress_ev;
 	struct event *drain_ev; /* re-checks the drain from the loop */
 	struct server_stats st;
-	uint8_t *dgram_buf; /* SERVER_DGRAM_BATCH of dgram_cap + 1 bytes */
-	size_t dgram_cap;
+	struct syslogsrv_dgrams *dgrams;
 	void (*drained)(struct server *srv); /* called once drain completes */
 	const struct server_control_ops *ctl_ops; /* CONTROL reload, vacuum */
 	void *ctl_ctx;
@@ -138,6 +138,10 @@ void server_pressure(void *userdata, bool stop);
 void server_storage_error(void *userdata, int err);
 
 /* syslogsrv.c */
+/* SERVER_DGRAM_BATCH datagram buffers of cap bytes with their recvmmsg(2)
+ * headers, set up once. */
+struct syslogsrv_dgrams *syslogsrv_dgrams_new(size_t cap);
+struct syslogsrv_dgrams *syslogsrv_dgrams_free(struct syslogsrv_dgrams *d);
 void syslogsrv_readcb(int fd, short what, void *arg);
 /* The once-a-second timer: suppression and oversize reports (arg: srv). */
 void syslogsrv_reportcb(int fd, short what, void *arg);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -119,6 +120,49 @@ syslogsrv_cred(struct msghdr *mh)
 	return cred;
 }
 
+/* The recvmmsg(2) vector of the syslog datagram socket, built once: per
+ * slot a buffer of cap bytes (and one spare), its iovec and its control
+ * buffer.  The kernel writes msg_len, msg_flags and msg_controllen back
+ * (recvmsg(2)); only msg_controllen is reset before each call. */
+struct syslogsrv_dgrams {
+	size_t cap;
+	struct mmsghdr mm[SERVER_DGRAM_BATCH];
+	struct iovec iov[SERVER_DGRAM_BATCH];
+	union syslogsrv_control {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
+	} control[SERVER_DGRAM_BATCH];
+	uint8_t buf[]; /* SERVER_DGRAM_BATCH x (cap + 1) */
+};
+
+/* The buffers are one allocation above the mmap threshold: pages a
+ * datagram does not reach are never touched, so small datagrams cost a
+ * page per slot. */
+struct syslogsrv_dgrams *
+syslogsrv_dgrams_new(size_t cap)
+{
+	struct syslogsrv_dgrams *d = malloc(sizeof(*d) + SERVER_DGRAM_BATCH * (cap + 1));
+
+	if (!d)
+		return NULL;
+	d->cap = cap;
+	for (int i = 0; i < SERVER_DGRAM_BATCH; i++) {
+		d->iov[i] = (struct iovec){ d->buf + (size_t)i * (cap + 1), cap };
+		d->mm[i].msg_hdr = (struct msghdr){
+			.msg_iov = &d->iov[i], .msg_iovlen = 1,
+			.msg_control = &d->control[i], .msg_controllen = sizeof(d->control[i]),
+		};
+	}
+	return d;
+}
+
+struct syslogsrv_dgrams *
+syslogsrv_dgrams_free(struct syslogsrv_dgrams *d)
+{
+	free(d);
+	return NULL;
+}
+
 /* Reads up to SYSLOGSRV_WAKEUP_MAX datagrams per wake-up (fairness with
  * the stream clients), SERVER_DGRAM_BATCH per recvmmsg(2), stopping while
  * the engine is full: the kernel queue then fills and senders block, which
@@ -129,43 +173,32 @@ syslogsrv_readcb(int fd, short what, void *arg)
 {
 	enum { SYSLOGSRV_WAKEUP_MAX = 256 };
 	struct server *srv = arg;
+	struct syslogsrv_dgrams *d = srv->dgrams;
 	uint64_t now = now_us(CLOCK_REALTIME), mono = now_us(CLOCK_MONOTONIC);
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
-	} control[SERVER_DGRAM_BATCH];
-	struct iovec iov[SERVER_DGRAM_BATCH];
-	struct mmsghdr mm[SERVER_DGRAM_BATCH];
 
 	for (int got = 0; got < SYSLOGSRV_WAKEUP_MAX;) {
 		int n;
 
 		if (!engine_can_accept(srv->engine))
 			return; /* the engine has asked us to pause; it resumes us */
-		for (int i = 0; i < SERVER_DGRAM_BATCH; i++) {
-			iov[i] = (struct iovec){ srv->dgram_buf + (size_t)i * (srv->dgram_cap + 1),
-						 srv->dgram_cap };
-			mm[i].msg_hdr = (struct msghdr){
-				.msg_iov = &iov[i], .msg_iovlen = 1,
-				.msg_control = &control[i], .msg_controllen = sizeof(control[i]),
-			};
-		}
-		n = recvmmsg(fd, mm, SERVER_DGRAM_BATCH, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
+		for (int i = 0; i < SERVER_DGRAM_BATCH; i++)
+			d->mm[i].msg_hdr.msg_controllen = sizeof(d->control[i]);
+		n = recvmmsg(fd, d->mm, SERVER_DGRAM_BATCH, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, NULL);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_warning_errno(errno, "recvmmsg on the syslog socket: %m");
 			return;
 		}
 		for (int i = 0; i < n; i++) {
-			struct ucred cred = syslogsrv_cred(&mm[i].msg_hdr);
+			struct ucred cred = syslogsrv_cred(&d->mm[i].msg_hdr);
 			srv->st.dgrams++;
-			if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			if (d->mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				srv->st.dropped_oversize++;
 				srv->st.oversize_total++;
 				continue;
 			}
-			syslogsrv_append(srv, (const char *)iov[i].iov_base, mm[i].msg_len, &cred, now,
-					 mono);
+			syslogsrv_append(srv, (const char *)d->iov[i].iov_base, d->mm[i].msg_len,
+					 &cred, now, mono);
 		}
 		if (n < SERVER_DGRAM_BATCH)
 			return; /* the queue is empty */
