@@ -18,7 +18,7 @@
 import json, os, select, socket, struct, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proto_client import ACK, ERROR, STATUS, STATUS_REQ, Reader, connect, do_hello, frame, record  # noqa: E402
+from proto_client import ACK, ERROR, Reader, connect, do_hello, record, status_text  # noqa: E402
 
 BIG = 60000
 
@@ -31,16 +31,10 @@ def native(path):
 
 
 def status(path):
-    s, rd = native(path)
-    s.sendall(frame(STATUS_REQ))
-    while True:
-        data = s.recv(65536)
-        if not data:
-            raise SystemExit("no STATUS from %s" % path)
-        for t, b in rd.feed(data):
-            if t == STATUS:
-                s.close()
-                return dict(line.split(" ", 1) for line in b.decode().splitlines())
+    text = status_text(path)
+    if text is None:
+        raise SystemExit("no STATUS from %s" % path)
+    return dict(line.split(" ", 1) for line in text.splitlines())
 
 
 def wait_status(path, key, at_least, what):

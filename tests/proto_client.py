@@ -139,19 +139,28 @@ def send(path, n, size, tag, ident, log):
     return 0 if acked == n and not errors else 1
 
 
-def status(path):
+def status_text(path):
+    """The STATUS body, or None if the daemon closed first."""
     s = connect(path)
     rd = Reader()
     do_hello(s, rd)
     s.sendall(frame(STATUS_REQ))
-    while True:
-        data = s.recv(65536)
-        if not data:
-            return 1
-        for t, b in rd.feed(data):
-            if t == STATUS:
-                sys.stdout.write(b.decode())
-                return 0
+    with s:
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return None
+            for t, b in rd.feed(data):
+                if t == STATUS:
+                    return b.decode()
+
+
+def status(path):
+    text = status_text(path)
+    if text is None:
+        return 1
+    sys.stdout.write(text)
+    return 0
 
 
 def raw(path, hexbytes, with_hello):

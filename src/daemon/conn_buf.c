@@ -176,7 +176,7 @@ conn_rbuf_resize(struct conn *c, size_t ncap)
 			p->big->big_prev = c;
 		p->big = c;
 		if (!c->big_next)
-			event_add(p->sweep_ev, &(struct timeval){ 1, 0 });
+			event_add(p->sweep_ev, &(struct timeval){ CONN_SWEEP_SEC, 0 });
 		return 0;
 	}
 	if (c->big_prev)
@@ -205,7 +205,7 @@ conn_stall_tick(struct conn *c)
 		return false;
 	}
 	c->rstall++;
-	return timeout && (uint64_t)c->rstall * 1000000 >= timeout;
+	return timeout && (uint64_t)c->rstall * CONN_SWEEP_SEC * 1000000 >= timeout;
 }
 
 /* Takes a stalled connection's pool memory back while others wait for it:

@@ -72,6 +72,7 @@ enum {
 	CONN_RBUF_MIN = 2048, /* read buffer every connection may have, uncharged */
 	CONN_WBUF_MIN = 1024, /* output queue likewise */
 	CONN_STATUS_MAX = 4096,
+	CONN_SWEEP_SEC = 1, /* the pool's sweep of full read buffers (conn_buf.c) */
 	/* STATUS replies charged past the pool at once, at most (conn_buf.c):
 	 * seglog status answers while the pool is taken */
 	CONN_STATUS_SLOTS = 4,
