@@ -33,7 +33,7 @@ check_eq "  ... defaults have no origin" "$(echo "$out" | grep '^durability')" "
 check "  ... .bak, hidden files and directories named *.conf are not read" \
 	bash -c "! echo '$out' | grep -qE '= (1G|2G)'"
 check_eq "  ... every key is listed, in sections" \
-	"$(grep -c '^[a-z_]* = ' <<< "$out") $(grep -c '^\[' <<< "$out")" "31 2"
+	"$(grep -c '^[a-z_]* = ' <<< "$out") $(grep -c '^\[' <<< "$out")" "32 2"
 check_eq "the command line wins over the drop-ins" \
 	"$(dump --durability write | grep '^durability')" "durability = write  # command line"
 
