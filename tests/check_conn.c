@@ -4,7 +4,8 @@
  * order, the slow reader (its ERROR arrives whole, after the rest of a
  * frame half sent), the end of stream with acks owed or records held back,
  * pause and resume on backpressure, an oversized record while the engine is
- * full (issue 10, finding 8), the drain, syslog streams; the server's
+ * full (issue 10, finding 8), the drain, syslog streams; the memory pool
+ * and frame_timeout's cut of a stalled frame; the server's
  * pressure(false) resuming a blocked connection; the rate limiter.
  *
  * The engine is a test double behind engine.h's own functions (a link
@@ -1174,6 +1175,97 @@ START_TEST(test_pool_many_large_records)
 }
 END_TEST
 
+/* Runs the loop for ms, whatever happens. */
+static bool
+never(void *arg)
+{
+	return false;
+}
+
+/* frame_timeout (issue #14): two clients hold the pool's two full read
+ * buffers with half a large frame each, a third waits for one.  A, which
+ * sends one byte every 300 ms, is not stalled; B, which sends nothing, is
+ * cut after frame_timeout (1 s) with ERROR(0, stalled), and C gets its
+ * buffer.  Exactly one is cut for one waiter, and with nobody waiting a
+ * silent A is left alone: both A and C then finish their records and are
+ * acknowledged. */
+START_TEST(test_pool_stalled_frame_cut)
+{
+	enum { MSG = 30000 };
+	static struct peer a, b, c;
+	static uint8_t frame[MSG + 512];
+	static char msg[MSG + 1];
+	struct conn_pool *pool;
+	struct conn_pool_stats st;
+	struct frame f[4];
+	size_t flen, sa = 0, sb = 0, sc = 0;
+	int turns = 0;
+
+	cfg.client_buffer = 64 * 1024;
+	cfg.frame_timeout_us = 1000000;
+	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
+	host.pool = pool;
+	memset(msg, 'S', MSG);
+	peer_open(&a, CONN_NATIVE);
+	peer_greet(&a);
+	peer_open(&b, CONN_NATIVE);
+	peer_greet(&b);
+	peer_open(&c, CONN_NATIVE);
+	peer_greet(&c);
+	cfg.max_record = MSG + 100;
+	eng.durable = UINT64_MAX / 2;
+	flen = put_record(frame, msg);
+	pool_send(&a, frame, flen, &sa, flen / 2); /* in this order: A, B hold, C waits */
+	run_ready(100);
+	pool_send(&b, frame, flen, &sb, flen / 2);
+	run_ready(100);
+	pool_send(&c, frame, flen, &sc, flen / 2);
+	run_ready(100);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048));
+	ck_assert(st.waiting);
+
+	/* A drips, B is silent: B goes within a few sweeps, A stays */
+	while (!peer_has_eof(&b) && turns++ < 20) {
+		pool_send(&a, frame, flen, &sa, sa + 1);
+		(void)run_until(peer_has_eof, &b, 300);
+	}
+	ck_assert_msg(b.eof, "the stalled client was not cut in %d turns", turns);
+	ck_assert_uint_eq(peer_frames(&b, f, 4, NULL), 1);
+	assert_error(&f[0], 0, PROTO_ERR_STALLED);
+	ck_assert_ptr_null(b.c);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.stalled, 1);
+	ck_assert(!st.waiting); /* C has B's buffer */
+	peer_read(&a);
+	ck_assert(!a.eof);
+	ck_assert_ptr_nonnull(a.c);
+
+	/* nobody waits now: A and C, both silent, are left alone */
+	(void)run_until(never, NULL, 2500);
+	peer_read(&a);
+	peer_read(&c);
+	ck_assert(!a.eof && !c.eof);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.stalled, 1);
+
+	pool_send(&a, frame, flen, &sa, flen);
+	pool_send(&c, frame, flen, &sc, flen);
+	turns = 0;
+	while ((peer_last_ack(&a) != 1 || peer_last_ack(&c) != 1) && turns++ < 400)
+		(void)run_until(never, NULL, 5);
+	ck_assert_uint_eq(peer_last_ack(&a), 1);
+	ck_assert_uint_eq(peer_last_ack(&c), 1);
+	ck_assert_uint_eq(eng.appended, 2);
+	safe_close(b.fd);
+	peer_close(&a);
+	peer_close(&c);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 0);
+	host.pool = conn_pool_free(pool);
+}
+END_TEST
+
 /* --- the rate limiter -------------------------------------------------------- */
 
 START_TEST(test_ratelimit_windows)
@@ -1502,6 +1594,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_control_host_verbs);
 	tcase_add_test(tc, test_sync_then_eof);
 	tcase_add_test(tc, test_pool_many_large_records);
+	tcase_add_test(tc, test_pool_stalled_frame_cut);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ratelimit");
 	tcase_add_test(tc, test_ratelimit_windows);
