@@ -870,6 +870,44 @@ START_TEST(test_frame_need_more)
 }
 END_TEST
 
+/* The end of the stream: an unterminated last line is a message, after
+ * the LF/NUL bytes before it; an octet-counted frame cut short is not; the
+ * rest of a too-long message being dropped is nothing. */
+START_TEST(test_frame_end)
+{
+	struct syslog_framer f = SYSLOG_FRAMER_INIT;
+	const char *msg = NULL;
+	size_t mlen = 0, used;
+
+	ck_assert_int_eq(syslog_frame_end(&f, "", 0, 10, &msg, &mlen), 0);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("\n\0\n"), 10, &msg, &mlen), 0);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("\n\0<13>last"), 10, &msg, &mlen), 1);
+	assert_span("msg", msg, mlen, "<13>last");
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("<13>too long"), 10, &msg, &mlen), -EMSGSIZE);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("12 <13>abc"), 100, &msg, &mlen), -ENODATA);
+
+	/* newline framing chosen: a leading digit is then text */
+	ck_assert_int_eq(syslog_frame_next(&f, LIT("<13>a\n5 x"), 10, &msg, &mlen, &used), 1);
+	ck_assert_uint_eq(used, 6);
+	ck_assert_int_eq(syslog_frame_next(&f, LIT("5 x"), 10, &msg, &mlen, &used), 0);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("5 x"), 10, &msg, &mlen), 1);
+	assert_span("msg", msg, mlen, "5 x");
+	/* a too-long line being dropped up to its LF */
+	ck_assert_int_eq(syslog_frame_next(&f, LIT("0123456789abc"), 10, &msg, &mlen, &used),
+			 -EMSGSIZE);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("def"), 10, &msg, &mlen), 0);
+
+	/* octet counting chosen: what is left is a frame cut short */
+	f = SYSLOG_FRAMER_INIT;
+	ck_assert_int_eq(syslog_frame_next(&f, LIT("2 ok<13>"), 10, &msg, &mlen, &used), 1);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("<13>"), 10, &msg, &mlen), -ENODATA);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("\n"), 10, &msg, &mlen), 0);
+	/* the rest of a too-long frame still to come */
+	ck_assert_int_eq(syslog_frame_next(&f, LIT("30 abc"), 10, &msg, &mlen, &used), -EMSGSIZE);
+	ck_assert_int_eq(syslog_frame_end(&f, LIT("def"), 10, &msg, &mlen), 0);
+}
+END_TEST
+
 /* Random streams of frames, valid and not, both framings: whole, byte by
  * byte and randomly chunked feeding must agree, and feed() checks the
  * contract on every call. */
@@ -928,6 +966,7 @@ syslogmsg_suite(void)
 	tcase_add_test(tc, test_frame_octet_too_long_state);
 	tcase_add_test(tc, test_frame_octet_bad_count);
 	tcase_add_test(tc, test_frame_need_more);
+	tcase_add_test(tc, test_frame_end);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fuzz");

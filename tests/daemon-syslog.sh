@@ -30,6 +30,18 @@ PY
 # a client claiming another PID in the message: the claim is kept apart
 printf '<13>Nov 24 10:00:00 liar[1]: hello spoofed pid' |
 	python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(sys.stdin.buffer.read(), sys.argv[1])' "$w/dgram"
+# the last line of a newline-framed stream needs no LF: the end of stream
+# ends it (rsyslog, syslog-ng and journald store it too); an octet-counted
+# frame cut short by the end of stream is incomplete and is not stored
+python3 - "$w/stream" "$$" <<'PY'
+import socket, sys
+for data in (b"<13>Nov 24 10:00:00 eof: hello unterminated %s" % sys.argv[2].encode(),
+             b"<13>Nov 24 10:00:00 eof: first %s\n\0\n<13>eof: second unterminated %s" % (
+                 sys.argv[2].encode(), sys.argv[2].encode()),
+             b"60 <13>Nov 24 10:00:00 eof: cut short %s" % sys.argv[2].encode()):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1]); s.sendall(data); s.close()
+PY
 sleep 0.5
 
 check_eq "rfc3164 facility.severity" "$(field "hello rfc3164 $$" 3)" local3.warning
@@ -40,6 +52,12 @@ check_eq "rfc5424 tag (APP-NAME)" "$(field "hello rfc5424 $$" 7)" app5424
 check_eq "octet-counted stream" "$(field "hello octet $$" 3)" user.notice
 check_eq "octet-counted stream tag" "$(field "hello octet $$" 7)" octet
 check_eq "newline-framed stream" "$(field "hello lf $$" 3)" mail.info
+check_eq "a stream's last line without LF is stored" "$(field "hello unterminated $$" 7)" eof
+check_eq "  ... and the lines before it" "$(field "first $$" 7)" eof
+check_eq "  ... and once" "$(records "$w" | grep -c "second unterminated $$")" 1
+check_eq "an octet frame cut short is not stored" "$(records "$w" | grep -c "cut short $$")" 0
+check "  ... and the daemon says so, naming the sender's pid" \
+	grep -q "pid [0-9]* ended inside an incomplete octet-counted frame" "$w/seglogd.log"
 check_eq "python SysLogHandler" "$(field "hello python handler" 3)" local7.err
 check_eq "spoofed pid kept as a claim only" "$(field "hello spoofed pid" 8)" 1
 pid=$(field "hello spoofed pid" 4)

@@ -272,6 +272,35 @@ conn_syslog_frame_max(const struct conn *c)
 	return max < big - 16 ? max : big - 16;
 }
 
+/* At the end of the stream, what is left after the last whole message
+ * from rbuf[pos]: an unterminated last line is a message; an octet-counted
+ * frame cut short is not (its count says bytes are missing), and is
+ * reported.  Returns the bytes consumed: all of them, or none while the
+ * engine is full (the end of stream comes back once it takes more). */
+static size_t
+conn_syslog_last(struct conn *c, size_t pos, uint64_t now_us, uint64_t mono_us)
+{
+	const struct conn_host *host = c->host;
+	const char *msg;
+	size_t mlen = 0, left = c->rlen - pos;
+	int k;
+
+	if (!engine_can_accept(host->engine)) {
+		c->blocked = true;
+		return 0;
+	}
+	k = syslog_frame_end(&c->framer, (const char *)c->rbuf + pos, left,
+			     conn_syslog_frame_max(c), &msg, &mlen);
+	if (k > 0)
+		host->ops->syslog(host->ctx, msg, mlen, &c->cred, now_us, mono_us);
+	else if (k == -EMSGSIZE)
+		host->ops->syslog_oversize(host->ctx);
+	else if (k == -ENODATA)
+		log_warning("Syslog stream of pid %d ended inside an incomplete octet-counted "
+			    "frame: its %zu bytes are not stored", (int)c->cred.pid, left);
+	return left;
+}
+
 size_t
 conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us)
 {
@@ -305,6 +334,8 @@ conn_syslog(struct conn *c, uint64_t now_us, uint64_t mono_us)
 			break;
 		pos += used;
 	}
+	if (c->eof && !c->blocked && !c->closing && pos < c->rlen)
+		pos += conn_syslog_last(c, pos, now_us, mono_us);
 	return pos;
 }
 

@@ -523,3 +523,26 @@ syslog_frame_next(struct syslog_framer *f, const char *buf, size_t len, size_t m
 					  ret_consumed);
 	return syslog_frame_lf(f, buf, len, off, max, ret_msg, ret_msg_len, ret_consumed);
 }
+
+int
+syslog_frame_end(const struct syslog_framer *f, const char *buf, size_t len, size_t max,
+		 const char **ret_msg, size_t *ret_msg_len)
+{
+	size_t off = 0, end = len;
+
+	if (f->skip > 0 || f->skip_to_lf)
+		return 0;
+	while (off < len && (buf[off] == '\n' || buf[off] == '\0'))
+		off++;
+	if (off == len)
+		return 0;
+	if (f->mode == SYSLOG_FRAMING_OCTET ||
+	    (f->mode == SYSLOG_FRAMING_UNKNOWN && buf[off] >= '1' && buf[off] <= '9'))
+		return -ENODATA;
+	end = syslog_find_eol(buf, off, len); /* == len unless called too early */
+	if (end - off > max)
+		return -EMSGSIZE;
+	*ret_msg = buf + off;
+	*ret_msg_len = end - off;
+	return 1;
+}

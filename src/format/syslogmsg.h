@@ -95,3 +95,13 @@ struct syslog_framer {
  *   "LEN SP" plus a whole frame; newline framing: max bytes plus the LF). */
 int syslog_frame_next(struct syslog_framer *f, const char *buf, size_t len, size_t max,
 		      const char **ret_msg, size_t *ret_msg_len, size_t *ret_consumed);
+
+/* At the end of the stream, what buf holds after syslog_frame_next() found
+ * no more messages: with newline framing the unterminated last line is a
+ * message (returns 1, *ret_msg into buf), as rsyslog, syslog-ng and
+ * journald have it; 0 if nothing is left (or only LF/NUL, or the rest of a
+ * too-long message being dropped); -EMSGSIZE for a line over max;
+ * -ENODATA for an octet-counted frame the stream ended in (its count says
+ * bytes are missing: not a message). */
+int syslog_frame_end(const struct syslog_framer *f, const char *buf, size_t len, size_t max,
+		     const char **ret_msg, size_t *ret_msg_len);
