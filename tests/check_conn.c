@@ -1266,6 +1266,92 @@ START_TEST(test_pool_stalled_frame_cut)
 }
 END_TEST
 
+/* Found by the hostile review of frame_timeout: a connection whose reply
+ * room the pool refused while replies were queued stopped reading until the
+ * client had read them -- but they were then sent at once, in the same
+ * pass, so nothing ever woke it, and it was no waiter of the pool either
+ * (so the stalled clients holding the pool were never cut for it).  Two
+ * stalled clients hold the pool; C pipelines 400 invalid records (400
+ * ERRORs, more than the reply queue holds without the pool) and a valid
+ * one: every reply arrives, the last the ACK of the valid record (the same
+ * holds for an ACK left owed for want of room: conn_flush wakes both). */
+START_TEST(test_pool_reply_room_refused_wakes)
+{
+	enum { MSG = 30000, BAD = 400 };
+	static struct peer a, b, c;
+	static uint8_t frame[MSG + 512], pipe[BAD * 64 + 1200];
+	static char msg[MSG + 1];
+	static struct frame f[BAD + 64];
+	struct conn_pool *pool;
+	struct conn_pool_stats st;
+	size_t flen, sa = 0, sb = 0, n = 0, k, errs = 0;
+	int turns = 0;
+	uint64_t acked = 0;
+
+	cfg.client_buffer = 64 * 1024;
+	cfg.frame_timeout_us = 1000000;
+	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
+	host.pool = pool;
+	memset(msg, 'R', MSG);
+	peer_open(&a, CONN_NATIVE);
+	peer_greet(&a);
+	peer_open(&b, CONN_NATIVE);
+	peer_greet(&b);
+	peer_open(&c, CONN_NATIVE);
+	peer_greet(&c);
+	cfg.max_record = MSG + 100;
+	eng.durable = UINT64_MAX / 2;
+	flen = put_record(frame, msg);
+	pool_send(&a, frame, flen, &sa, flen / 2);
+	run_ready(100);
+	pool_send(&b, frame, flen, &sb, flen / 2);
+	run_ready(100);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048));
+
+	for (size_t i = 0; i < BAD; i++) {
+		k = put_record(pipe + n, "x");
+		pipe[n + PROTO_FRAME_HEADER + 2] = 0xf0; /* no such flags: INVALID */
+		n += k;
+	}
+	n += put_record(pipe + n, "valid");
+	peer_send(&c, pipe, n);
+	while (turns++ < 300 && acked != BAD + 1) {
+		(void)run_until(never, NULL, 10);
+		peer_read(&c);
+		k = peer_frames(&c, f, ELEMENTSOF(f), NULL);
+		if (k && k <= ELEMENTSOF(f) && f[k - 1].type == PROTO_ACK) {
+			struct proto_ack last;
+			ck_assert_int_eq(proto_parse_ack(f[k - 1].body, f[k - 1].len, &last), 0);
+			acked = last.recno;
+		}
+	}
+	k = peer_frames(&c, f, ELEMENTSOF(f), NULL);
+	acked = 0;
+	for (size_t i = 0; i < k && i < ELEMENTSOF(f); i++) {
+		struct proto_error e;
+		struct proto_ack ack;
+		if (f[i].type == PROTO_ERROR) {
+			ck_assert_int_eq(proto_parse_error(f[i].body, f[i].len, &e), 0);
+			ck_assert_uint_eq(e.code, PROTO_ERR_INVALID);
+			errs++;
+		} else if (f[i].type == PROTO_ACK) {
+			ck_assert_int_eq(proto_parse_ack(f[i].body, f[i].len, &ack), 0);
+			acked = ack.recno;
+		}
+	}
+	ck_assert_msg(errs == BAD && acked == BAD + 1 && eng.appended == 1,
+		      "%zu ERRORs of %d, last ACK %llu, appended %llu", errs, (int)BAD,
+		      (unsigned long long)acked, (unsigned long long)eng.appended);
+	peer_close(&a);
+	peer_close(&b);
+	peer_close(&c);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 0);
+	host.pool = conn_pool_free(pool);
+}
+END_TEST
+
 /* --- the rate limiter -------------------------------------------------------- */
 
 START_TEST(test_ratelimit_windows)
@@ -1595,6 +1681,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_sync_then_eof);
 	tcase_add_test(tc, test_pool_many_large_records);
 	tcase_add_test(tc, test_pool_stalled_frame_cut);
+	tcase_add_test(tc, test_pool_reply_room_refused_wakes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("ratelimit");
 	tcase_add_test(tc, test_ratelimit_windows);

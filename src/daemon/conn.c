@@ -157,7 +157,11 @@ conn_flush(struct conn *c)
 		conn_sent(c, (size_t)n);
 	}
 	conn_wbuf_empty(c);
-	if (c->closing)
+	if (c->closing || (!c->peer_gone && (c->owes_ack || (c->wblocked && !c->pool_wait))))
+		/* closing: finish; an ACK or input held back for want of
+		 * reply room while replies were queued: they are out now, so
+		 * go on (conn_writecb) as if the client had read them --
+		 * nothing else would wake the connection */
 		event_active(c->wev, EV_WRITE, 0);
 	else
 		event_del(c->wev);
