@@ -1182,6 +1182,57 @@ never(void *arg)
 	return false;
 }
 
+/* frame_timeout (1 s) over a pool of two full read buffers: peers a, b and
+ * c greeted, then a and b each holding one buffer with the first half of a
+ * STALL_MSG-byte record (the frame and its length in *ret_flen; *sa, *sb
+ * the bytes they sent). */
+enum { STALL_MSG = 30000 };
+
+static struct conn_pool *
+stall_setup(struct peer *a, struct peer *b, struct peer *c, uint8_t *frame, size_t *ret_flen,
+	    size_t *sa, size_t *sb)
+{
+	static char msg[STALL_MSG + 1];
+	struct conn_pool *pool;
+	struct conn_pool_stats st;
+
+	cfg.client_buffer = 64 * 1024;
+	cfg.frame_timeout_us = 1000000;
+	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
+	host.pool = pool;
+	memset(msg, 'S', STALL_MSG);
+	peer_open(a, CONN_NATIVE);
+	peer_greet(a);
+	peer_open(b, CONN_NATIVE);
+	peer_greet(b);
+	peer_open(c, CONN_NATIVE);
+	peer_greet(c);
+	cfg.max_record = STALL_MSG + 100;
+	eng.durable = UINT64_MAX / 2;
+	*ret_flen = put_record(frame, msg);
+	pool_send(a, frame, *ret_flen, sa, *ret_flen / 2); /* in this order: A, B hold */
+	run_ready(100);
+	pool_send(b, frame, *ret_flen, sb, *ret_flen / 2);
+	run_ready(100);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048));
+	return pool;
+}
+
+/* The three peers closed: every byte of the pool given back. */
+static void
+stall_done(struct conn_pool *pool, struct peer *a, struct peer *b, struct peer *c)
+{
+	struct conn_pool_stats st;
+
+	peer_close(a);
+	peer_close(b);
+	peer_close(c);
+	conn_pool_get_stats(pool, &st);
+	ck_assert_uint_eq(st.used, 0);
+	host.pool = conn_pool_free(pool);
+}
+
 /* frame_timeout (issue #14): two clients hold the pool's two full read
  * buffers with half a large frame each, a third waits for one.  A, which
  * sends one byte every 300 ms, is not stalled; B, which sends nothing, is
@@ -1191,35 +1242,16 @@ never(void *arg)
  * acknowledged. */
 START_TEST(test_pool_stalled_frame_cut)
 {
-	enum { MSG = 30000 };
 	static struct peer a, b, c;
-	static uint8_t frame[MSG + 512];
-	static char msg[MSG + 1];
+	static uint8_t frame[STALL_MSG + 512];
 	struct conn_pool *pool;
 	struct conn_pool_stats st;
 	struct frame f[4];
 	size_t flen, sa = 0, sb = 0, sc = 0;
 	int turns = 0;
 
-	cfg.client_buffer = 64 * 1024;
-	cfg.frame_timeout_us = 1000000;
-	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
-	host.pool = pool;
-	memset(msg, 'S', MSG);
-	peer_open(&a, CONN_NATIVE);
-	peer_greet(&a);
-	peer_open(&b, CONN_NATIVE);
-	peer_greet(&b);
-	peer_open(&c, CONN_NATIVE);
-	peer_greet(&c);
-	cfg.max_record = MSG + 100;
-	eng.durable = UINT64_MAX / 2;
-	flen = put_record(frame, msg);
-	pool_send(&a, frame, flen, &sa, flen / 2); /* in this order: A, B hold, C waits */
-	run_ready(100);
-	pool_send(&b, frame, flen, &sb, flen / 2);
-	run_ready(100);
-	pool_send(&c, frame, flen, &sc, flen / 2);
+	pool = stall_setup(&a, &b, &c, frame, &flen, &sa, &sb);
+	pool_send(&c, frame, flen, &sc, flen / 2); /* C waits */
 	run_ready(100);
 	conn_pool_get_stats(pool, &st);
 	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048));
@@ -1257,12 +1289,7 @@ START_TEST(test_pool_stalled_frame_cut)
 	ck_assert_uint_eq(peer_last_ack(&a), 1);
 	ck_assert_uint_eq(peer_last_ack(&c), 1);
 	ck_assert_uint_eq(eng.appended, 2);
-	safe_close(b.fd);
-	peer_close(&a);
-	peer_close(&c);
-	conn_pool_get_stats(pool, &st);
-	ck_assert_uint_eq(st.used, 0);
-	host.pool = conn_pool_free(pool);
+	stall_done(pool, &a, &b, &c);
 }
 END_TEST
 
@@ -1277,38 +1304,16 @@ END_TEST
  * holds for an ACK left owed for want of room: conn_flush wakes both). */
 START_TEST(test_pool_reply_room_refused_wakes)
 {
-	enum { MSG = 30000, BAD = 400 };
+	enum { BAD = 400 };
 	static struct peer a, b, c;
-	static uint8_t frame[MSG + 512], pipe[BAD * 64 + 1200];
-	static char msg[MSG + 1];
+	static uint8_t frame[STALL_MSG + 512], pipe[BAD * 64 + 1200];
 	static struct frame f[BAD + 64];
 	struct conn_pool *pool;
-	struct conn_pool_stats st;
 	size_t flen, sa = 0, sb = 0, n = 0, k, errs = 0;
 	int turns = 0;
 	uint64_t acked = 0;
 
-	cfg.client_buffer = 64 * 1024;
-	cfg.frame_timeout_us = 1000000;
-	ck_assert_int_eq(conn_pool_new(base, 2 * cfg.client_buffer, &pool), 0);
-	host.pool = pool;
-	memset(msg, 'R', MSG);
-	peer_open(&a, CONN_NATIVE);
-	peer_greet(&a);
-	peer_open(&b, CONN_NATIVE);
-	peer_greet(&b);
-	peer_open(&c, CONN_NATIVE);
-	peer_greet(&c);
-	cfg.max_record = MSG + 100;
-	eng.durable = UINT64_MAX / 2;
-	flen = put_record(frame, msg);
-	pool_send(&a, frame, flen, &sa, flen / 2);
-	run_ready(100);
-	pool_send(&b, frame, flen, &sb, flen / 2);
-	run_ready(100);
-	conn_pool_get_stats(pool, &st);
-	ck_assert_uint_eq(st.used, 2 * (cfg.client_buffer - 2048));
-
+	pool = stall_setup(&a, &b, &c, frame, &flen, &sa, &sb);
 	for (size_t i = 0; i < BAD; i++) {
 		k = put_record(pipe + n, "x");
 		pipe[n + PROTO_FRAME_HEADER + 2] = 0xf0; /* no such flags: INVALID */
@@ -1343,12 +1348,7 @@ START_TEST(test_pool_reply_room_refused_wakes)
 	ck_assert_msg(errs == BAD && acked == BAD + 1 && eng.appended == 1,
 		      "%zu ERRORs of %d, last ACK %llu, appended %llu", errs, (int)BAD,
 		      (unsigned long long)acked, (unsigned long long)eng.appended);
-	peer_close(&a);
-	peer_close(&b);
-	peer_close(&c);
-	conn_pool_get_stats(pool, &st);
-	ck_assert_uint_eq(st.used, 0);
-	host.pool = conn_pool_free(pool);
+	stall_done(pool, &a, &b, &c);
 }
 END_TEST
 

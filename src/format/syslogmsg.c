@@ -528,7 +528,7 @@ int
 syslog_frame_end(const struct syslog_framer *f, const char *buf, size_t len, size_t max,
 		 const char **ret_msg, size_t *ret_msg_len)
 {
-	size_t off = 0, end = len;
+	size_t off = 0, end;
 
 	if (f->skip > 0 || f->skip_to_lf)
 		return 0;
